@@ -1,0 +1,52 @@
+// Secret keys, x-only public keys and BIP340 Schnorr signatures through libsecp256k1.
+// One process-wide secp256k1 context, created and randomized on first use; all functions
+// here are thread-safe. Secret key bytes are wiped when a SecretKey is destroyed.
+#pragma once
+
+#include <expected>
+#include <optional>
+
+#include "crypto/bytes.h"
+
+namespace tally::crypto {
+
+struct PublicKeyTag;
+struct SignatureTag;
+// BIP340 x-only public key: the 32-byte x coordinate of a point with even y.
+using PublicKey = FixedBytes<32, PublicKeyTag>;
+using Signature = FixedBytes<64, SignatureTag>;
+
+enum class KeyError { kWrongLength, kOutOfRange, kSigningFailed };
+const char* to_string(KeyError e);
+
+class SecretKey {
+ public:
+  // A fresh key from OS randomness.
+  static SecretKey generate();
+  // Rejects 0 and values >= the curve order.
+  [[nodiscard]] static std::expected<SecretKey, KeyError> from_bytes(ByteSpan bytes);
+
+  SecretKey(const SecretKey& other);
+  SecretKey& operator=(const SecretKey& other);
+  ~SecretKey();
+
+  const std::array<std::uint8_t, 32>& bytes() const { return bytes_; }
+  PublicKey public_key() const;
+
+  // BIP340 signature of an arbitrary-length message with fresh auxiliary randomness.
+  Signature sign(ByteSpan message) const;
+  // Deterministic variant with caller-chosen auxiliary data (test vectors, reproducible runs).
+  Signature sign(ByteSpan message, const std::array<std::uint8_t, 32>& aux) const;
+
+ private:
+  SecretKey() = default;
+  std::array<std::uint8_t, 32> bytes_{};
+};
+
+// BIP340 verification. False for a malformed key, a malformed signature or a wrong one.
+[[nodiscard]] bool schnorr_verify(const PublicKey& key, ByteSpan message, const Signature& sig);
+
+// True when the bytes are the x coordinate of a point on the curve.
+[[nodiscard]] bool is_valid_public_key(const PublicKey& key);
+
+}  // namespace tally::crypto
