@@ -1,0 +1,161 @@
+// The block tree and the active chain, persisted in a Store.
+//
+// Chain accepts headers and blocks in any order, keeps every branch (stale ones too), and
+// always makes the valid branch with the most cumulative work active (ties: the tip seen
+// first). Switching branches disconnects blocks with their undo data and connects the new
+// ones, each as one atomic write batch. Blocks that break a rule are marked invalid with
+// all their descendants and never retried. Sans-I/O apart from the Store: the current time
+// is passed in. Not thread-safe: one owner thread calls everything.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include "ledger/block_index.h"
+#include "ledger/block_rules.h"
+#include "ledger/chain_records.h"
+#include "ledger/chain_spec.h"
+#include "ledger/sig_verifier.h"
+#include "ledger/state_hash.h"
+#include "ledger/store.h"
+
+namespace tally::ledger {
+
+struct ChainOptions {
+  bool tx_index = true;        // txid -> (block, position)
+  bool address_index = true;   // address -> its transactions by height
+  unsigned verify_threads = 1; // signature verification threads (including the caller)
+  std::size_t max_orphan_blocks = 256;
+};
+
+struct ChainError {
+  enum class Kind {
+    kInvalid,       // the block or header breaks a rule (see failure)
+    kStore,         // reading or writing the store failed; the node should stop
+    kWrongGenesis,  // the datadir belongs to another chain
+    kWrongSchema,   // the datadir was written by an incompatible version
+    kCorrupt,       // a stored record is damaged or inconsistent
+  } kind;
+  std::string message;
+  std::optional<BlockFailure> failure;  // for kInvalid
+};
+
+// What a call changed about the active chain.
+struct ChainUpdate {
+  std::vector<const BlockEntry*> disconnected;  // old tip first
+  std::vector<const BlockEntry*> connected;     // in height order
+  std::vector<std::shared_ptr<const Block>> connected_blocks;  // parallel to connected
+  std::vector<Transaction> disconnected_txs;    // transfers of disconnected blocks
+  std::vector<std::pair<BlockHash, BlockFailure>> invalidated;  // found invalid on connect
+  bool tip_changed() const { return !connected.empty() || !disconnected.empty(); }
+  std::size_t reorg_depth() const { return disconnected.size(); }
+};
+
+enum class AcceptStatus {
+  kAccepted,   // stored (and connected if it is on the best branch)
+  kDuplicate,  // already had it
+  kOrphan,     // parent unknown; held until the parent arrives
+};
+
+struct AcceptResult {
+  AcceptStatus status = AcceptStatus::kAccepted;
+  const BlockEntry* entry = nullptr;  // for kAccepted and kDuplicate
+  ChainUpdate update;
+};
+
+class Chain {
+ public:
+  // Opens the chain in `store`, writing genesis into an empty store. Refuses a store made
+  // for another genesis or schema, and one whose tip and state commitment disagree.
+  [[nodiscard]] static std::expected<std::unique_ptr<Chain>, ChainError> open(const ChainSpec& spec, Store& store,
+                                                                              const ChainOptions& options);
+  ~Chain();
+  Chain(const Chain&) = delete;
+  Chain& operator=(const Chain&) = delete;
+
+  // Validates a header (PoW, parent, height, bits, time) and adds it to the tree.
+  [[nodiscard]] std::expected<const BlockEntry*, ChainError> accept_header(const BlockHeader& header,
+                                                                           std::int64_t now_s);
+  // Validates and stores a block, then moves the active chain to the best valid branch.
+  [[nodiscard]] std::expected<AcceptResult, ChainError> accept_block(const Block& block, std::int64_t now_s);
+
+  const ChainSpec& spec() const { return spec_; }
+  const BlockEntry& tip() const { return *active_.back(); }
+  const BlockEntry& genesis() const { return *active_.front(); }
+  std::uint32_t height() const { return tip().height(); }
+  const BlockEntry* find(const BlockHash& hash) const;
+  // Active chain block at `height`, or nullptr above the tip.
+  const BlockEntry* at_height(std::uint32_t height) const;
+  bool is_active(const BlockEntry& e) const { return e.in_active_chain; }
+  // Every block with no children (tips of every branch, including invalid ones).
+  std::vector<const BlockEntry*> tips() const;
+  std::size_t block_count() const { return entries_.size(); }
+  std::size_t orphan_count() const { return orphan_order_.size(); }
+
+  [[nodiscard]] std::expected<std::optional<Block>, ChainError> read_block(const BlockHash& hash) const;
+  // Account state at the active tip.
+  [[nodiscard]] std::expected<Account, ChainError> account(const crypto::Address& address) const;
+  const StateView& state() const;
+  crypto::Hash256 state_hash() const { return tip().header.state_root; }
+  // Transaction index lookup (nullopt when unknown or the index is off).
+  [[nodiscard]] std::expected<std::optional<TxLocation>, ChainError> find_transaction(const TxId& txid) const;
+  // Transactions touching `address` at heights >= from_height, oldest first, at most limit.
+  [[nodiscard]] std::expected<std::vector<TxId>, ChainError> address_history(const crypto::Address& address,
+                                                                              std::uint32_t from_height,
+                                                                              std::size_t limit) const;
+  const ChainOptions& options() const { return options_; }
+
+  // Median time of `e` and its 10 ancestors.
+  static std::int64_t median_time_past(const BlockEntry& e);
+  // The bits a child of `parent` must carry.
+  std::uint32_t next_bits(const BlockEntry& parent) const;
+  // Header template for a child of the tip: height, prev, bits, time >= max(mtp+1, now_s).
+  BlockHeader next_header(std::int64_t now_s) const;
+  // State root after applying `block`'s transactions to the tip's state (for block
+  // templates), or the rule the transactions break.
+  [[nodiscard]] std::expected<crypto::Hash256, BlockFailure> state_root_after(const Block& block) const;
+
+ private:
+  class StoreStateView;
+  Chain(const ChainSpec& spec, Store& store, const ChainOptions& options);
+
+  std::expected<void, ChainError> initialize_or_load();
+  std::expected<void, ChainError> write_genesis();
+  BlockEntry* add_entry(const BlockHeader& header, std::uint8_t status, std::uint64_t sequence);
+  std::expected<BlockEntry*, ChainError> accept_header_internal(const BlockHeader& header, std::int64_t now_s);
+  std::expected<AcceptResult, ChainError> accept_one_block(const Block& block, std::int64_t now_s);
+  void mark_chain_data(BlockEntry* e);
+  std::expected<void, ChainError> activate_best_chain(ChainUpdate& update);
+  std::expected<bool, ChainError> connect_tip(BlockEntry* e, ChainUpdate& update);
+  std::expected<void, ChainError> disconnect_tip(ChainUpdate& update);
+  std::expected<void, ChainError> mark_invalid(BlockEntry* e, const BlockFailure& failure, ChainUpdate& update);
+  void hold_orphan(const Block& block);
+
+  struct WorkOrder {
+    bool operator()(const BlockEntry* a, const BlockEntry* b) const {
+      if (a->chain_work != b->chain_work) return a->chain_work > b->chain_work;
+      if (a->sequence != b->sequence) return a->sequence < b->sequence;
+      return a < b;
+    }
+  };
+
+  ChainSpec spec_;
+  Store& store_;
+  ChainOptions options_;
+  SignatureVerifier verifier_;
+  std::unique_ptr<StoreStateView> state_view_;
+  std::unordered_map<BlockHash, std::unique_ptr<BlockEntry>> entries_;
+  std::vector<BlockEntry*> active_;  // active_[h] = active block at height h
+  std::set<BlockEntry*, WorkOrder> candidates_;  // chain_has_data and not failed
+  StateHash state_hash_;  // lanes of the active tip's state
+  std::uint64_t next_sequence_ = 0;
+  // Orphans by parent hash, bounded; oldest evicted first.
+  std::multimap<BlockHash, Block> orphans_;
+  std::deque<BlockHash> orphan_order_;  // block hashes in arrival order
+};
+
+}  // namespace tally::ledger

@@ -1,0 +1,130 @@
+#include "ledger/rocksdb_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+#include <rocksdb/cache.h>
+
+#include <array>
+
+namespace tally::ledger {
+
+const char* column_name(Column c) {
+  switch (c) {
+    case Column::kMeta: return "meta";
+    case Column::kBlockIndex: return "block_index";
+    case Column::kBlockData: return "block_data";
+    case Column::kUndo: return "undo";
+    case Column::kState: return "state";
+    case Column::kTxIndex: return "tx_index";
+    case Column::kAddressHistory: return "address_history";
+  }
+  return "unknown";
+}
+
+namespace {
+
+rocksdb::Slice slice(crypto::ByteSpan s) { return rocksdb::Slice(reinterpret_cast<const char*>(s.data()), s.size()); }
+crypto::ByteSpan span(const rocksdb::Slice& s) {
+  return crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
+}
+
+StoreError to_error(const rocksdb::Status& s, const std::string& what) {
+  StoreError::Kind kind = StoreError::Kind::kIo;
+  if (s.IsCorruption()) kind = StoreError::Kind::kCorrupt;
+  if (s.IsNotFound()) kind = StoreError::Kind::kNotFound;
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) kind = StoreError::Kind::kLocked;
+  return StoreError{kind, what + ": " + s.ToString()};
+}
+
+}  // namespace
+
+struct RocksDbStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::array<rocksdb::ColumnFamilyHandle*, kColumnCount> handles{};
+  rocksdb::WriteOptions write_options;
+  rocksdb::ReadOptions read_options;
+
+  ~Impl() {
+    for (auto* h : handles)
+      if (h && db) (void)db->DestroyColumnFamilyHandle(h);
+    if (db) (void)db->Close();
+  }
+  rocksdb::ColumnFamilyHandle* cf(Column c) const { return handles[static_cast<std::size_t>(c)]; }
+};
+
+RocksDbStore::RocksDbStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksDbStore::~RocksDbStore() = default;
+
+std::expected<std::unique_ptr<RocksDbStore>, StoreError> RocksDbStore::open(const std::string& path,
+                                                                           const RocksDbOptions& options) {
+  rocksdb::Options db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.paranoid_checks = true;
+  db_options.max_open_files = 256;
+  db_options.keep_log_file_num = 3;
+  db_options.max_background_jobs = 2;
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions cf_options;
+  cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf_options.write_buffer_size = 16u << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);
+  for (int i = 0; i < kColumnCount; ++i)
+    descriptors.emplace_back(column_name(static_cast<Column>(i)), cf_options);
+
+  auto impl = std::make_unique<Impl>();
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  const rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
+  if (!s.ok()) return std::unexpected(to_error(s, "cannot open database " + path));
+  impl->db.reset(raw);
+  (void)impl->db->DestroyColumnFamilyHandle(handles[0]);  // default: unused
+  for (int i = 0; i < kColumnCount; ++i) impl->handles[static_cast<std::size_t>(i)] = handles[static_cast<std::size_t>(i) + 1];
+  impl->write_options.sync = options.sync_writes;
+  impl->read_options.verify_checksums = true;
+  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(impl)));
+}
+
+std::expected<std::optional<crypto::Bytes>, StoreError> RocksDbStore::get(Column c, crypto::ByteSpan key) const {
+  rocksdb::PinnableSlice value;
+  const rocksdb::Status s = impl_->db->Get(impl_->read_options, impl_->cf(c), slice(key), &value);
+  if (s.IsNotFound()) return std::optional<crypto::Bytes>{};
+  if (!s.ok()) return std::unexpected(to_error(s, std::string("read from ") + column_name(c)));
+  return std::optional<crypto::Bytes>(crypto::to_bytes(span(value)));
+}
+
+std::expected<void, StoreError> RocksDbStore::write(const WriteBatch& batch) {
+  rocksdb::WriteBatch wb;
+  for (const auto& op : batch.ops()) {
+    const rocksdb::Status s = op.erase ? wb.Delete(impl_->cf(op.column), slice(op.key))
+                                       : wb.Put(impl_->cf(op.column), slice(op.key), slice(op.value));
+    if (!s.ok()) return std::unexpected(to_error(s, "build write batch"));
+  }
+  const rocksdb::Status s = impl_->db->Write(impl_->write_options, &wb);
+  if (!s.ok()) return std::unexpected(to_error(s, "write batch"));
+  return {};
+}
+
+std::expected<void, StoreError> RocksDbStore::for_each(
+    Column c, const std::function<bool(crypto::ByteSpan, crypto::ByteSpan)>& fn) const {
+  return for_each_prefix(c, {}, fn);
+}
+
+std::expected<void, StoreError> RocksDbStore::for_each_prefix(
+    Column c, crypto::ByteSpan prefix, const std::function<bool(crypto::ByteSpan, crypto::ByteSpan)>& fn) const {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(impl_->read_options, impl_->cf(c)));
+  for (it->Seek(slice(prefix)); it->Valid(); it->Next()) {
+    const auto key = span(it->key());
+    if (key.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), key.begin())) break;
+    if (!fn(key, span(it->value()))) break;
+  }
+  if (!it->status().ok()) return std::unexpected(to_error(it->status(), std::string("scan ") + column_name(c)));
+  return {};
+}
+
+}  // namespace tally::ledger
