@@ -79,6 +79,7 @@ BlockEntry* Chain::add_entry(const BlockHeader& header, std::uint8_t status, std
   e->block1 = header.height == 1 ? e : (e->parent ? e->parent->block1 : nullptr);
   entries_.emplace(e->hash, std::move(entry));
   next_sequence_ = std::max(next_sequence_, sequence + 1);
+  if (!e->failed() && (!best_header_ || WorkOrder{}(e, best_header_))) best_header_ = e;
   return e;
 }
 
@@ -392,8 +393,36 @@ std::expected<void, ChainError> Chain::mark_invalid(BlockEntry* e, const BlockFa
     for (BlockEntry* c : x->children) stack.push_back(c);
   }
   update.invalidated.emplace_back(e->hash, failure);
+  if (best_header_->failed()) recompute_best_header();
   if (auto r = store_.write(batch); !r) return std::unexpected(store_error(r.error()));
   return {};
+}
+
+void Chain::recompute_best_header() {
+  best_header_ = active_.front();
+  for (const auto& [hash, e] : entries_)
+    if (!e->failed() && WorkOrder{}(e.get(), best_header_)) best_header_ = e.get();
+}
+
+std::vector<BlockHash> Chain::locator() const {
+  std::vector<BlockHash> out;
+  std::int64_t h = static_cast<std::int64_t>(height());
+  std::int64_t step = 1;
+  while (h > 0) {
+    out.push_back(active_[static_cast<std::size_t>(h)]->hash);
+    if (out.size() >= 10) step *= 2;
+    h -= step;
+  }
+  out.push_back(active_.front()->hash);
+  return out;
+}
+
+const BlockEntry& Chain::find_fork(const std::vector<BlockHash>& locator) const {
+  for (const BlockHash& h : locator) {
+    const BlockEntry* e = find(h);
+    if (e && e->in_active_chain) return *e;
+  }
+  return *active_.front();
 }
 
 std::expected<void, ChainError> Chain::activate_best_chain(ChainUpdate& update) {

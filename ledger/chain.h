@@ -91,6 +91,13 @@ class Chain {
   // Active chain block at `height`, or nullptr above the tip.
   const BlockEntry* at_height(std::uint32_t height) const;
   bool is_active(const BlockEntry& e) const { return e.in_active_chain; }
+  // The most-work header that is not known to be invalid (its block may not be stored
+  // yet): where headers-first sync is heading.
+  const BlockEntry& best_header() const { return *best_header_; }
+  // Block locator of the active chain: tip, then back 1, 2, 4, ... blocks, ending at genesis.
+  std::vector<BlockHash> locator() const;
+  // The newest locator hash on the active chain (genesis when none is).
+  const BlockEntry& find_fork(const std::vector<BlockHash>& locator) const;
   // Every block with no children (tips of every branch, including invalid ones).
   std::vector<const BlockEntry*> tips() const;
   std::size_t block_count() const { return entries_.size(); }
@@ -134,6 +141,7 @@ class Chain {
   std::expected<void, ChainError> disconnect_tip(ChainUpdate& update);
   std::expected<void, ChainError> mark_invalid(BlockEntry* e, const BlockFailure& failure, ChainUpdate& update);
   void hold_orphan(const Block& block);
+  void recompute_best_header();
 
   struct WorkOrder {
     bool operator()(const BlockEntry* a, const BlockEntry* b) const {
@@ -151,6 +159,7 @@ class Chain {
   std::unordered_map<BlockHash, std::unique_ptr<BlockEntry>> entries_;
   std::vector<BlockEntry*> active_;  // active_[h] = active block at height h
   std::set<BlockEntry*, WorkOrder> candidates_;  // chain_has_data and not failed
+  BlockEntry* best_header_ = nullptr;
   StateHash state_hash_;  // lanes of the active tip's state
   std::uint64_t next_sequence_ = 0;
   // Orphans by parent hash, bounded; oldest evicted first.
