@@ -307,8 +307,8 @@ void Chain::hold_orphan(const Block& block) {
   orphan_order_.push_back(hash);
 }
 
-std::expected<AcceptResult, ChainError> Chain::accept_one_block(const Block& block, std::int64_t now_s) {
-  AcceptResult result;
+std::expected<BlockAcceptResult, ChainError> Chain::accept_one_block(const Block& block, std::int64_t now_s) {
+  BlockAcceptResult result;
   const BlockHash hash = block.hash();
   if (auto it = entries_.find(hash); it != entries_.end() && it->second->has_data()) {
     if (it->second->failed())
@@ -346,7 +346,7 @@ std::expected<AcceptResult, ChainError> Chain::accept_one_block(const Block& blo
   return result;
 }
 
-std::expected<AcceptResult, ChainError> Chain::accept_block(const Block& block, std::int64_t now_s) {
+std::expected<BlockAcceptResult, ChainError> Chain::accept_block(const Block& block, std::int64_t now_s) {
   auto first = accept_one_block(block, now_s);
   if (!first || first->status != AcceptStatus::kAccepted) return first;
   // Blocks that were waiting for this one (and their children) can be accepted now.

@@ -61,7 +61,7 @@ enum class AcceptStatus {
   kOrphan,     // parent unknown; held until the parent arrives
 };
 
-struct AcceptResult {
+struct BlockAcceptResult {
   AcceptStatus status = AcceptStatus::kAccepted;
   const BlockEntry* entry = nullptr;  // for kAccepted and kDuplicate
   ChainUpdate update;
@@ -81,7 +81,7 @@ class Chain {
   [[nodiscard]] std::expected<const BlockEntry*, ChainError> accept_header(const BlockHeader& header,
                                                                            std::int64_t now_s);
   // Validates and stores a block, then moves the active chain to the best valid branch.
-  [[nodiscard]] std::expected<AcceptResult, ChainError> accept_block(const Block& block, std::int64_t now_s);
+  [[nodiscard]] std::expected<BlockAcceptResult, ChainError> accept_block(const Block& block, std::int64_t now_s);
 
   const ChainSpec& spec() const { return spec_; }
   const BlockEntry& tip() const { return *active_.back(); }
@@ -134,7 +134,7 @@ class Chain {
   std::expected<void, ChainError> write_genesis();
   BlockEntry* add_entry(const BlockHeader& header, std::uint8_t status, std::uint64_t sequence);
   std::expected<BlockEntry*, ChainError> accept_header_internal(const BlockHeader& header, std::int64_t now_s);
-  std::expected<AcceptResult, ChainError> accept_one_block(const Block& block, std::int64_t now_s);
+  std::expected<BlockAcceptResult, ChainError> accept_one_block(const Block& block, std::int64_t now_s);
   void mark_chain_data(BlockEntry* e);
   std::expected<void, ChainError> activate_best_chain(ChainUpdate& update);
   std::expected<bool, ChainError> connect_tip(BlockEntry* e, ChainUpdate& update);

@@ -89,10 +89,10 @@ struct ChainHarness {
     return *b;
   }
   // A block on an arbitrary parent (for forks), assembled without a state root check.
-  AcceptResult add(const Block& b) {
+  BlockAcceptResult add(const Block& b) {
     auto r = chain->accept_block(b, now());
     if (!r) ADD_FAILURE() << "accept_block: " << r.error().message;
-    return r ? std::move(*r) : AcceptResult{};
+    return r ? std::move(*r) : BlockAcceptResult{};
   }
   std::int64_t now() const { return static_cast<std::int64_t>(chain->tip().header.time) + 3600; }
   Transaction transfer(int from, int to, Amount amount, Amount fee, std::uint64_t nonce) const {
