@@ -1,0 +1,77 @@
+// The address book: peers this node may connect to, in a "new" table (heard of) and a
+// "tried" table (connected to successfully). New addresses land in buckets chosen by a keyed
+// hash of the source's group and the address's group, so one source can only fill a few
+// buckets; tried ones by a keyed hash of the address. Failing addresses back off
+// exponentially. Sans-I/O: time and randomness come from the caller. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "p2p/messages.h"
+
+namespace tally::p2p {
+
+struct AddrInfo {
+  NetAddress address;
+  NetAddress source;
+  std::uint32_t last_seen_s = 0;     // as gossiped
+  std::int64_t last_try_ms = 0;      // our last connection attempt
+  std::int64_t last_success_ms = 0;  // our last successful handshake
+  std::uint32_t attempts = 0;        // failures since the last success
+  bool tried = false;
+};
+
+class AddrBook {
+ public:
+  static constexpr std::size_t kNewBuckets = 64;
+  static constexpr std::size_t kTriedBuckets = 32;
+  static constexpr std::size_t kBucketSize = 64;
+
+  // key: secret bucketing key (random per node, persisted with the book).
+  explicit AddrBook(std::uint64_t key);
+
+  // Adds (or refreshes) an address heard from `source`. False when it was not added
+  // (unroutable port 0, bucket slot taken by a better entry, ...).
+  bool add(const NetAddress& address, const NetAddress& source, std::uint32_t last_seen_s);
+  // Handshake succeeded: moves the address to the tried table.
+  void mark_good(const NetAddress& address, std::int64_t now_ms);
+  // Connection attempt started / failed.
+  void mark_attempt(const NetAddress& address, std::int64_t now_ms);
+  void mark_failed(const NetAddress& address, std::int64_t now_ms);
+
+  // An address to connect to that is not in `exclude` and not backing off, or nullopt.
+  std::optional<NetAddress> select(std::int64_t now_ms, std::mt19937_64& rng,
+                                   const std::vector<NetAddress>& exclude) const;
+  // Up to max random addresses for a getaddr answer (freshest first is not required).
+  std::vector<AddrEntry> sample(std::size_t max, std::mt19937_64& rng) const;
+
+  std::size_t size() const { return entries_.size(); }
+  std::size_t tried_count() const;
+  const AddrInfo* find(const NetAddress& address) const;
+
+  // Persistence (the node writes these bytes to peers.dat in the datadir).
+  crypto::Bytes serialize() const;
+  [[nodiscard]] static std::expected<AddrBook, std::string> deserialize(crypto::ByteSpan bytes);
+
+  // Backoff before retrying an address after `attempts` failures.
+  static std::int64_t backoff_ms(std::uint32_t attempts);
+
+ private:
+  std::uint64_t key_;
+  std::unordered_map<std::string, AddrInfo> entries_;  // by address.to_string()
+  // bucket -> slot -> address key ("" when empty)
+  std::vector<std::vector<std::string>> new_table_;
+  std::vector<std::vector<std::string>> tried_table_;
+};
+
+// Group used for bucketing: /16 for IPv4, /32 for IPv6, and the whole endpoint for loopback
+// (on one machine every port is a different node).
+std::string address_group(const NetAddress& a);
+
+}  // namespace tally::p2p

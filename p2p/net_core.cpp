@@ -1,0 +1,388 @@
+// NetCore: connection lifecycle, handshake, keepalive, misbehaviour and bans, outbound
+// slots. Addresses, transactions and blocks are handled in net_addr.cpp, net_tx.cpp and
+// net_sync.cpp.
+#include "p2p/net_core.h"
+
+#include "crypto/hex.h"
+#include "p2p/peer.h"
+
+namespace tally::p2p {
+
+namespace {
+bool is_loopback(const NetAddress& a) {
+  if (a.is_ipv4()) return a.ip[12] == 127;
+  static const std::array<std::uint8_t, 16> kV6Loopback = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return a.ip == kV6Loopback;
+}
+std::string ip_only(const NetAddress& a) {
+  const std::string s = a.to_string();
+  return s.substr(0, s.rfind(':'));
+}
+}  // namespace
+
+NetCore::NetCore(const NetConfig& config, ledger::Chain& chain, ledger::Mempool& mempool, AddrBook& addr_book,
+                 std::uint64_t seed, std::int64_t now_ms)
+    : config_(config), chain_(chain), mempool_(mempool), addr_book_(addr_book), rng_(seed), now_ms_(now_ms) {
+  local_nonce_ = rng_() | 1;
+  next_expiry_check_ms_ = now_ms + config_.mempool_expiry_check_ms;
+  last_announced_tip_ = chain_.tip().hash;
+  for (const NetAddress& a : config_.fixed_peers) fixed_next_try_ms_[a] = now_ms;
+  for (const NetAddress& a : config_.seeds) addr_book_.add(a, a, static_cast<std::uint32_t>(now_ms / 1000));
+}
+
+NetCore::~NetCore() = default;
+
+void NetCore::emit(std::int64_t now_ms, NetEventBody body) { events_.push_back(NetEvent{now_ms, std::move(body)}); }
+
+std::vector<Action> NetCore::take_actions() { return std::exchange(actions_, {}); }
+std::vector<NetEvent> NetCore::take_events() { return std::exchange(events_, {}); }
+
+PeerId NetCore::on_connected(const NetAddress& remote, bool inbound, std::int64_t now_ms) {
+  now_ms_ = now_ms;
+  const PeerId id = next_peer_id_++;
+  auto peer = std::make_unique<Peer>(id, remote, inbound, chain_.spec().network_magic, config_.known_inventory_max,
+                                     now_ms);
+  Peer& p = *peer;
+  peers_.emplace(id, std::move(peer));
+  if (!inbound) pending_connects_.erase(remote);
+  if (inbound && inbound_count() > config_.max_inbound) {
+    drop(p, "inbound slots full");
+    return id;
+  }
+  if (!inbound && blocked_.contains(remote)) {
+    drop(p, "link blocked (partition)");
+    return id;
+  }
+  if (inbound && !is_loopback(remote) && is_banned(ip_only(remote), now_ms)) {
+    drop(p, "banned");
+    return id;
+  }
+  if (!inbound) addr_book_.mark_attempt(remote, now_ms);
+  VersionMsg v;
+  v.chain_id = chain_.spec().chain_id;
+  v.genesis_hash = chain_.genesis().hash;
+  v.best_height = chain_.height();
+  v.listen_port = config_.listen_port;
+  v.nonce = local_nonce_;
+  v.user_agent = config_.user_agent;
+  send(p, v);
+  return id;
+}
+
+void NetCore::on_connect_failed(const NetAddress& remote, std::int64_t now_ms) {
+  now_ms_ = now_ms;
+  pending_connects_.erase(remote);
+  addr_book_.mark_failed(remote, now_ms);
+}
+
+void NetCore::on_disconnected(PeerId id, std::int64_t now_ms) {
+  now_ms_ = now_ms;
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  Peer& p = *it->second;
+  if (!p.disconnecting) emit(now_ms, PeerDisconnectedEvent{p.id, p.address, "closed by peer or network"});
+  // Forget what was asked of this peer so that another one is asked.
+  for (auto r = blocks_in_flight_.begin(); r != blocks_in_flight_.end();)
+    r = r->second.peer == id ? blocks_in_flight_.erase(r) : std::next(r);
+  for (auto r = txs_in_flight_.begin(); r != txs_in_flight_.end();)
+    r = r->second == id ? txs_in_flight_.erase(r) : std::next(r);
+  if (!p.inbound && !p.established) addr_book_.mark_failed(p.address, now_ms);
+  peers_.erase(it);
+  request_blocks(now_ms);
+}
+
+void NetCore::on_bytes(PeerId id, ByteSpan bytes, std::int64_t now_ms) {
+  now_ms_ = now_ms;
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return;
+  Peer& p = *it->second;
+  if (p.disconnecting) return;
+  p.bytes_received += bytes.size();
+  p.decoder.feed(bytes);
+  for (;;) {
+    auto frame = p.decoder.next();
+    if (!frame) {
+      misbehave(p, config_.ban_threshold, std::string("malformed frame: ") + to_string(frame.error()));
+      return;
+    }
+    if (!frame->has_value()) return;
+    handle_message(p, std::move((*frame)->message), now_ms);
+    if (p.disconnecting) return;
+  }
+}
+
+void NetCore::send(Peer& p, const Message& m) {
+  send_frame(p, std::make_shared<const Bytes>(encode_frame(chain_.spec().network_magic, m)));
+}
+
+void NetCore::send_frame(Peer& p, std::shared_ptr<const Bytes> frame) {
+  if (p.disconnecting) return;
+  p.bytes_sent += frame->size();
+  actions_.push_back(SendAction{p.id, std::move(frame)});
+}
+
+void NetCore::drop(Peer& p, const std::string& reason) {
+  if (p.disconnecting) return;
+  p.disconnecting = true;
+  actions_.push_back(DisconnectAction{p.id, reason});
+  emit(now_ms_, PeerDisconnectedEvent{p.id, p.address, reason});
+}
+
+bool NetCore::disconnect(PeerId id, const std::string& reason) {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return false;
+  drop(*it->second, reason);
+  return true;
+}
+
+std::string NetCore::ban_key(const Peer& p) const {
+  // Every devnet node shares 127.0.0.1: ban loopback peers by their listening endpoint.
+  if (is_loopback(p.address)) return ip_only(p.address) + ":" + std::to_string(p.version.listen_port);
+  return ip_only(p.address);
+}
+
+bool NetCore::is_banned(const std::string& key, std::int64_t now_ms) const {
+  auto it = bans_.find(key);
+  return it != bans_.end() && it->second.until_ms > now_ms;
+}
+
+void NetCore::ban(const std::string& key, std::int64_t until_ms, const std::string& reason) {
+  bans_[key] = BanEntry{key, until_ms, reason};
+  for (auto& [id, p] : peers_)
+    if (ban_key(*p) == key || ip_only(p->address) == key) drop(*p, "banned: " + reason);
+}
+
+bool NetCore::unban(const std::string& key) { return bans_.erase(key) > 0; }
+
+std::vector<BanEntry> NetCore::bans() const {
+  std::vector<BanEntry> out;
+  for (const auto& [k, b] : bans_)
+    if (b.until_ms > now_ms_) out.push_back(b);
+  return out;
+}
+
+void NetCore::misbehave(Peer& p, int points, const std::string& why) {
+  if (points <= 0 || p.disconnecting) return;
+  p.score += points;
+  if (p.score >= config_.ban_threshold) {
+    ban(ban_key(p), now_ms_ + config_.ban_duration_ms, why);
+    drop(p, "misbehaving: " + why);
+  }
+}
+
+void NetCore::set_blocked(const std::set<NetAddress>& endpoints, std::int64_t now_ms) {
+  now_ms_ = now_ms;
+  blocked_ = endpoints;
+  for (auto& [id, p] : peers_) {
+    NetAddress listen = p->address;
+    if (p->inbound) listen.port = p->version.listen_port;
+    if (blocked_.contains(listen)) drop(*p, "link blocked (partition)");
+  }
+}
+
+std::size_t NetCore::inbound_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, p] : peers_) n += (p->inbound && !p->disconnecting) ? 1 : 0;
+  return n;
+}
+
+std::size_t NetCore::outbound_count() const {
+  std::size_t n = 0;
+  for (const auto& [id, p] : peers_) n += (!p->inbound && !p->disconnecting) ? 1 : 0;
+  return n;
+}
+
+void NetCore::handle_message(Peer& p, Message&& m, std::int64_t now_ms) {
+  const MessageType type = type_of(m);
+  if (!p.established) {
+    if (type == MessageType::kVersion) return on_version(p, std::get<VersionMsg>(m), now_ms);
+    if (type == MessageType::kVerack) return on_verack(p, now_ms);
+    return misbehave(p, 10, std::string("message before handshake: ") + message_name(type));
+  }
+  switch (type) {
+    case MessageType::kVersion: return misbehave(p, 10, "duplicate version");
+    case MessageType::kVerack: return misbehave(p, 10, "duplicate verack");
+    case MessageType::kPing: return send(p, PongMsg{std::get<PingMsg>(m).nonce});
+    case MessageType::kPong: {
+      const auto nonce = std::get<PongMsg>(m).nonce;
+      if (p.ping_nonce != 0 && nonce == p.ping_nonce) {
+        p.last_rtt_ms = now_ms - p.ping_sent_ms;
+        p.ping_nonce = 0;
+      }
+      return;
+    }
+    case MessageType::kGetAddr: return on_getaddr(p);
+    case MessageType::kAddr: return on_addr(p, std::get<AddrMsg>(m), now_ms);
+    case MessageType::kInv: return on_inv(p, std::get<InvMsg>(m), now_ms);
+    case MessageType::kGetData: return on_getdata(p, std::get<GetDataMsg>(m));
+    case MessageType::kNotFound: return on_notfound(p, std::get<NotFoundMsg>(m));
+    case MessageType::kTx: return on_tx(p, std::get<TxMsg>(m), now_ms);
+    case MessageType::kGetHeaders: return on_getheaders(p, std::get<GetHeadersMsg>(m));
+    case MessageType::kHeaders: return on_headers(p, std::move(std::get<HeadersMsg>(m)), now_ms);
+    case MessageType::kBlock: return on_block(p, std::move(std::get<BlockMsg>(m)), now_ms);
+  }
+}
+
+void NetCore::on_version(Peer& p, const VersionMsg& m, std::int64_t now_ms) {
+  if (p.version_received) return misbehave(p, 10, "duplicate version");
+  p.version_received = true;
+  p.version = m;
+  if (m.nonce == local_nonce_) {
+    addr_book_.mark_failed(p.address, now_ms);
+    return drop(p, "connected to self");
+  }
+  if (m.protocol_version < 1) return drop(p, "unsupported protocol version");
+  if (m.chain_id != chain_.spec().chain_id || m.genesis_hash != chain_.genesis().hash)
+    return drop(p, "different chain (chain id or genesis mismatch)");
+  if (p.inbound && is_banned(ban_key(p), now_ms)) return drop(p, "banned");
+  if (p.inbound) {
+    NetAddress listen = p.address;
+    listen.port = m.listen_port;
+    if (blocked_.contains(listen)) return drop(p, "link blocked (partition)");
+  }
+  p.best_known_height = m.best_height;
+  send(p, VerackMsg{});
+  if (p.verack_received) on_established(p, now_ms);
+}
+
+void NetCore::on_verack(Peer& p, std::int64_t now_ms) {
+  if (p.verack_received) return misbehave(p, 10, "duplicate verack");
+  p.verack_received = true;
+  if (p.version_received) on_established(p, now_ms);
+}
+
+void NetCore::on_established(Peer& p, std::int64_t now_ms) {
+  p.established = true;
+  p.next_ping_ms = now_ms + config_.ping_interval_ms;
+  p.next_tx_inv_ms = now_ms;
+  emit(now_ms, PeerConnectedEvent{p.id, p.address, p.inbound, p.version.user_agent});
+  if (!p.inbound) {
+    addr_book_.mark_good(p.address, now_ms);
+    if (config_.discovery) send(p, GetAddrMsg{});
+  } else if (p.version.listen_port != 0) {
+    NetAddress listen = p.address;
+    listen.port = p.version.listen_port;
+    addr_book_.add(listen, p.address, static_cast<std::uint32_t>(now_ms / 1000));
+  }
+  // Headers-first: learn the peer's chain, and tell it ours.
+  request_headers(p);
+  // Everything in the mempool is news to a new peer.
+  for (const auto& txid : mempool_.all_txids()) p.tx_to_announce.push_back(txid);
+}
+
+void NetCore::tick_connections(std::int64_t now_ms) {
+  for (auto& [id, pp] : peers_) {
+    Peer& p = *pp;
+    if (p.disconnecting) continue;
+    if (!p.established) {
+      if (now_ms - p.connected_ms > config_.handshake_timeout_ms) drop(p, "handshake timeout");
+      continue;
+    }
+    if (p.ping_nonce != 0 && now_ms - p.ping_sent_ms > config_.ping_timeout_ms) {
+      drop(p, "ping timeout");
+      continue;
+    }
+    if (p.ping_nonce == 0 && now_ms >= p.next_ping_ms) {
+      p.ping_nonce = rng_() | 1;
+      p.ping_sent_ms = now_ms;
+      p.next_ping_ms = now_ms + config_.ping_interval_ms;
+      send(p, PingMsg{p.ping_nonce});
+    }
+    if (now_ms >= p.next_tx_inv_ms) flush_tx_announcements(p, now_ms);
+  }
+  for (auto it = bans_.begin(); it != bans_.end();)
+    it = it->second.until_ms <= now_ms ? bans_.erase(it) : std::next(it);
+}
+
+void NetCore::fill_outbound(std::int64_t now_ms) {
+  std::vector<NetAddress> connected;
+  for (const auto& [id, p] : peers_) {
+    if (p->disconnecting) continue;
+    connected.push_back(p->address);
+    if (p->inbound && p->version_received) {
+      NetAddress listen = p->address;
+      listen.port = p->version.listen_port;
+      connected.push_back(listen);
+    }
+  }
+  connected.insert(connected.end(), pending_connects_.begin(), pending_connects_.end());
+  auto is_connected = [&](const NetAddress& a) { return std::find(connected.begin(), connected.end(), a) != connected.end(); };
+
+  // Fixed peers (--connect / --addnode / addnode RPC) are kept connected.
+  for (auto& [addr, next_try] : fixed_next_try_ms_) {
+    if (now_ms < next_try || is_connected(addr) || blocked_.contains(addr)) continue;
+    next_try = now_ms + config_.reconnect_fixed_ms;
+    pending_connects_.insert(addr);
+    connected.push_back(addr);
+    actions_.push_back(ConnectAction{addr});
+  }
+  if (!config_.discovery) return;
+  std::size_t outbound = pending_connects_.size();
+  for (const auto& [id, p] : peers_) outbound += (!p->inbound && !p->disconnecting) ? 1 : 0;
+  std::vector<NetAddress> exclude = connected;
+  exclude.insert(exclude.end(), blocked_.begin(), blocked_.end());
+  while (outbound < config_.max_outbound) {
+    auto pick = addr_book_.select(now_ms, rng_, exclude);
+    if (!pick) break;
+    exclude.push_back(*pick);
+    addr_book_.mark_attempt(*pick, now_ms);
+    pending_connects_.insert(*pick);
+    actions_.push_back(ConnectAction{*pick});
+    ++outbound;
+  }
+}
+
+void NetCore::add_peer_address(const NetAddress& address, std::int64_t now_ms) {
+  fixed_next_try_ms_.try_emplace(address, now_ms);
+  addr_book_.add(address, address, static_cast<std::uint32_t>(now_ms / 1000));
+}
+
+void NetCore::on_tick(std::int64_t now_ms) {
+  now_ms_ = now_ms;
+  tick_connections(now_ms);
+  tick_block_requests(now_ms);
+  fill_outbound(now_ms);
+  if (now_ms >= next_expiry_check_ms_) {
+    next_expiry_check_ms_ = now_ms + config_.mempool_expiry_check_ms;
+    (void)mempool_.expire(now_ms);
+  }
+}
+
+std::int64_t NetCore::next_deadline_ms() const {
+  std::int64_t next = now_ms_ + 1000;  // fill_outbound and bans: once a second is plenty
+  for (const auto& [id, p] : peers_) {
+    if (p->disconnecting) continue;
+    if (!p->established) {
+      next = std::min(next, p->connected_ms + config_.handshake_timeout_ms + 1);
+      continue;
+    }
+    next = std::min(next, p->ping_nonce ? p->ping_sent_ms + config_.ping_timeout_ms + 1 : p->next_ping_ms);
+    if (!p->tx_to_announce.empty()) next = std::min(next, p->next_tx_inv_ms);
+  }
+  for (const auto& [hash, r] : blocks_in_flight_) next = std::min(next, r.deadline_ms);
+  return std::max(next, now_ms_);
+}
+
+std::vector<PeerStats> NetCore::peer_stats() const {
+  std::vector<PeerStats> out;
+  for (const auto& [id, p] : peers_) {
+    PeerStats s;
+    s.id = id;
+    s.address = p->address;
+    s.inbound = p->inbound;
+    s.established = p->established;
+    s.user_agent = p->version.user_agent;
+    s.start_height = p->version.best_height;
+    s.best_known_height = p->best_known_height;
+    s.connected_ms = p->connected_ms;
+    s.last_ping_rtt_ms = p->last_rtt_ms;
+    s.bytes_sent = p->bytes_sent;
+    s.bytes_received = p->bytes_received;
+    s.misbehaviour = p->score;
+    s.blocks_in_flight = p->blocks_in_flight;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+}  // namespace tally::p2p

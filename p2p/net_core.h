@@ -1,0 +1,188 @@
+// The P2P protocol core of one node: handshakes, keepalive, address gossip, transaction
+// relay, headers-first block sync and relay, misbehaviour scoring and bans, over any number
+// of peers.
+//
+// Sans-I/O: the driver (the Asio transport, a test network or the simulator) reports events
+// (connected, bytes, disconnected, ticks) with the current time and drains the actions the
+// core wants done (send these bytes, close that connection, connect there). Randomness comes
+// from the seed. The core owns no socket, thread or clock. Not thread-safe: one driver thread
+// calls everything; the Chain and Mempool it is given are used only from that thread.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "ledger/chain.h"
+#include "ledger/mempool.h"
+#include "p2p/addr_book.h"
+#include "p2p/net_config.h"
+#include "p2p/net_events.h"
+
+namespace tally::p2p {
+
+struct SendAction {
+  PeerId peer;
+  std::shared_ptr<const Bytes> frame;  // shared: one block frame goes to many peers
+};
+struct DisconnectAction {
+  PeerId peer;
+  std::string reason;
+};
+struct ConnectAction {
+  NetAddress address;
+};
+using Action = std::variant<SendAction, DisconnectAction, ConnectAction>;
+
+// Counters for metrics and getpeerinfo.
+struct PeerStats {
+  PeerId id = 0;
+  NetAddress address;
+  bool inbound = false;
+  bool established = false;
+  std::string user_agent;
+  std::uint32_t start_height = 0;
+  std::uint32_t best_known_height = 0;
+  std::int64_t connected_ms = 0;
+  std::int64_t last_ping_rtt_ms = -1;
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t bytes_received = 0;
+  int misbehaviour = 0;
+  std::size_t blocks_in_flight = 0;
+};
+
+struct BanEntry {
+  std::string key;  // an IP, or "ip:port" for loopback peers (see docs/PROTOCOL.md)
+  std::int64_t until_ms = 0;
+  std::string reason;
+};
+
+class NetCore {
+ public:
+  NetCore(const NetConfig& config, ledger::Chain& chain, ledger::Mempool& mempool, AddrBook& addr_book,
+          std::uint64_t seed, std::int64_t now_ms);
+  ~NetCore();
+
+  // --- events from the driver -------------------------------------------------------
+  // A connection is up (inbound accepted, or the outbound one asked for by a ConnectAction).
+  PeerId on_connected(const NetAddress& remote, bool inbound, std::int64_t now_ms);
+  // An outbound connection asked for by a ConnectAction failed.
+  void on_connect_failed(const NetAddress& remote, std::int64_t now_ms);
+  void on_bytes(PeerId peer, ByteSpan bytes, std::int64_t now_ms);
+  void on_disconnected(PeerId peer, std::int64_t now_ms);
+  // Timers: call at next_deadline_ms() or earlier (any time is fine).
+  void on_tick(std::int64_t now_ms);
+
+  // --- local commands ---------------------------------------------------------------
+  // A transaction from RPC: validated into the mempool and relayed.
+  [[nodiscard]] std::expected<ledger::AcceptResult, ledger::MempoolError> submit_transaction(
+      const ledger::Transaction& tx, std::int64_t now_ms);
+  // A block from the local miner or RPC submitblock.
+  [[nodiscard]] std::expected<ledger::BlockAcceptResult, ledger::ChainError> submit_block(const ledger::Block& block,
+                                                                                       std::int64_t now_ms);
+  void add_peer_address(const NetAddress& address, std::int64_t now_ms);  // RPC addnode
+  bool disconnect(PeerId peer, const std::string& reason);
+  void ban(const std::string& key, std::int64_t until_ms, const std::string& reason);
+  bool unban(const std::string& key);
+  // Devnet partitions: refuse and drop connections to these endpoints (ip:listen_port).
+  void set_blocked(const std::set<NetAddress>& endpoints, std::int64_t now_ms);
+
+  // --- outputs ----------------------------------------------------------------------
+  std::vector<Action> take_actions();
+  std::vector<NetEvent> take_events();
+  std::int64_t next_deadline_ms() const;
+
+  // --- queries ----------------------------------------------------------------------
+  std::vector<PeerStats> peer_stats() const;
+  std::vector<BanEntry> bans() const;
+  std::size_t peer_count() const { return peers_.size(); }
+  std::size_t inbound_count() const;
+  std::size_t outbound_count() const;
+  std::uint64_t local_nonce() const { return local_nonce_; }
+  const ledger::Chain& chain() const { return chain_; }
+  const ledger::Mempool& mempool() const { return mempool_; }
+  const NetConfig& config() const { return config_; }
+  // Set when the store failed: the node must stop (the ledger on disk is still consistent).
+  const std::optional<std::string>& fatal_error() const { return fatal_error_; }
+
+ private:
+  struct Peer;
+  struct PeerQueue;
+
+  // Connection lifecycle (net_core.cpp)
+  void send(Peer& p, const Message& m);
+  void send_frame(Peer& p, std::shared_ptr<const Bytes> frame);
+  void drop(Peer& p, const std::string& reason);
+  void misbehave(Peer& p, int points, const std::string& why);
+  std::string ban_key(const Peer& p) const;
+  bool is_banned(const std::string& key, std::int64_t now_ms) const;
+  void handle_message(Peer& p, Message&& m, std::int64_t now_ms);
+  void on_version(Peer& p, const VersionMsg& m, std::int64_t now_ms);
+  void on_verack(Peer& p, std::int64_t now_ms);
+  void on_established(Peer& p, std::int64_t now_ms);
+  void tick_connections(std::int64_t now_ms);
+  void fill_outbound(std::int64_t now_ms);
+
+  // Addresses (net_addr.cpp)
+  void on_getaddr(Peer& p);
+  void on_addr(Peer& p, const AddrMsg& m, std::int64_t now_ms);
+
+  // Transactions (net_tx.cpp)
+  void on_inv(Peer& p, const InvMsg& m, std::int64_t now_ms);
+  void on_getdata(Peer& p, const GetDataMsg& m);
+  void on_notfound(Peer& p, const NotFoundMsg& m);
+  void on_tx(Peer& p, const TxMsg& m, std::int64_t now_ms);
+  void accept_tx(const ledger::Transaction& tx, Peer* from, std::int64_t now_ms);
+  void queue_tx_announcement(const ledger::TxId& txid, PeerId except);
+  void flush_tx_announcements(Peer& p, std::int64_t now_ms);
+
+  // Blocks and sync (net_sync.cpp)
+  void on_getheaders(Peer& p, const GetHeadersMsg& m);
+  void on_headers(Peer& p, HeadersMsg&& m, std::int64_t now_ms);
+  void on_block(Peer& p, BlockMsg&& m, std::int64_t now_ms);
+  std::expected<ledger::BlockAcceptResult, ledger::ChainError> process_block(const ledger::Block& block, Peer* from,
+                                                                               std::int64_t now_ms);
+  void after_chain_update(const ledger::ChainUpdate& update, std::int64_t now_ms);
+  void announce_tip(std::int64_t now_ms);
+  void request_headers(Peer& p);
+  void request_blocks(std::int64_t now_ms);
+  void tick_block_requests(std::int64_t now_ms);
+  bool commit_headers(Peer& p, const std::vector<ledger::BlockHeader>& headers, std::int64_t now_ms);
+
+  void emit(std::int64_t now_ms, NetEventBody body);
+
+  NetConfig config_;
+  ledger::Chain& chain_;
+  ledger::Mempool& mempool_;
+  AddrBook& addr_book_;
+  std::mt19937_64 rng_;
+  std::uint64_t local_nonce_;
+  std::int64_t now_ms_;
+
+  std::map<PeerId, std::unique_ptr<Peer>> peers_;
+  PeerId next_peer_id_ = 1;
+  std::vector<Action> actions_;
+  std::vector<NetEvent> events_;
+  std::set<NetAddress> pending_connects_;
+  std::map<NetAddress, std::int64_t> fixed_next_try_ms_;
+  std::set<NetAddress> blocked_;
+  std::map<std::string, BanEntry> bans_;
+
+  // Block download: hash -> (peer, deadline)
+  struct BlockRequest {
+    PeerId peer;
+    std::int64_t deadline_ms;
+  };
+  std::unordered_map<BlockHash, BlockRequest> blocks_in_flight_;
+  // Transactions asked for: txid -> peer
+  std::unordered_map<ledger::TxId, PeerId> txs_in_flight_;
+  std::int64_t next_expiry_check_ms_ = 0;
+  BlockHash last_announced_tip_;
+  std::optional<std::string> fatal_error_;
+};
+
+}  // namespace tally::p2p
