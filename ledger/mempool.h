@@ -192,6 +192,12 @@ class Mempool {
   // Every sender whose account in `state` differs from the one last seen, and every sender
   // in `force` (whose txs were removed by the caller), is re-validated.
   void revalidate_all(const StateView& state, const std::unordered_set<Address>& force, Changes changes);
+  // After a ready tx was replaced by a costlier one: drops the first ready tx the balance no
+  // longer covers and everything after it.
+  void drop_unfundable_followers(SenderState& ss, Changes changes);
+  // Drops the lowest-fee future tails until at most max_future_total futures remain
+  // (a reorg can demote ready chains to futures beyond the limit).
+  void trim_futures(Changes changes);
   // Marks the future txs that now continue the ready chain as ready (dropping the first
   // unfundable one).
   void promote(SenderState& ss, Changes changes);
