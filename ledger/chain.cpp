@@ -328,6 +328,11 @@ std::expected<BlockAcceptResult, ChainError> Chain::accept_one_block(const Block
   auto entry = accept_header_internal(block.header, now_s);
   if (!entry) return std::unexpected(entry.error());
   BlockEntry* e = *entry;
+  // A body that does not match its header's Merkle root says nothing about the header: it
+  // may have been damaged or mutated on the way. Refuse it without marking the header, or
+  // whoever sent the mutation would keep the genuine block out of this node for good.
+  if (block.compute_tx_root() != block.header.tx_root)
+    return std::unexpected(invalid(BlockFailure{BlockError::kBadTxRoot, std::nullopt, 0}));
   if (auto r = check_block_body(block, spec_, nullptr); !r) {
     ChainUpdate ignored;
     if (auto m = mark_invalid(e, r.error(), ignored); !m) return std::unexpected(m.error());
@@ -364,7 +369,9 @@ std::expected<BlockAcceptResult, ChainError> Chain::accept_block(const Block& bl
       auto r = accept_one_block(child, now_s);
       if (!r) {
         if (r.error().kind != ChainError::Kind::kInvalid) return std::unexpected(r.error());
-        continue;  // an invalid orphan is dropped; its sender was whoever sent it
+        // An invalid orphan is dropped, but reported: its sender was whoever sent it.
+        if (r.error().failure) first->update.invalidated.emplace_back(child_hash, *r.error().failure);
+        continue;
       }
       auto& u = first->update;
       u.disconnected.insert(u.disconnected.end(), r->update.disconnected.begin(), r->update.disconnected.end());

@@ -50,7 +50,8 @@ struct ChainUpdate {
   std::vector<const BlockEntry*> connected;     // in height order
   std::vector<std::shared_ptr<const Block>> connected_blocks;  // parallel to connected
   std::vector<Transaction> disconnected_txs;    // transfers of disconnected blocks
-  std::vector<std::pair<BlockHash, BlockFailure>> invalidated;  // found invalid on connect
+  // Found invalid on connect, or orphans found invalid once their parent arrived.
+  std::vector<std::pair<BlockHash, BlockFailure>> invalidated;
   bool tip_changed() const { return !connected.empty() || !disconnected.empty(); }
   std::size_t reorg_depth() const { return disconnected.size(); }
 };
