@@ -339,6 +339,10 @@ std::expected<BlockAcceptResult, ChainError> Chain::accept_one_block(const Block
     return std::unexpected(invalid(r.error()));
   }
   e->status |= kStatusHaveData;
+  // Ties in work go to the block whose data arrived first (as Bitcoin Core's nSequenceId):
+  // with headers-first sync, the order headers arrive in says nothing about which block this
+  // node could have built on first.
+  e->sequence = next_sequence_++;
   WriteBatch batch;
   batch.put(Column::kBlockData, hash.span(), block.encode());
   batch.put(Column::kBlockIndex, hash.span(), encode_index_record(IndexRecord{e->header, e->status, e->sequence}));
