@@ -1,0 +1,186 @@
+// Cookie file and HTTP Basic authentication.
+#include "rpc/auth.h"
+
+#include <cryptopp/misc.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "crypto/hex.h"
+#include "crypto/random.h"
+#include "crypto/sha256.h"
+
+namespace tally::rpc {
+
+namespace {
+
+std::array<std::uint8_t, 32> digest_of(std::string_view user, std::string_view password) {
+  std::string joined;
+  joined.reserve(user.size() + 1 + password.size());
+  joined.append(user).append(":").append(password);
+  const auto h = crypto::sha256(crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(joined.data()), joined.size()));
+  return h.bytes;
+}
+
+std::string errno_text() { return std::strerror(errno); }
+
+}  // namespace
+
+std::expected<Credentials, std::string> write_cookie(const std::filesystem::path& datadir) {
+  std::array<std::uint8_t, 32> secret{};
+  crypto::random_bytes(secret);
+  Credentials c{std::string(kCookieUser), crypto::to_hex(crypto::ByteSpan(secret.data(), secret.size()))};
+  const std::string content = c.user + ":" + c.password;
+
+  const std::filesystem::path file = datadir / kCookieFileName;
+  const std::filesystem::path tmp = datadir / (std::string(kCookieFileName) + ".tmp");
+  std::filesystem::remove(tmp);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return std::unexpected("cannot create " + tmp.string() + ": " + errno_text());
+  // The umask cannot widen 0600, but an inherited ACL default could: set it explicitly.
+  bool ok = ::fchmod(fd, 0600) == 0;
+  std::size_t written = 0;
+  while (ok && written < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) written += static_cast<std::size_t>(n);
+  }
+  const std::string write_error = ok ? "" : errno_text();
+  ::close(fd);
+  if (!ok) {
+    std::filesystem::remove(tmp);
+    return std::unexpected("cannot write " + tmp.string() + ": " + write_error);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    std::filesystem::remove(tmp);
+    return std::unexpected("cannot rename cookie into " + file.string() + ": " + ec.message());
+  }
+  return c;
+}
+
+std::expected<Credentials, std::string> read_cookie(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return std::unexpected("cannot read " + file.string());
+  std::string line;
+  std::getline(in, line);
+  const std::size_t colon = line.find(':');
+  if (colon == std::string::npos) return std::unexpected(file.string() + " is not a cookie file (no ':')");
+  return Credentials{line.substr(0, colon), line.substr(colon + 1)};
+}
+
+void remove_cookie(const std::filesystem::path& datadir, const Credentials& mine) {
+  const std::filesystem::path file = datadir / kCookieFileName;
+  auto current = read_cookie(file);
+  if (current && current->user == mine.user && current->password == mine.password) {
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+  }
+}
+
+std::string base64_encode(std::string_view data) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 3 <= data.size(); i += 3) {
+    const std::uint32_t v = (std::uint32_t{static_cast<std::uint8_t>(data[i])} << 16) |
+                            (std::uint32_t{static_cast<std::uint8_t>(data[i + 1])} << 8) |
+                            static_cast<std::uint8_t>(data[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  const std::size_t rest = data.size() - i;
+  if (rest > 0) {
+    std::uint32_t v = std::uint32_t{static_cast<std::uint8_t>(data[i])} << 16;
+    if (rest == 2) v |= std::uint32_t{static_cast<std::uint8_t>(data[i + 1])} << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = text[i + static_cast<std::size_t>(k)];
+      if (c == '=' && last && k >= 2) {
+        v[k] = 0;
+        ++pad;
+        continue;
+      }
+      if (pad > 0) return std::nullopt;  // data after padding
+      v[k] = value(c);
+      if (v[k] < 0) return std::nullopt;
+    }
+    const std::uint32_t n = (static_cast<std::uint32_t>(v[0]) << 18) | (static_cast<std::uint32_t>(v[1]) << 12) |
+                            (static_cast<std::uint32_t>(v[2]) << 6) | static_cast<std::uint32_t>(v[3]);
+    out += static_cast<char>((n >> 16) & 0xff);
+    if (pad < 2) out += static_cast<char>((n >> 8) & 0xff);
+    if (pad < 1) out += static_cast<char>(n & 0xff);
+  }
+  return out;
+}
+
+std::optional<Credentials> parse_basic_auth(std::string_view authorization) {
+  // Scheme names are case-insensitive (RFC 7235); one or more spaces follow.
+  if (authorization.size() < 6) return std::nullopt;
+  std::string scheme(authorization.substr(0, 5));
+  for (char& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (scheme != "basic" || authorization[5] != ' ') return std::nullopt;
+  std::string_view token = authorization.substr(6);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+  auto decoded = base64_decode(token);
+  if (!decoded) return std::nullopt;
+  const std::size_t colon = decoded->find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return Credentials{decoded->substr(0, colon), decoded->substr(colon + 1)};
+}
+
+void Authenticator::allow(const Credentials& c) {
+  if (c.user.empty() || c.user.find(':') != std::string::npos)
+    throw std::invalid_argument("RPC user names must be non-empty and must not contain ':'");
+  allowed_.push_back(Entry{c.user, digest_of(c.user, c.password)});
+}
+
+std::optional<std::string> Authenticator::check(std::string_view authorization) const {
+  auto given = parse_basic_auth(authorization);
+  if (!given) return std::nullopt;
+  const auto digest = digest_of(given->user, given->password);
+  std::optional<std::string> user;
+  for (const Entry& e : allowed_) {
+    // No early exit: every entry costs the same whatever matched.
+    if (CryptoPP::VerifyBufsEqual(e.digest.data(), digest.data(), digest.size()) && !user) user = e.user;
+  }
+  return user;
+}
+
+}  // namespace tally::rpc

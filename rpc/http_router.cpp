@@ -1,0 +1,123 @@
+// Routes, authentication and status codes of the RPC server.
+#include "rpc/http_router.h"
+
+#include <boost/json/serialize.hpp>
+
+#include "crypto/hex.h"
+#include "rpc/metrics.h"
+#include "rpc/node_api.h"
+
+namespace tally::rpc {
+
+namespace json = boost::json;
+
+namespace {
+
+HttpResponse json_status(int status, std::string_view message) {
+  json::object o;
+  o["error"] = message;
+  return HttpResponse{status, "application/json", json::serialize(o), {}};
+}
+
+HttpResponse method_not_allowed(std::string_view allow) {
+  HttpResponse r = json_status(405, "method not allowed");
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+HttpResponse unauthorized() {
+  HttpResponse r = json_status(401, "authorization required");
+  r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"jsonrpc\"");
+  return r;
+}
+
+}  // namespace
+
+const std::vector<double>& rpc_latency_buckets() {
+  static const std::vector<double> kBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                               0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
+                                               5,      10,      30};
+  return kBuckets;
+}
+
+std::string_view request_path(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::string_view path_label(std::string_view target) {
+  const std::string_view path = request_path(target);
+  if (path == "/" || path == "/health" || path == "/metrics") return path;
+  return "other";
+}
+
+bool HttpRouter::is_quick(const HttpRequest& request) const {
+  return request_path(request.target) == "/health" || !auth_.check(request.authorization).has_value();
+}
+
+HttpResponse HttpRouter::handle(const HttpRequest& request) const {
+  const std::string_view path = request_path(request.target);
+  if (path == "/health") return request.method == "GET" ? health() : method_not_allowed("GET");
+
+  const auto user = auth_.check(request.authorization);
+  if (!user) return unauthorized();
+  if (path == "/") return request.method == "POST" ? json_rpc(request, *user) : method_not_allowed("POST");
+  if (path == "/metrics") return request.method == "GET" ? metrics() : method_not_allowed("GET");
+  return json_status(404, "not found");
+}
+
+HttpResponse HttpRouter::health() const {
+  const auto tip = node_.tip();
+  json::object o;
+  if (!tip) {
+    o["status"] = "starting";
+    return HttpResponse{503, "application/json", json::serialize(o), {}};
+  }
+  o["status"] = "ok";
+  o["chain"] = node_.spec().name;
+  o["height"] = tip->height;
+  o["bestblockhash"] = crypto::to_hex(tip->hash);
+  o["peers"] = tip->peers_in + tip->peers_out;
+  o["uptime_s"] = node_.uptime_s();
+  return HttpResponse{200, "application/json", json::serialize(o), {}};
+}
+
+HttpResponse HttpRouter::json_rpc(const HttpRequest& request, const std::string& user) const {
+  Metrics& metrics = node_.metrics();
+  RequestContext ctx;
+  ctx.node = &node_;
+  ctx.user = user;
+  ctx.remote = request.remote;
+  ctx.max_batch = max_batch_;
+  ctx.observe = [&metrics](std::string_view method, double seconds, int error_code) {
+    const std::string m(method);
+    metrics.histogram_observe("tally_rpc_request_duration_seconds", "Time to answer one JSON-RPC call, by method.",
+                              rpc_latency_buckets(), {"method"}, {m}, seconds);
+    metrics.counter_add("tally_rpc_requests_total", "JSON-RPC calls answered, by method and result.",
+                        {"method", "result"}, {m, error_code == 0 ? "ok" : "error"});
+  };
+  std::string body = handle_body(request.body, methods_, ctx);
+  if (body.empty()) return HttpResponse{204, "application/json", {}, {}};
+  return HttpResponse{200, "application/json", std::move(body), {}};
+}
+
+HttpResponse HttpRouter::metrics() const {
+  Metrics& m = node_.metrics();
+  // Gauges of the published tip snapshot, refreshed on every scrape.
+  if (const auto tip = node_.tip()) {
+    m.gauge_set("tally_chain_height", "Height of the active chain's tip.", {}, {}, tip->height);
+    m.gauge_set("tally_chain_best_header_height", "Height of the most-work known header.", {}, {},
+                tip->best_header_height);
+    m.gauge_set("tally_chain_tip_time_seconds", "Header time of the active chain's tip.", {}, {}, tip->time);
+    m.gauge_set("tally_mempool_transactions", "Transactions in the mempool.", {}, {},
+                static_cast<double>(tip->mempool_size));
+    m.gauge_set("tally_mempool_bytes", "Bytes of transactions in the mempool.", {}, {},
+                static_cast<double>(tip->mempool_bytes));
+    m.gauge_set("tally_peers", "Connected peers by direction.", {"direction"}, {"inbound"},
+                static_cast<double>(tip->peers_in));
+    m.gauge_set("tally_peers", "Connected peers by direction.", {"direction"}, {"outbound"},
+                static_cast<double>(tip->peers_out));
+  }
+  m.gauge_set("tally_uptime_seconds", "Seconds since the node started.", {}, {},
+              static_cast<double>(node_.uptime_s()));
+  return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", m.render(), {}};
+}
+
+}  // namespace tally::rpc

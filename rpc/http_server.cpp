@@ -1,0 +1,438 @@
+// RpcServer: the Beast HTTP/1.1 transport around HttpRouter.
+//
+// Per connection (Session, on its own strand):
+//   wait_for_request: idle_timeout for the first byte of the next request
+//   read_header / read_body: request_timeout for the whole request (slowloris defence);
+//     Content-Length above the body limit fails at the header (413) before any body is read
+//   handle_request: /health and unauthenticated requests are answered on the I/O thread,
+//     everything else on the worker pool, the answer posted back to the strand
+//   respond -> on_write -> wait_for_request (keep-alive) or close
+// Error answers (400, 413, 431) close the connection with a lingering close: our side is
+// shut down for sending and the rest of the request is read and dropped for a moment, so
+// that the client sees the answer instead of a reset.
+#include "rpc/http_server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <atomic>
+#include <cstdio>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "rpc/http_router.h"
+#include "rpc/methods.h"
+#include "rpc/metrics.h"
+#include "rpc/node_api.h"
+
+namespace tally::rpc {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr auto kLingerTime = std::chrono::milliseconds(1000);
+constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
+
+// Shuts our side down for sending, then reads and drops what the client still sends until
+// it closes or kLingerTime passes; optionally writes `message` first. Owns the stream.
+class Closer : public std::enable_shared_from_this<Closer> {
+ public:
+  explicit Closer(beast::tcp_stream stream) : stream_(std::move(stream)) {}
+
+  void start(std::shared_ptr<const std::string> message = nullptr) {
+    if (!message) return linger();
+    message_ = std::move(message);
+    stream_.expires_after(kLingerTime);
+    asio::async_write(stream_, asio::buffer(*message_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) self->linger();
+    });
+  }
+
+ private:
+  void linger() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.expires_after(kLingerTime);
+    drain();
+  }
+  void drain() {
+    stream_.async_read_some(asio::buffer(scratch_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (!ec) self->drain();  // on EOF, timeout or error the stream closes with this object
+    });
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<const std::string> message_;
+  std::array<char, 4096> scratch_{};
+};
+
+class Session;
+
+}  // namespace
+
+// Everything the sessions share. Members that sessions touch in their destructors (which can
+// run while io_context is destroyed) are declared before io_context, so they outlive it.
+struct ServerState {
+  ServerState(NodeApi& n, RpcServerConfig c, MethodTable m) : node(n), config(std::move(c)), methods(std::move(m)) {}
+
+  NodeApi& node;
+  RpcServerConfig config;
+  MethodTable methods;
+  Authenticator auth;
+  std::optional<Credentials> cookie;
+  std::optional<HttpRouter> router;
+
+  std::mutex sessions_mu;
+  std::unordered_map<const void*, std::weak_ptr<Session>> sessions;  // GUARDED_BY(sessions_mu)
+  std::atomic<std::size_t> connections{0};
+  std::atomic<std::uint16_t> bound_port{0};
+
+  asio::io_context ioc;
+  asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(ioc)};
+  tcp::acceptor acceptor{accept_strand};
+  asio::steady_timer accept_retry{accept_strand};
+  std::optional<asio::thread_pool> workers;
+  std::vector<std::thread> io_threads;
+
+  std::mutex lifecycle_mu;
+  enum class State { kNew, kRunning, kStopped } state = State::kNew;  // GUARDED_BY(lifecycle_mu)
+
+  void do_accept();
+  void on_accept(beast::error_code ec, tcp::socket socket);
+  void count_connections(std::size_t n) {
+    node.metrics().gauge_set("tally_rpc_connections", "Open RPC connections.", {}, {}, static_cast<double>(n));
+  }
+  void record_response(std::string_view target, int status) {
+    node.metrics().counter_add("tally_rpc_http_responses_total", "HTTP responses of the RPC server by path and status.",
+                               {"path", "code"}, {std::string(path_label(target)), std::to_string(status)});
+  }
+};
+
+namespace {
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket&& socket, ServerState& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    const auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    server_.count_connections(++server_.connections);
+  }
+  ~Session() { server_.count_connections(--server_.connections); }
+
+  void run() {
+    {
+      std::lock_guard lock(server_.sessions_mu);
+      server_.sessions.emplace(this, weak_from_this());
+    }
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
+  }
+
+  // From any thread: closes the connection; `done` is set once it is closed.
+  void close(std::shared_ptr<std::promise<void>> done) {
+    asio::post(stream_.get_executor(), [self = shared_from_this(), done] {
+      self->closed_ = true;
+      beast::error_code ec;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->stream_.close();
+      done->set_value();
+    });
+  }
+
+ private:
+  void unregister() {
+    std::lock_guard lock(server_.sessions_mu);
+    server_.sessions.erase(this);
+  }
+
+  void wait_for_request() {
+    if (closed_) return;
+    if (buffer_.size() > 0) return read_header();  // pipelined: the next request is here
+    stream_.expires_after(server_.config.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096), beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
+  }
+
+  void on_first_bytes(beast::error_code ec, std::size_t n) {
+    if (ec) return finish();  // idle timeout, EOF, reset or closed by stop()
+    buffer_.commit(n);
+    read_header();
+  }
+
+  void read_header() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.config.max_header_bytes));
+    parser_->body_limit(static_cast<std::uint64_t>(server_.config.max_body_bytes));
+    stream_.expires_after(server_.config.request_timeout);
+    http::async_read_header(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_header, shared_from_this()));
+  }
+
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) return fail_read(ec);
+    const auto& req = parser_->get();
+    if (beast::iequals(req[http::field::expect], "100-continue")) {
+      // curl sends large bodies only after "100 Continue" (or after waiting a second).
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, 11);
+      http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+        if (wec) return self->finish();
+        self->read_body();
+      });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_body, shared_from_this()));
+  }
+
+  void on_body(beast::error_code ec, std::size_t) {
+    if (ec) return fail_read(ec);
+    handle_request();
+  }
+
+  void fail_read(beast::error_code ec) {
+    if (closed_) return;
+    if (ec == http::error::body_limit) return respond_and_close(413, "request body too large");
+    if (ec == http::error::header_limit) return respond_and_close(431, "request header too large");
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == beast::error::timeout ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset)
+      return finish();
+    if (ec.category() == http::make_error_code(http::error::bad_method).category())
+      return respond_and_close(400, "malformed HTTP request");
+    finish();
+  }
+
+  void handle_request() {
+    http::request<http::string_body> req = parser_->release();
+    parser_.reset();
+    const bool keep_alive = req.keep_alive();
+    HttpRequest request;
+    request.method = std::string(req.method_string());
+    request.target = std::string(req.target());
+    request.authorization = std::string(req[http::field::authorization]);
+    request.body = std::move(req.body());
+    request.remote = remote_;
+    target_ = request.target;
+
+    const HttpRouter& router = *server_.router;
+    if (router.is_quick(request)) return respond(router.handle(request), keep_alive);
+    asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive]() {
+      HttpResponse response;
+      try {
+        response = self->server_.router->handle(request);
+      } catch (...) {
+        response = HttpResponse{500, "application/json", std::string("{\"error\":\"internal error\"}"), {}};
+      }
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive]() mutable {
+        self->respond(std::move(response), keep_alive);
+      });
+    });
+  }
+
+  void respond(HttpResponse r, bool keep_alive) {
+    if (closed_) return;
+    server_.record_response(target_, r.status);
+    response_ = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), 11);
+    response_->set(http::field::server, "tally-rpc");
+    if (r.status != 204) response_->set(http::field::content_type, r.content_type);
+    for (const auto& [name, value] : r.headers) response_->set(name, value);
+    response_->body() = std::move(r.body);
+    response_->keep_alive(keep_alive);
+    response_->prepare_payload();
+    stream_.expires_after(server_.config.write_timeout);
+    http::async_write(stream_, *response_,
+                      beast::bind_front_handler(&Session::on_write, shared_from_this(), keep_alive));
+  }
+
+  void respond_and_close(int status, std::string_view message) {
+    linger_after_write_ = true;
+    respond(HttpResponse{status, "application/json", "{\"error\":\"" + std::string(message) + "\"}", {}}, false);
+  }
+
+  void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+    response_.reset();
+    if (ec || closed_) return finish();
+    if (keep_alive) return wait_for_request();
+    if (linger_after_write_) {
+      unregister();
+      std::make_shared<Closer>(beast::tcp_stream(stream_.release_socket()))->start();
+      return;
+    }
+    beast::error_code sec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, sec);
+    finish();
+  }
+
+  // The connection is done: nothing more is started, and the socket closes with the session.
+  void finish() { unregister(); }
+
+  beast::tcp_stream stream_;
+  ServerState& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<http::response<http::string_body>> response_;
+  std::string remote_;
+  std::string target_;
+  bool closed_ = false;
+  bool linger_after_write_ = false;
+};
+
+}  // namespace
+
+void ServerState::do_accept() {
+  acceptor.async_accept(asio::make_strand(ioc), beast::bind_front_handler(&ServerState::on_accept, this));
+}
+
+void ServerState::on_accept(beast::error_code ec, tcp::socket socket) {
+  if (!acceptor.is_open() || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    // Out of file descriptors and the like: retry shortly instead of spinning.
+    accept_retry.expires_after(kAcceptRetryDelay);
+    accept_retry.async_wait([this](beast::error_code wec) {
+      if (!wec) do_accept();
+    });
+    return;
+  }
+  if (connections.load() >= config.max_connections) {
+    static const auto kBusy = std::make_shared<const std::string>(
+        "HTTP/1.1 503 Service Unavailable\r\nServer: tally-rpc\r\nContent-Type: application/json\r\n"
+        "Content-Length: 32\r\nConnection: close\r\n\r\n{\"error\":\"too many connections\"}");
+    node.metrics().counter_add("tally_rpc_connections_rejected_total",
+                               "RPC connections refused because max_connections were open.", {}, {});
+    std::make_shared<Closer>(beast::tcp_stream(std::move(socket)))->start(kBusy);
+  } else {
+    std::make_shared<Session>(std::move(socket), *this)->run();
+  }
+  do_accept();
+}
+
+struct RpcServer::Impl : ServerState {
+  using ServerState::ServerState;
+};
+
+RpcServer::RpcServer(NodeApi& node, RpcServerConfig config, MethodTable methods)
+    : impl_(std::make_unique<Impl>(node, std::move(config), std::move(methods))) {}
+
+RpcServer::RpcServer(NodeApi& node, RpcServerConfig config) : RpcServer(node, std::move(config), node_methods()) {}
+
+RpcServer::~RpcServer() { stop(); }
+
+std::expected<std::uint16_t, std::string> RpcServer::start() {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.lifecycle_mu);
+  if (s.state != ServerState::State::kNew) return std::unexpected(std::string("RPC server already started"));
+  try {
+    for (const auto& u : s.config.users) s.auth.allow(u);
+  } catch (const std::exception& e) {
+    return std::unexpected(std::string(e.what()));
+  }
+  const std::string where = s.config.bind_address + ":" + std::to_string(s.config.port);
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(s.config.bind_address, ec);
+  if (ec) return std::unexpected("bad RPC bind address " + s.config.bind_address + ": " + ec.message());
+  const tcp::endpoint endpoint(address, s.config.port);
+  s.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor.bind(endpoint, ec);
+  if (!ec) s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    s.acceptor.close(ignored);
+    return std::unexpected("cannot listen for RPC on " + where + ": " + ec.message());
+  }
+  s.bound_port = s.acceptor.local_endpoint(ec).port();
+
+  if (!s.config.cookie_dir.empty()) {
+    auto c = write_cookie(s.config.cookie_dir);
+    if (!c) {
+      beast::error_code ignored;
+      s.acceptor.close(ignored);
+      return std::unexpected(c.error());
+    }
+    s.cookie = *c;
+    s.auth.allow(*c);
+  }
+  s.router.emplace(s.node, s.methods, s.auth, s.config.max_batch);
+  s.workers.emplace(std::max(1u, s.config.worker_threads));
+  s.do_accept();
+  for (unsigned i = 0; i < std::max(1u, s.config.threads); ++i) {
+    s.io_threads.emplace_back([&s] {
+      for (;;) {
+        try {
+          s.ioc.run();
+          return;
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "rpc: unexpected exception on an I/O thread: %s\n", e.what());
+        }
+      }
+    });
+  }
+  s.state = ServerState::State::kRunning;
+  return s.bound_port.load();
+}
+
+void RpcServer::stop() {
+  Impl& s = *impl_;
+  std::lock_guard lock(s.lifecycle_mu);
+  if (s.state != ServerState::State::kRunning) {
+    s.state = ServerState::State::kStopped;
+    return;
+  }
+  s.state = ServerState::State::kStopped;
+
+  // 1. No new connections.
+  auto accept_closed = std::make_shared<std::promise<void>>();
+  asio::post(s.accept_strand, [&s, accept_closed] {
+    beast::error_code ec;
+    s.acceptor.close(ec);
+    s.accept_retry.cancel();
+    accept_closed->set_value();
+  });
+  accept_closed->get_future().wait();
+
+  // 2. Close every open connection, on its strand, and wait until each is closed.
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard slock(s.sessions_mu);
+    for (const auto& [key, weak] : s.sessions)
+      if (auto session = weak.lock()) live.push_back(std::move(session));
+  }
+  std::vector<std::future<void>> closed;
+  for (const auto& session : live) {
+    auto done = std::make_shared<std::promise<void>>();
+    closed.push_back(done->get_future());
+    session->close(done);
+  }
+  live.clear();
+  for (auto& f : closed) f.wait();
+
+  // 3. Let running calls finish (queued ones are dropped), then stop the I/O threads.
+  s.workers->stop();
+  s.workers->join();
+  s.ioc.stop();
+  for (auto& t : s.io_threads) t.join();
+  s.io_threads.clear();
+
+  if (s.cookie) remove_cookie(s.config.cookie_dir, *s.cookie);
+}
+
+std::uint16_t RpcServer::port() const { return impl_->bound_port.load(); }
+
+std::optional<Credentials> RpcServer::cookie() const {
+  std::lock_guard lock(impl_->lifecycle_mu);
+  return impl_->cookie;
+}
+
+}  // namespace tally::rpc

@@ -1,0 +1,83 @@
+// The RPC server: HTTP/1.1 (Boost.Beast) on its own io_context and threads, serving the
+// routes of HttpRouter (POST / JSON-RPC, GET /health, GET /metrics).
+//
+// One session per connection, on its own strand; keep-alive; one request at a time per
+// connection, so pipelined requests are answered in order. Handlers that may wait for the
+// node's core run on a separate worker pool, so the I/O threads keep accepting, reading,
+// timing out and answering /health while a long call (generate) runs.
+//
+// Limits: header bytes (431), body bytes (413, checked against Content-Length before the
+// body is read), a deadline for reading a whole request once its first byte arrived (a
+// slowloris client is disconnected; others are unaffected), an idle keep-alive timeout, and
+// a cap on connections (beyond it a connection gets 503 and is closed).
+//
+// Lifecycle: construct, start() once, stop() (idempotent; the destructor calls it).
+// REQUIRES: stop() is not called from a server thread (i.e. not from inside a handler: the
+// "stop" method only asks the node to stop; the node then calls stop() from its own thread).
+// Thread-safety: start(), stop() and the accessors may be called from any other thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rpc/auth.h"
+#include "rpc/json_rpc.h"
+
+namespace tally::rpc {
+
+class NodeApi;
+
+struct RpcServerConfig {
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t port = 0;        // 0: pick a free port (start() returns the one bound)
+  unsigned threads = 2;          // I/O threads: accept, read, write, /health
+  unsigned worker_threads = 2;   // run JSON-RPC calls and /metrics (may wait on the core)
+  // Directory for the cookie file (<dir>/.cookie); empty: no cookie.
+  std::filesystem::path cookie_dir;
+  // Configured --rpcuser/--rpcpassword pairs, accepted alongside the cookie. With neither a
+  // cookie nor users every authenticated route answers 401.
+  std::vector<Credentials> users;
+
+  std::size_t max_header_bytes = 8 * 1024;
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  std::size_t max_batch = 1000;
+  std::size_t max_connections = 128;
+  std::chrono::milliseconds request_timeout{10'000};  // first byte to last byte of a request
+  std::chrono::milliseconds idle_timeout{30'000};     // keep-alive wait for the next request
+  std::chrono::milliseconds write_timeout{30'000};    // to send one response
+};
+
+class RpcServer {
+ public:
+  // `node` and the table are used by the server's threads until stop() returns.
+  RpcServer(NodeApi& node, RpcServerConfig config, MethodTable methods);
+  // With every method of methods.h.
+  RpcServer(NodeApi& node, RpcServerConfig config);
+  ~RpcServer();
+  RpcServer(const RpcServer&) = delete;
+  RpcServer& operator=(const RpcServer&) = delete;
+
+  // Writes the cookie (if configured), binds, listens and starts the threads. Returns the
+  // bound port, or why it could not start (cookie not writable, address in use, ...).
+  [[nodiscard]] std::expected<std::uint16_t, std::string> start();
+  // Stops accepting, closes every connection, waits for running calls and joins the
+  // threads, then removes the cookie. Idempotent.
+  void stop();
+
+  // The bound port (0 before start()).
+  std::uint16_t port() const;
+  // The cookie credentials written by start(), if any.
+  std::optional<Credentials> cookie() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tally::rpc

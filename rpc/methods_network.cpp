@@ -1,0 +1,213 @@
+// Network methods: peers, network info, addnode, disconnectnode, bans and devnet partitions.
+#include <algorithm>
+#include <set>
+
+#include "rpc/method_util.h"
+#include "rpc/methods.h"
+
+namespace tally::rpc {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::int64_t kMaxBanTime_s = std::int64_t{100} * 365 * 24 * 3600;
+constexpr std::size_t kMaxPartitionEndpoints = 1000;
+
+p2p::NetAddress parse_endpoint(std::string_view text, std::string_view param_name) {
+  auto a = p2p::parse_net_address(std::string(text));
+  if (!a) throw RpcError(kInvalidParameter, "Invalid " + std::string(param_name) + ": " + a.error());
+  return *a;
+}
+
+bool is_loopback(const p2p::NetAddress& a) {
+  if (a.is_ipv4()) return a.ip[12] == 127;
+  static const std::array<std::uint8_t, 16> kV6Loopback = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+  return a.ip == kV6Loopback;
+}
+
+std::string ip_only(const p2p::NetAddress& a) {
+  const std::string s = a.to_string();
+  return s.substr(0, s.rfind(':'));
+}
+
+// The key NetCore bans under (docs/PROTOCOL.md): the IP ("1.2.3.4", "[::1]"), or for a
+// loopback peer "ip:listen_port" because every devnet node shares 127.0.0.1. Accepts
+// "1.2.3.4", "::1", "[::1]", "1.2.3.4:5", "[::1]:5".
+std::string ban_key_of(std::string_view text) {
+  std::string s(text);
+  bool has_port = false;
+  if (!s.empty() && s.front() == '[') {
+    has_port = s.find("]:") != std::string::npos;
+    if (!has_port) s += ":1";
+  } else if (std::count(s.begin(), s.end(), ':') > 1) {
+    s = "[" + s + "]:1";  // bare IPv6
+  } else if (s.find(':') != std::string::npos) {
+    has_port = true;
+  } else {
+    s += ":1";
+  }
+  auto a = p2p::parse_net_address(s);
+  if (!a) throw RpcError(kInvalidIpOrSubnet, "Invalid IP: " + std::string(text));
+  return (has_port && is_loopback(*a)) ? a->to_string() : ip_only(*a);
+}
+
+json::value getpeerinfo(const Params&, RequestContext& ctx) {
+  const auto stats = on_core(ctx, [](CoreRefs& core) { return core.net.peer_stats(); });
+  json::array out;
+  for (const auto& p : stats) {
+    json::object o;
+    o["id"] = p.id;
+    o["addr"] = p.address.to_string();
+    o["inbound"] = p.inbound;
+    o["established"] = p.established;
+    o["subver"] = p.user_agent;
+    o["startingheight"] = p.start_height;
+    o["synced_height"] = p.best_known_height;
+    o["conntime"] = p.connected_ms / 1000;
+    if (p.last_ping_rtt_ms >= 0) o["pingtime"] = static_cast<double>(p.last_ping_rtt_ms) / 1000.0;
+    o["bytessent"] = p.bytes_sent;
+    o["bytesrecv"] = p.bytes_received;
+    o["misbehavior"] = p.misbehaviour;
+    o["blocks_in_flight"] = p.blocks_in_flight;
+    out.emplace_back(std::move(o));
+  }
+  return out;
+}
+
+json::value getnetworkinfo(const Params&, RequestContext& ctx) {
+  return on_core(ctx, [](CoreRefs& core) -> json::value {
+    const p2p::NetCore& net = core.net;
+    json::object o;
+    o["subversion"] = net.config().user_agent;
+    o["protocolversion"] = p2p::kProtocolVersion;
+    o["chain_id"] = core.chain.spec().chain_id;
+    o["network_magic"] = bits_hex(core.chain.spec().network_magic);
+    o["listen_port"] = net.config().listen_port;
+    o["connections"] = net.inbound_count() + net.outbound_count();
+    o["connections_in"] = net.inbound_count();
+    o["connections_out"] = net.outbound_count();
+    o["max_inbound"] = net.config().max_inbound;
+    o["max_outbound"] = net.config().max_outbound;
+    o["discovery"] = net.config().discovery;
+    o["banned"] = net.bans().size();
+    o["relayfee"] = core.chain.spec().min_fee;
+    return o;
+  });
+}
+
+json::value addnode(const Params& params, RequestContext& ctx) {
+  const p2p::NetAddress address = parse_endpoint(params.get_string(0, "node"), "node");
+  const std::string_view command = params.get_string(1, "command");
+  if (command != "add" && command != "remove" && command != "onetry")
+    throw RpcError(kInvalidParameter, "command must be \"add\", \"remove\" or \"onetry\"");
+  if (command != "add")
+    // p2p::NetCore offers no way yet to forget a fixed peer or to connect only once.
+    throw RpcError(kMiscError, "addnode " + std::string(command) + " is not supported by this node yet");
+  return on_core(ctx, [&](CoreRefs& core) -> json::value {
+    core.net.add_peer_address(address, core.now_ms);
+    return nullptr;
+  });
+}
+
+json::value disconnectnode(const Params& params, RequestContext& ctx) {
+  const auto address_text = params.get_opt_string(0, "address");
+  const auto nodeid = params.get_opt_int(1, "nodeid", 0, std::numeric_limits<std::int64_t>::max());
+  const bool by_address = address_text && !address_text->empty();
+  if (by_address == nodeid.has_value())
+    throw RpcError(kInvalidParams, "give exactly one of address and nodeid");
+  std::optional<p2p::NetAddress> address;
+  if (by_address) address = parse_endpoint(*address_text, "address");
+  return on_core(ctx, [&](CoreRefs& core) -> json::value {
+    std::optional<p2p::PeerId> id;
+    if (nodeid) id = static_cast<p2p::PeerId>(*nodeid);
+    else
+      for (const auto& p : core.net.peer_stats())
+        if (p.address == *address) id = p.id;
+    if (!id || !core.net.disconnect(*id, "disconnectnode RPC"))
+      throw RpcError(kNodeNotConnected, "Node not found in connected nodes");
+    return nullptr;
+  });
+}
+
+json::value setban(const Params& params, RequestContext& ctx) {
+  const std::string key = ban_key_of(params.get_string(0, "subnet"));
+  const std::string_view command = params.get_string(1, "command");
+  if (command != "add" && command != "remove") throw RpcError(kInvalidParameter, "command must be \"add\" or \"remove\"");
+  const std::int64_t bantime_s = params.get_opt_int(2, "bantime", 0, kMaxBanTime_s).value_or(0);
+  const bool absolute = params.get_opt_bool(3, "absolute").value_or(false);
+  return on_core(ctx, [&](CoreRefs& core) -> json::value {
+    p2p::NetCore& net = core.net;
+    if (command == "remove") {
+      if (!net.unban(key)) throw RpcError(kInvalidIpOrSubnet, "Unban failed: " + key + " is not banned");
+      return nullptr;
+    }
+    const auto bans = net.bans();
+    if (std::any_of(bans.begin(), bans.end(), [&](const p2p::BanEntry& b) { return b.key == key; }))
+      throw RpcError(kNodeAlreadyAdded, "IP already banned");
+    std::int64_t until_ms = 0;
+    if (absolute) until_ms = bantime_s * 1000;
+    else until_ms = core.now_ms + (bantime_s > 0 ? bantime_s * 1000 : net.config().ban_duration_ms);
+    if (until_ms <= core.now_ms) throw RpcError(kInvalidParameter, "absolute bantime is in the past");
+    net.ban(key, until_ms, "manually banned (setban RPC)");
+    return nullptr;
+  });
+}
+
+json::value listbanned(const Params&, RequestContext& ctx) {
+  struct Bans {
+    std::vector<p2p::BanEntry> bans;
+    std::int64_t now_ms;
+  };
+  const Bans b = on_core(ctx, [](CoreRefs& core) { return Bans{core.net.bans(), core.now_ms}; });
+  json::array out;
+  for (const auto& ban : b.bans) {
+    json::object o;
+    o["address"] = ban.key;
+    o["banned_until"] = ban.until_ms / 1000;
+    o["time_remaining"] = std::max<std::int64_t>(0, (ban.until_ms - b.now_ms) / 1000);
+    o["ban_reason"] = ban.reason;
+    out.emplace_back(std::move(o));
+  }
+  return out;
+}
+
+json::value setnetworkpartition(const Params& params, RequestContext& ctx) {
+  const json::array& list = params.get_array(0, "endpoints");
+  if (list.size() > kMaxPartitionEndpoints)
+    throw RpcError(kInvalidParameter, "at most " + std::to_string(kMaxPartitionEndpoints) + " endpoints");
+  std::set<p2p::NetAddress> blocked;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string name = "endpoints[" + std::to_string(i) + "]";
+    if (!list[i].is_string()) throw RpcError(kInvalidParams, name + " must be a string \"ip:port\"");
+    const auto& s = list[i].get_string();
+    blocked.insert(parse_endpoint(std::string_view(s.data(), s.size()), name));
+  }
+  return on_core(ctx, [&](CoreRefs& core) -> json::value {
+    core.net.set_blocked(blocked, core.now_ms);
+    json::array out;
+    for (const auto& a : blocked) out.emplace_back(a.to_string());
+    json::object o;
+    o["blocked"] = std::move(out);
+    return o;
+  });
+}
+
+}  // namespace
+
+void add_network_methods(MethodTable& t) {
+  t.add({"getpeerinfo", "network", {}, "Every connected peer with its counters.", getpeerinfo});
+  t.add({"getnetworkinfo", "network", {}, "P2P settings and connection counts.", getnetworkinfo});
+  t.add({"addnode", "network", {{"node"}, {"command"}},
+         "Keeps a connection to ip:port open (command \"add\"; \"remove\" and \"onetry\" are not supported yet).",
+         addnode});
+  t.add({"disconnectnode", "network", {{"address", false}, {"nodeid", false}},
+         "Disconnects a peer by ip:port or by id.", disconnectnode});
+  t.add({"setban", "network", {{"subnet"}, {"command"}, {"bantime", false}, {"absolute", false}},
+         "Bans (\"add\") or unbans (\"remove\") an IP, or a loopback ip:port; bantime in seconds.", setban});
+  t.add({"listbanned", "network", {}, "Every active ban.", listbanned});
+  t.add({"setnetworkpartition", "network", {{"endpoints"}},
+         "Devnet: refuse and drop connections to these ip:port endpoints; [] heals.", setnetworkpartition});
+}
+
+}  // namespace tally::rpc
