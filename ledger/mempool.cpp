@@ -87,7 +87,8 @@ std::expected<AcceptResult, MempoolError> Mempool::accept(const Transaction& tx,
 }
 
 std::expected<AcceptResult, MempoolError> Mempool::accept_checked(const Transaction& tx, const TxId& txid,
-                                                                  const StateView& tip_state, std::int64_t now_ms) {
+                                                                  const StateView& tip_state, std::int64_t now_ms,
+                                                                  const Changes* sync) {
   const Address sender = crypto::address_of(tx.sender);
   const Amount cost = tx.amount + tx.fee;  // no overflow: check_tx_stateless
   const Account account = tip_state.get(sender);
@@ -98,8 +99,8 @@ std::expected<AcceptResult, MempoolError> Mempool::accept_checked(const Transact
   // A sender whose account moved since the pool last looked (a tip change not yet reported)
   // is brought up to date first, so every check below runs against tip_state.
   if (auto it = senders_.find(sender); it != senders_.end() && it->second.account != account) {
-    revalidate_sender(sender, account, changes);
-    trim_futures(changes);
+    revalidate_sender(sender, account, sync != nullptr ? *sync : changes);
+    trim_futures(sync != nullptr ? *sync : changes);
   }
   if (tx.nonce < account.nonce) return reject(MempoolReject::kNonceTooLow);
 
@@ -373,16 +374,17 @@ TipUpdate Mempool::on_blocks_disconnected(std::span<const Transaction> txs, cons
   }
   std::stable_sort(order.begin(), order.end(),
                    [](const Transaction* a, const Transaction* b) { return a->nonce < b->nonce; });
+  const Changes changes{&update.removed, &update.promoted};
   for (const Transaction* tx : order) {
     const TxId txid = tx->txid();
     if (entries_.contains(txid) || !check_tx_stateless(*tx, spec_, /*verify_signature=*/false)) continue;
-    auto accepted = accept_checked(*tx, txid, new_tip_state, now_ms);
+    auto accepted = accept_checked(*tx, txid, new_tip_state, now_ms, &changes);
     if (!accepted) continue;
     update.readded.push_back(txid);
     update.removed.insert(update.removed.end(), accepted->removed.begin(), accepted->removed.end());
     update.promoted.insert(update.promoted.end(), accepted->promoted.begin(), accepted->promoted.end());
   }
-  revalidate_all(new_tip_state, {}, Changes{&update.removed, &update.promoted});
+  revalidate_all(new_tip_state, {}, changes);
   return update;
 }
 

@@ -103,6 +103,9 @@ class Mempool {
   // Validates `tx` against the transaction rules and `tip_state` (the committed state of the
   // current tip) and adds it. signature_checked skips the signature (already verified by a
   // batch verifier). O(log n) apart from rare re-validation of the sender's own chain.
+  // Callers report every tip change (on_block_connected / on_blocks_disconnected); if the
+  // sender's account in tip_state still differs from what the pool saw, the sender is
+  // re-validated first, and what that drops is reported only when tx is accepted.
   [[nodiscard]] std::expected<AcceptResult, MempoolError> accept(const Transaction& tx, const StateView& tip_state,
                                                                  std::int64_t now_ms, bool signature_checked = false);
 
@@ -115,6 +118,9 @@ class Mempool {
   // Blocks were disconnected in a reorg: their transactions (any order; coinbases skipped)
   // come back when still valid against new_tip_state, then every sender is re-validated.
   // Signatures are not re-checked: these transactions were verified when connected.
+  // After a reorg that also connected blocks, passing the final tip's state to this call and
+  // to each on_block_connected is correct: every call leaves the pool consistent with the
+  // state it is given (block txs of the new branch come back as stale and are skipped).
   TipUpdate on_blocks_disconnected(std::span<const Transaction> txs, const StateView& new_tip_state,
                                    std::int64_t now_ms);
 
@@ -178,8 +184,12 @@ class Mempool {
     std::vector<TxId>* promoted = nullptr;
   };
 
+  // accept() after the stateless checks. A sender whose account differs from the one last
+  // seen is re-validated first; what that changes goes to `sync` when given (so that it is
+  // reported even if this tx is then rejected), else into the result.
   std::expected<AcceptResult, MempoolError> accept_checked(const Transaction& tx, const TxId& txid,
-                                                           const StateView& tip_state, std::int64_t now_ms);
+                                                           const StateView& tip_state, std::int64_t now_ms,
+                                                           const Changes* sync = nullptr);
   // Swaps the pooled tx at (sender, tx.nonce) for `tx`. REQUIRES: the fee bump was checked.
   std::expected<void, MempoolError> replace_by_fee(const Address& sender, SenderState& ss, const TxId& old_id,
                                                    const Transaction& tx, const TxId& txid, Amount cost,

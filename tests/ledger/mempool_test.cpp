@@ -506,6 +506,33 @@ TEST_F(MempoolTest, BlocksDisconnectedReturnTheirTxsToThePool) {
   EXPECT_EQ(pool_.select_for_block(state_, 10), (std::vector<Transaction>{a0, a1}));
 }
 
+// A reorg reported as one update: the old branch's txs come back against the final state,
+// then the new branch's blocks are connected against that same state.
+TEST_F(MempoolTest, ReorgReportedWithTheFinalStateKeepsOnlyTheLosingBranchsTxs) {
+  fund(alice_, 1000);
+  fund(bob_, 1000);
+  const Transaction a0 = transfer(alice_, 0);
+  const Transaction b0 = transfer(bob_, 0);
+  const Transaction a1 = transfer(alice_, 1);
+  Block old_block;
+  old_block.txs = {make_coinbase(kChainId, 1, sink_, 70), a0, b0};
+  Block new_block;
+  new_block.txs = {make_coinbase(kChainId, 1, sink_, 60), a0};
+  ASSERT_TRUE(accept(a1, 0).has_value());  // future until a0 is mined
+
+  MapStateView final_state = state_;
+  final_state.accounts[address_of_key(alice_)] = Account{890, 1};
+  const TipUpdate back = pool_.on_blocks_disconnected(old_block.txs, final_state, 5);
+  EXPECT_EQ(back.readded, std::vector<TxId>{b0.txid()});
+  EXPECT_EQ(back.promoted, std::vector<TxId>{a1.txid()});
+  const TipUpdate forward = pool_.on_block_connected(new_block, final_state);
+  EXPECT_TRUE(forward.included.empty());
+  EXPECT_TRUE(forward.removed.empty());
+  EXPECT_EQ(pool_.size(), 2u);
+  EXPECT_EQ(pool_.ready_count(), 2u);
+  EXPECT_TRUE(valid_in_sequence(pool_.select_for_block(final_state, 10), final_state));
+}
+
 TEST_F(MempoolTest, AcceptCatchesUpWithAStateThePoolHasNotSeen) {
   fund(alice_, 1000);
   const Transaction a0 = transfer(alice_, 0);
