@@ -106,6 +106,7 @@ void NetCore::on_bytes(PeerId id, ByteSpan bytes, std::int64_t now_ms) {
       return;
     }
     if (!frame->has_value()) return;
+    traffic_[static_cast<std::size_t>((*frame)->type) & 15].received += (*frame)->wire_size;
     handle_message(p, std::move((*frame)->message), now_ms);
     if (p.disconnecting) return;
   }
@@ -118,6 +119,7 @@ void NetCore::send(Peer& p, const Message& m) {
 void NetCore::send_frame(Peer& p, std::shared_ptr<const Bytes> frame) {
   if (p.disconnecting) return;
   p.bytes_sent += frame->size();
+  if (frame->size() > 4) traffic_[(*frame)[4] & 15].sent += frame->size();
   actions_.push_back(SendAction{p.id, std::move(frame)});
 }
 

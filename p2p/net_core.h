@@ -9,6 +9,7 @@
 // calls everything; the Chain and Mempool it is given are used only from that thread.
 #pragma once
 
+#include <array>
 #include <deque>
 #include <map>
 #include <memory>
@@ -100,6 +101,12 @@ class NetCore {
   std::vector<PeerStats> peer_stats() const;
   std::vector<BanEntry> bans() const;
   std::size_t peer_count() const { return peers_.size(); }
+  // Bytes received and sent per message type (index = MessageType value), whole frames.
+  struct Traffic {
+    std::uint64_t received = 0;
+    std::uint64_t sent = 0;
+  };
+  const std::array<Traffic, 16>& traffic() const { return traffic_; }
   std::size_t inbound_count() const;
   std::size_t outbound_count() const;
   std::uint64_t local_nonce() const { return local_nonce_; }
@@ -183,6 +190,7 @@ class NetCore {
   std::int64_t next_expiry_check_ms_ = 0;
   BlockHash last_announced_tip_;
   std::optional<std::string> fatal_error_;
+  std::array<Traffic, 16> traffic_{};
 };
 
 }  // namespace tally::p2p

@@ -32,7 +32,7 @@ class Metrics {
   Family& family(const std::string& name, const std::string& help, const std::string& type,
                  const std::vector<std::string>& label_names, const std::vector<double>& buckets);
   mutable std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Family>> families_;
+  std::map<std::string, std::shared_ptr<Family>> families_;  // shared_ptr: Family is incomplete here
 };
 
 }  // namespace tally::rpc

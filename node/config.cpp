@@ -1,0 +1,145 @@
+#include "node/config.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <sstream>
+
+namespace tally::node {
+
+std::filesystem::path default_datadir_root() {
+  const char* home = std::getenv("HOME");
+  return std::filesystem::path(home && *home ? home : ".") / ".tally";
+}
+
+std::expected<std::uint64_t, std::string> parse_rate(const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::unexpected("bad rate '" + text + "' (e.g. 10mbit, 512kbit, 2mbyte)");
+  }
+  const std::string unit = text.substr(used);
+  double bytes_per_s;
+  if (unit.empty() || unit == "bps" || unit == "byte") bytes_per_s = value;
+  else if (unit == "kbit") bytes_per_s = value * 1000 / 8;
+  else if (unit == "mbit") bytes_per_s = value * 1000 * 1000 / 8;
+  else if (unit == "gbit") bytes_per_s = value * 1000 * 1000 * 1000 / 8;
+  else if (unit == "kbyte") bytes_per_s = value * 1000;
+  else if (unit == "mbyte") bytes_per_s = value * 1000 * 1000;
+  else return std::unexpected("bad rate unit '" + unit + "' (use bit, kbit, mbit, gbit, kbyte, mbyte)");
+  if (value < 0) return std::unexpected("rate must not be negative");
+  return static_cast<std::uint64_t>(bytes_per_s);
+}
+
+std::expected<std::int64_t, std::string> parse_duration_ms(const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::unexpected("bad duration '" + text + "' (e.g. 50ms, 1s)");
+  }
+  const std::string unit = text.substr(used);
+  if (value < 0) return std::unexpected("duration must not be negative");
+  if (unit.empty() || unit == "ms") return static_cast<std::int64_t>(value);
+  if (unit == "s") return static_cast<std::int64_t>(value * 1000);
+  if (unit == "us") return static_cast<std::int64_t>(value / 1000);
+  return std::unexpected("bad duration unit '" + unit + "' (use ms or s)");
+}
+
+std::expected<ParseOutcome, std::string> parse_config(int argc, const char* const* argv) {
+  ParseOutcome out;
+  NodeConfig& c = out.config;
+  CLI::App app{"tallyd: a Tally full node (P2P gossip, PoW ledger in RocksDB, JSON-RPC).\n"
+               "With no flags it runs the embedded devnet chain in ~/.tally/tally-devnet.\n"
+               "Every flag may also be set in <datadir>/tally.conf as key=value."};
+  app.set_version_flag("--version", "tallyd 0.1.0");
+  app.option_defaults()->always_capture_default();
+
+  std::string datadir, latency, jitter, rate;
+  std::string eventlog;
+  app.add_option("--datadir", datadir, "Data directory (default ~/.tally/<chain name>)");
+  app.add_option("--chain", c.chain, "Chain spec JSON file (default: the embedded devnet spec)");
+  app.add_option("--name", c.name, "Node name used in logs and the event log");
+  app.add_option("--bind", c.bind, "Address to listen on for peers")->capture_default_str();
+  app.add_option("--port", c.port, "P2P port (default from the chain spec; 0 = any free port)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--listen", c.listen, "Accept incoming peer connections (1/0)");
+  app.add_option("--connect", c.connect, "Connect only to this peer (host:port); repeatable");
+  app.add_option("--addnode", c.addnode, "Keep a connection to this peer and also discover others; repeatable");
+  app.add_option("--seed", c.seed, "Ask this peer for addresses; repeatable");
+  app.add_option("--maxoutbound", c.maxoutbound, "Outbound connection slots")->check(CLI::Range(0, 64));
+  app.add_option("--maxinbound", c.maxinbound, "Inbound connection cap")->check(CLI::Range(0, 1024));
+  app.add_option("--rpcbind", c.rpcbind, "Address the RPC server binds to (default 127.0.0.1)");
+  app.add_option("--rpcallowip", c.rpcallowip, "Also accept RPC from this address (widens exposure); repeatable");
+  app.add_option("--rpcport", c.rpcport, "RPC port (default from the chain spec; 0 = any free port)")
+      ->check(CLI::Range(0, 65535));
+  app.add_option("--rpcuser", c.rpcuser, "RPC user name (HTTP Basic), besides the cookie");
+  app.add_option("--rpcpassword", c.rpcpassword, "RPC password for --rpcuser");
+  app.add_option("--rpcthreads", c.rpcthreads, "RPC server threads")->check(CLI::Range(1, 64));
+  app.add_option("--mine", c.mine, "Mine blocks in the background (1/0)");
+  app.add_option("--minethreads", c.minethreads, "Mining threads")->check(CLI::Range(1, 256));
+  app.add_option("--mineraddress", c.mineraddress, "Address paid by mined blocks (default: devnet key 0)");
+  app.add_option("--loglevel", c.loglevel, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  app.add_option("--eventlog", eventlog, "Write a JSON-lines event log to this file (1 = <datadir>/events.jsonl)");
+  app.add_option("--txindex", c.txindex, "Keep a transaction index (1/0)");
+  app.add_option("--addressindex", c.addressindex, "Keep a per-address history index (1/0)");
+  app.add_option("--verifythreads", c.verifythreads, "Signature verification threads")->check(CLI::Range(1, 64));
+  app.add_option("--latency", latency, "Added one-way latency of outgoing P2P traffic (e.g. 50ms)");
+  app.add_option("--jitter", jitter, "Added random jitter on top of --latency (e.g. 10ms)");
+  app.add_option("--rate", rate, "Bandwidth cap of outgoing P2P traffic (e.g. 10mbit)");
+  app.add_option("--printtoconsole", c.printtoconsole, "Also log to the terminal (1/0)");
+
+  // The config file lives in the datadir, which a flag may move: find it first.
+  std::string conf_path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--datadir=", 0) == 0) conf_path = a.substr(10);
+    if (a == "--datadir" && i + 1 < argc) conf_path = argv[i + 1];
+  }
+  std::filesystem::path conf = conf_path.empty() ? std::filesystem::path() : std::filesystem::path(conf_path) / "tally.conf";
+  app.set_config("--conf", conf.string(), "Config file (default <datadir>/tally.conf)", false);
+  app.allow_config_extras(CLI::config_extras_mode::error);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    out.exit_now = true;
+    return out;
+  } catch (const CLI::CallForVersion&) {
+    std::cout << "tallyd 0.1.0\n";
+    out.exit_now = true;
+    return out;
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::ConfigError*>(&e))
+      what = "unknown or malformed setting: " + what;
+    return std::unexpected(what);
+  }
+  c.datadir = datadir;
+  if (!eventlog.empty()) c.eventlog = eventlog;
+  if (!latency.empty()) {
+    auto v = parse_duration_ms(latency);
+    if (!v) return std::unexpected("--latency: " + v.error());
+    c.latency_ms = *v;
+  }
+  if (!jitter.empty()) {
+    auto v = parse_duration_ms(jitter);
+    if (!v) return std::unexpected("--jitter: " + v.error());
+    c.jitter_ms = *v;
+  }
+  if (!rate.empty()) {
+    auto v = parse_rate(rate);
+    if (!v) return std::unexpected("--rate: " + v.error());
+    c.rate_bytes_per_s = *v;
+  }
+  if (!c.rpcpassword.empty() && c.rpcuser.empty()) return std::unexpected("--rpcpassword: needs --rpcuser");
+  if (!c.rpcuser.empty() && c.rpcuser.find(':') != std::string::npos)
+    return std::unexpected("--rpcuser: must not contain ':'");
+  return out;
+}
+
+}  // namespace tally::node

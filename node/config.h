@@ -1,0 +1,62 @@
+// tallyd's configuration: command-line flags and the datadir's tally.conf (key=value lines,
+// the same keys as the flags without "--"; flags win). Parsing only fills NodeConfig; it
+// starts nothing. Unknown keys and bad values are errors that name the key.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tally::node {
+
+struct NodeConfig {
+  std::filesystem::path datadir;   // default: ~/.tally/<chain name>
+  std::string chain;               // chain spec file; empty: the embedded devnet spec
+  std::string name;                // node name in logs and the event log (default: tallyd-<p2p port>)
+  std::string bind = "127.0.0.1";  // P2P listen address
+  std::optional<std::uint16_t> port;     // P2P port; default from the chain spec; 0 = any free
+  bool listen = true;
+  std::vector<std::string> connect;  // only these peers
+  std::vector<std::string> addnode;  // these plus discovery
+  std::vector<std::string> seed;     // ask these for addresses
+  std::size_t maxoutbound = 8;
+  std::size_t maxinbound = 64;
+  std::string rpcbind = "127.0.0.1";
+  std::vector<std::string> rpcallowip;
+  std::optional<std::uint16_t> rpcport;  // default from the chain spec; 0 = any free
+  std::string rpcuser;
+  std::string rpcpassword;
+  unsigned rpcthreads = 2;
+  bool mine = false;
+  unsigned minethreads = 1;
+  std::string mineraddress;  // default: devnet key 0's address on the devnet
+  std::string loglevel = "info";
+  std::string eventlog;  // path, or empty for none; "1"/"true" = <datadir>/events.jsonl
+  bool txindex = true;
+  bool addressindex = true;
+  unsigned verifythreads = 2;
+  std::int64_t latency_ms = 0;  // link shaping of outgoing P2P traffic
+  std::int64_t jitter_ms = 0;
+  std::uint64_t rate_bytes_per_s = 0;
+  bool printtoconsole = true;
+};
+
+struct ParseOutcome {
+  NodeConfig config;
+  bool exit_now = false;  // --help or --version was printed
+};
+
+// argv as given to main. Reads <datadir>/tally.conf (or --conf) when present.
+[[nodiscard]] std::expected<ParseOutcome, std::string> parse_config(int argc, const char* const* argv);
+
+// "10mbit", "512kbit", "1mbyte", "100000" (bytes/s) -> bytes per second.
+[[nodiscard]] std::expected<std::uint64_t, std::string> parse_rate(const std::string& text);
+// "50ms", "1s", "20" (ms) -> milliseconds.
+[[nodiscard]] std::expected<std::int64_t, std::string> parse_duration_ms(const std::string& text);
+
+std::filesystem::path default_datadir_root();
+
+}  // namespace tally::node

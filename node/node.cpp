@@ -1,0 +1,539 @@
+#include "node/node.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <future>
+#include <sstream>
+
+#include "crypto/hex.h"
+#include "crypto/random.h"
+#include "ledger/block_assembler.h"
+#include "ledger/rocksdb_store.h"
+#include "node/datadir.h"
+#include "node/event_log.h"
+#include "node/miner.h"
+#include "p2p/asio_transport.h"
+#include "rpc/http_server.h"
+#include "rpc/metrics.h"
+
+namespace tally::node {
+
+namespace asio = boost::asio;
+
+namespace {
+
+std::int64_t wall_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+std::int64_t wall_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string to_lower_hex(const ledger::Uint256& v) {
+  std::stringstream ss;
+  ss << std::hex << v;
+  std::string s = ss.str();
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool is_loopback_host(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+// Short, bounded label for a rejection message: the rule's text without per-block detail.
+std::string reason_label(const std::string& message) {
+  return message.substr(0, message.find(" ("));
+}
+
+const std::vector<double> kDepthBuckets = {1, 2, 3, 4, 6, 8, 12, 16, 32, 64};
+const std::vector<double> kDelayBuckets = {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30};
+
+}  // namespace
+
+struct Node::Core {
+  std::optional<DatadirLock> lock;
+  ledger::ChainSpec spec;
+  std::unique_ptr<ledger::RocksDbStore> store;
+  std::unique_ptr<ledger::Chain> chain;
+  std::unique_ptr<ledger::Mempool> mempool;
+  std::unique_ptr<p2p::AddrBook> book;
+  std::unique_ptr<p2p::NetCore> net;
+  asio::io_context io{1};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::unique_ptr<p2p::AsioTransport> transport;
+  std::thread thread;
+  std::unique_ptr<rpc::RpcServer> rpc;
+  std::unique_ptr<Miner> miner;
+  std::mutex miner_mu;
+  crypto::Address miner_address;
+  std::optional<EventLog> events;
+  rpc::Metrics metrics;
+  std::shared_ptr<spdlog::logger> log;
+  std::int64_t last_peers_save_ms = 0;
+  // First time each block was seen here (for propagation delay of blocks from peers).
+  std::unordered_map<ledger::BlockHash, std::int64_t> first_seen_ms;
+};
+
+Node::Node(NodeConfig config) : config_(std::move(config)), core_(std::make_unique<Core>()) {}
+
+Node::~Node() { shutdown(); }
+
+const ledger::ChainSpec& Node::spec() const { return core_->spec; }
+rpc::Metrics& Node::metrics() { return core_->metrics; }
+std::int64_t Node::uptime_s() const { return (wall_ms() - started_ms_) / 1000; }
+std::shared_ptr<const rpc::TipSnapshot> Node::tip() const { return snapshot_.load(); }
+
+std::expected<void, std::string> Node::start() {
+  Core& c = *core_;
+  started_ms_ = wall_ms();
+
+  // Chain spec: a file, or the devnet built in.
+  auto spec = config_.chain.empty() ? ledger::parse_chain_spec(embedded_devnet_spec())
+                                    : ledger::load_chain_spec_file(config_.chain);
+  if (!spec) return std::unexpected("chain spec: " + spec.error());
+  c.spec = *spec;
+
+  datadir_ = config_.datadir.empty() ? default_datadir_root() / c.spec.name : config_.datadir;
+  auto lock = DatadirLock::acquire(datadir_);
+  if (!lock) return std::unexpected(lock.error());
+  c.lock.emplace(std::move(*lock));
+
+  // Logging: terminal (optional) and debug.log.
+  std::vector<spdlog::sink_ptr> sinks;
+  if (config_.printtoconsole) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  try {
+    sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>((datadir_ / "debug.log").string()));
+  } catch (const std::exception& e) {
+    return std::unexpected(std::string("cannot open log file: ") + e.what());
+  }
+  c.log = std::make_shared<spdlog::logger>("tallyd", sinks.begin(), sinks.end());
+  c.log->set_level(spdlog::level::from_str(config_.loglevel));
+  c.log->flush_on(spdlog::level::info);
+
+  const std::uint16_t p2p_port = config_.port.value_or(c.spec.default_p2p_port);
+  const std::uint16_t rpc_port = config_.rpcport.value_or(c.spec.default_rpc_port);
+  if (!is_loopback_host(config_.rpcbind)) {
+    if (config_.rpcallowip.empty())
+      return std::unexpected("--rpcbind " + config_.rpcbind +
+                             " exposes RPC beyond this machine: confirm with --rpcallowip");
+    c.log->warn("RPC is bound to {}: it is reachable beyond this machine", config_.rpcbind);
+  }
+
+  // Mining address.
+  if (!config_.mineraddress.empty()) {
+    auto a = crypto::decode_address(config_.mineraddress, c.spec.address_prefix);
+    if (!a) return std::unexpected("--mineraddress: " + std::string(crypto::to_string(a.error())));
+    c.miner_address = *a;
+  } else if (!c.spec.accounts.empty()) {
+    c.miner_address = c.spec.accounts.front().address;
+  } else if (config_.mine) {
+    return std::unexpected("--mine needs --mineraddress (the chain spec funds no account)");
+  }
+
+  // Ledger.
+  auto store = ledger::RocksDbStore::open((datadir_ / "chain").string(), ledger::RocksDbOptions{});
+  if (!store) return std::unexpected(store.error().message);
+  c.store = std::move(*store);
+  ledger::ChainOptions chain_options;
+  chain_options.tx_index = config_.txindex;
+  chain_options.address_index = config_.addressindex;
+  chain_options.verify_threads = config_.verifythreads;
+  auto chain = ledger::Chain::open(c.spec, *c.store, chain_options);
+  if (!chain) return std::unexpected("datadir " + datadir_.string() + ": " + chain.error().message);
+  c.chain = std::move(*chain);
+  c.mempool = std::make_unique<ledger::Mempool>(c.spec);
+
+  // Peers: the address book and bans survive restarts.
+  std::uint64_t seed = crypto::random_u64();
+  if (auto bytes = read_file(datadir_ / "peers.dat")) {
+    auto book = p2p::AddrBook::deserialize(crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
+    if (book) {
+      c.book = std::make_unique<p2p::AddrBook>(std::move(*book));
+    } else {
+      c.log->warn("ignoring damaged peers.dat: {}", book.error());
+    }
+  }
+  if (!c.book) c.book = std::make_unique<p2p::AddrBook>(seed ^ 0x9e3779b97f4a7c15ull);
+
+  p2p::NetConfig net;
+  net.listen_port = config_.listen ? p2p_port : 0;
+  net.max_outbound = config_.maxoutbound;
+  net.max_inbound = config_.maxinbound;
+  auto parse_list = [&](const std::vector<std::string>& list, const char* flag,
+                        std::vector<p2p::NetAddress>& out) -> std::expected<void, std::string> {
+    for (const auto& s : list) {
+      auto a = p2p::parse_net_address(s);
+      if (!a) return std::unexpected(std::string(flag) + " " + s + ": " + a.error());
+      out.push_back(*a);
+    }
+    return {};
+  };
+  if (!config_.connect.empty()) {
+    net.discovery = false;
+    if (auto r = parse_list(config_.connect, "--connect", net.fixed_peers); !r) return r;
+  }
+  if (auto r = parse_list(config_.addnode, "--addnode", net.fixed_peers); !r) return r;
+  if (auto r = parse_list(config_.seed, "--seed", net.seeds); !r) return r;
+  c.net = std::make_unique<p2p::NetCore>(net, *c.chain, *c.mempool, *c.book, seed, wall_ms());
+  if (auto bans = read_file(datadir_ / "banlist.dat")) {
+    std::istringstream in(*bans);
+    std::string key, reason;
+    std::int64_t until = 0;
+    while (in >> key >> until && std::getline(in, reason))
+      if (until > wall_ms()) c.net->ban(key, until, reason.empty() ? "" : reason.substr(1));
+  }
+
+  p2p::TransportConfig tc;
+  tc.bind_address = config_.bind;
+  tc.port = p2p_port;
+  tc.listen = config_.listen;
+  tc.shaping = p2p::LinkShaping{config_.latency_ms, config_.jitter_ms, config_.rate_bytes_per_s};
+  c.transport = std::make_unique<p2p::AsioTransport>(c.io, *c.net, tc, wall_ms);
+  auto bound = c.transport->start();
+  if (!bound) return std::unexpected(bound.error());
+  p2p_port_ = *bound;
+  name_ = config_.name.empty() ? "tallyd-" + std::to_string(p2p_port_) : config_.name;
+
+  if (!config_.eventlog.empty()) {
+    const auto path = (config_.eventlog == "1" || config_.eventlog == "true") ? datadir_ / "events.jsonl"
+                                                                              : std::filesystem::path(config_.eventlog);
+    auto log = EventLog::open(path, name_);
+    if (!log) return std::unexpected(log.error());
+    c.events.emplace(std::move(*log));
+    c.events->write_raw("node_started", "{\"height\":" + std::to_string(c.chain->height()) + "}", wall_us());
+  }
+  c.transport->set_activity_hook([this] { on_core_activity(); });
+  publish_snapshot();
+
+  // RPC.
+  rpc::RpcServerConfig rc;
+  rc.bind_address = config_.rpcbind;
+  rc.port = rpc_port;
+  rc.threads = config_.rpcthreads;
+  rc.cookie_dir = datadir_;
+  if (!config_.rpcuser.empty()) rc.users.push_back(rpc::Credentials{config_.rpcuser, config_.rpcpassword});
+  c.rpc = std::make_unique<rpc::RpcServer>(*this, rc);
+  auto rpc_bound = c.rpc->start();
+  if (!rpc_bound) {
+    c.transport->stop();
+    return std::unexpected("RPC: " + rpc_bound.error());
+  }
+  rpc_port_ = *rpc_bound;
+
+  // The core thread.
+  c.work.emplace(c.io.get_executor());
+  c.thread = std::thread([this] {
+    try {
+      core_->io.run();
+    } catch (const std::exception& e) {
+      core_->log->critical("core thread stopped: {}", e.what());
+      request_stop();
+    }
+  });
+
+  // Miner.
+  c.miner = std::make_unique<Miner>(
+      [this]() -> std::optional<ledger::Block> {
+        crypto::Address to;
+        {
+          std::lock_guard guard(core_->miner_mu);
+          to = core_->miner_address;
+        }
+        return build_template(to);
+      },
+      [this](const ledger::Block& block) {
+        with_core([&](rpc::CoreRefs& refs) {
+          auto r = refs.net.submit_block(block, refs.now_ms);
+          if (r) {
+            core_->log->info("mined block {} at height {}", crypto::to_hex(block.hash()), block.header.height);
+          } else {
+            core_->log->warn("mined block {} rejected: {}", crypto::to_hex(block.hash()), r.error().message);
+          }
+        });
+      },
+      c.spec.pow_limit());
+  if (config_.mine) c.miner->set_enabled(true, config_.minethreads);
+
+  // Where to find this node (tally-devnet and scripts read it).
+  boost::json::object info{{"pid", ::getpid()}, {"name", name_}, {"p2p_port", p2p_port_}, {"rpc_port", rpc_port_},
+                           {"chain", c.spec.name}};
+  (void)write_file_atomic(datadir_ / "node.json", boost::json::serialize(info) + "\n");
+  c.log->info("{} started: chain {} at height {}, p2p {}:{}, rpc {}:{}, datadir {}", name_, c.spec.name,
+              c.chain->height(), config_.bind, p2p_port_, config_.rpcbind, rpc_port_, datadir_.string());
+  return {};
+}
+
+void Node::wait_for_stop() {
+  std::unique_lock lock(stop_mu_);
+  stop_cv_.wait(lock, [&] { return stop_requested_; });
+}
+
+void Node::request_stop() {
+  {
+    std::lock_guard lock(stop_mu_);
+    stop_requested_ = true;
+  }
+  stop_cv_.notify_all();
+}
+
+void Node::shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  Core& c = *core_;
+  stopping_ = true;
+  if (c.log) c.log->info("shutting down");
+  if (c.miner) c.miner->stop();
+  if (c.rpc) c.rpc->stop();
+  if (c.thread.joinable()) {
+    std::promise<void> done;
+    asio::post(c.io, [&] {
+      save_peers();
+      if (c.events) {
+        c.events->write_raw("node_stopped", "{\"height\":" + std::to_string(c.chain->height()) + "}", wall_us());
+        c.events->flush();
+      }
+      c.transport->stop();
+      done.set_value();
+    });
+    done.get_future().wait();
+    c.work.reset();
+    c.io.stop();
+    c.thread.join();
+  } else if (c.transport) {
+    c.transport->stop();
+  }
+  c.miner.reset();
+  c.rpc.reset();
+  c.transport.reset();
+  c.net.reset();
+  c.chain.reset();
+  c.store.reset();  // closes RocksDB (everything was written batch by batch)
+  std::error_code ec;
+  if (!datadir_.empty()) std::filesystem::remove(datadir_ / "node.json", ec);
+  if (c.log) c.log->info("stopped");
+  c.lock.reset();
+}
+
+bool Node::with_core(const std::function<void(rpc::CoreRefs&)>& fn) {
+  Core& c = *core_;
+  if (stopping_ || !c.thread.joinable()) return false;
+  if (std::this_thread::get_id() == c.thread.get_id()) {
+    rpc::CoreRefs refs{*c.chain, *c.mempool, *c.net, wall_ms()};
+    fn(refs);
+    c.transport->pump();
+    return true;
+  }
+  std::promise<void> done;
+  auto future = done.get_future();
+  asio::post(c.io, [&] {
+    rpc::CoreRefs refs{*c.chain, *c.mempool, *c.net, wall_ms()};
+    try {
+      fn(refs);
+    } catch (...) {
+      c.transport->pump();
+      done.set_exception(std::current_exception());
+      return;
+    }
+    c.transport->pump();  // send what the call caused (relay, announcements)
+    done.set_value();
+  });
+  future.get();  // rethrows what fn threw
+  return true;
+}
+
+std::optional<ledger::Block> Node::build_template(const crypto::Address& to) {
+  std::optional<ledger::Block> out;
+  with_core([&](rpc::CoreRefs& refs) {
+    auto txs = refs.mempool.select_for_block(refs.chain.state(), refs.chain.spec().max_block_txs - 1);
+    auto block = ledger::assemble_block(refs.chain, std::move(txs), to, refs.now_ms / 1000);
+    if (block) {
+      out = std::move(*block);
+    } else {
+      core_->log->warn("cannot build a block template: {}", block.error().message());
+    }
+  });
+  return out;
+}
+
+rpc::MiningStatus Node::mining_status() const {
+  rpc::MiningStatus s;
+  const Core& c = *core_;
+  if (!c.miner) return s;
+  s.enabled = c.miner->enabled();
+  s.threads = c.miner->threads();
+  s.hashes_per_second = c.miner->hashes_per_second();
+  s.blocks_mined = c.miner->blocks_mined();
+  std::lock_guard lock(core_->miner_mu);
+  s.miner_address = crypto::encode_address(c.miner_address, c.spec.address_prefix);
+  return s;
+}
+
+std::expected<void, std::string> Node::set_mining(bool on, unsigned threads, std::optional<crypto::Address> address) {
+  if (!core_->miner) return std::unexpected(std::string("node is not running"));
+  if (threads > 256) return std::unexpected(std::string("at most 256 mining threads"));
+  if (address) {
+    std::lock_guard lock(core_->miner_mu);
+    core_->miner_address = *address;
+  }
+  core_->miner->set_enabled(on, threads);
+  core_->log->info("mining {} ({} threads)", on ? "on" : "off", core_->miner->threads());
+  return {};
+}
+
+std::expected<std::vector<ledger::BlockHash>, std::string> Node::generate(unsigned n, const crypto::Address& to) {
+  std::vector<ledger::BlockHash> hashes;
+  ledger::NonceSearcher searcher(std::max(1u, config_.minethreads));
+  const ledger::Uint256 limit = core_->spec.pow_limit();
+  unsigned attempts = 0;
+  while (hashes.size() < n) {
+    if (stopping_) return std::unexpected(std::string("node is shutting down"));
+    if (++attempts > n * 4 + 16) return std::unexpected(std::string("the tip keeps moving; try again"));
+    auto block = build_template(to);
+    if (!block) return std::unexpected(std::string("cannot build a block template"));
+    std::optional<ledger::BlockHeader> found;
+    for (std::uint64_t first = 0; !found && first < ledger::NonceSearcher::kNonceSpace;
+         first += std::uint64_t{1} << 26) {
+      found = searcher.search(block->header, limit, static_cast<std::uint32_t>(first), std::uint64_t{1} << 26);
+      if (stopping_) return std::unexpected(std::string("node is shutting down"));
+    }
+    if (!found) continue;  // nonce space exhausted: a new template has a new time
+    block->header = *found;
+    bool connected = false;
+    std::string error;
+    if (!with_core([&](rpc::CoreRefs& refs) {
+          auto r = refs.net.submit_block(*block, refs.now_ms);
+          if (!r) error = r.error().message;
+          connected = refs.chain.tip().hash == block->hash();
+        }))
+      return std::unexpected(std::string("node is shutting down"));
+    if (!error.empty()) return std::unexpected("generated block rejected: " + error);
+    if (connected) hashes.push_back(block->hash());
+  }
+  return hashes;
+}
+
+void Node::save_peers() {
+  Core& c = *core_;
+  const auto bytes = c.book->serialize();
+  if (auto r = write_file_atomic(datadir_ / "peers.dat", std::string(bytes.begin(), bytes.end())); !r)
+    c.log->warn("{}", r.error());
+  std::ostringstream bans;
+  for (const auto& b : c.net->bans()) bans << b.key << ' ' << b.until_ms << ' ' << b.reason << '\n';
+  if (auto r = write_file_atomic(datadir_ / "banlist.dat", bans.str()); !r) c.log->warn("{}", r.error());
+}
+
+void Node::on_core_activity() {
+  Core& c = *core_;
+  const auto events = c.net->take_events();
+  const std::int64_t now = wall_ms();
+  bool tip_changed = false;
+  for (const auto& ev : events) {
+    if (c.events) c.events->write(ev, wall_us());
+    std::visit(
+        [&](const auto& e) {
+          using T = std::decay_t<decltype(e)>;
+          if constexpr (std::is_same_v<T, p2p::HeaderSeenEvent>) {
+            c.first_seen_ms.try_emplace(e.hash, now);
+            if (e.from != 0) {
+              if (const auto* entry = c.chain->find(e.hash)) {
+                const double delay = std::max<double>(0, static_cast<double>(now) / 1000.0 - entry->header.time);
+                c.metrics.histogram_observe("tally_block_propagation_seconds",
+                                            "Delay from a block's header time to its first sighting here",
+                                            kDelayBuckets, {}, {}, delay);
+              }
+            }
+          } else if constexpr (std::is_same_v<T, p2p::BlockConnectedEvent>) {
+            c.metrics.counter_add("tally_blocks_connected_total", "Blocks connected to the active chain", {}, {});
+          } else if constexpr (std::is_same_v<T, p2p::TipChangedEvent>) {
+            tip_changed = true;
+            c.log->debug("new tip {} at height {}", crypto::to_hex(e.new_tip), e.height);
+          } else if constexpr (std::is_same_v<T, p2p::ReorgEvent>) {
+            c.metrics.counter_add("tally_reorgs_total", "Chain reorganizations", {}, {});
+            c.metrics.histogram_observe("tally_reorg_depth", "Blocks disconnected per reorganization", kDepthBuckets,
+                                        {}, {}, static_cast<double>(e.depth));
+            c.log->info("reorg of depth {} to {}", e.depth, crypto::to_hex(e.new_tip));
+          } else if constexpr (std::is_same_v<T, p2p::BlockRejectedEvent>) {
+            c.metrics.counter_add("tally_blocks_rejected_total", "Blocks and headers rejected, by rule", {"reason"},
+                                  {reason_label(e.reason)});
+            c.log->warn("rejected block {} from peer {}: {}", crypto::to_hex(e.hash), e.from, e.reason);
+          } else if constexpr (std::is_same_v<T, p2p::TxAcceptedEvent>) {
+            c.metrics.counter_add("tally_txs_accepted_total", "Transactions accepted into the mempool", {}, {});
+          } else if constexpr (std::is_same_v<T, p2p::TxRejectedEvent>) {
+            c.metrics.counter_add("tally_txs_rejected_total", "Transactions rejected, by reason", {"reason"},
+                                  {e.reason});
+          } else if constexpr (std::is_same_v<T, p2p::PeerConnectedEvent>) {
+            c.log->info("peer {} connected: {} {} {}", e.peer, e.address.to_string(), e.inbound ? "inbound" : "outbound",
+                        e.user_agent);
+          } else if constexpr (std::is_same_v<T, p2p::PeerDisconnectedEvent>) {
+            c.log->info("peer {} ({}) disconnected: {}", e.peer, e.address.to_string(), e.reason);
+          }
+        },
+        ev.body);
+  }
+  if (c.events && !events.empty()) c.events->flush();
+  if (c.first_seen_ms.size() > 10000) c.first_seen_ms.clear();
+  if (tip_changed && c.miner) c.miner->on_new_tip();
+  if (c.net->fatal_error()) {
+    c.log->critical("storage failure, stopping: {}", *c.net->fatal_error());
+    request_stop();
+  }
+  if (now - c.last_peers_save_ms > 60'000) {
+    c.last_peers_save_ms = now;
+    save_peers();
+  }
+  publish_snapshot();
+}
+
+void Node::publish_snapshot() {
+  Core& c = *core_;
+  auto s = std::make_shared<rpc::TipSnapshot>();
+  const auto& tip = c.chain->tip();
+  s->height = tip.height();
+  s->hash = tip.hash;
+  s->state_hash = tip.header.state_root;
+  s->time = tip.header.time;
+  s->bits = tip.header.bits;
+  s->chain_work_hex = to_lower_hex(tip.chain_work);
+  s->best_header_height = c.chain->best_header().height();
+  s->mempool_size = c.mempool->size();
+  s->mempool_bytes = c.mempool->bytes();
+  s->peers_in = c.net->inbound_count();
+  s->peers_out = c.net->outbound_count();
+  snapshot_.store(std::move(s));
+
+  const auto now_s = static_cast<double>(wall_ms()) / 1000.0;
+  c.metrics.gauge_set("tally_chain_height", "Height of the active chain's tip", {}, {}, tip.height());
+  c.metrics.gauge_set("tally_tip_age_seconds", "Seconds since the tip's header time", {}, {},
+                      std::max(0.0, now_s - tip.header.time));
+  c.metrics.gauge_set("tally_peers", "Connected peers", {"direction"}, {"inbound"},
+                      static_cast<double>(c.net->inbound_count()));
+  c.metrics.gauge_set("tally_peers", "Connected peers", {"direction"}, {"outbound"},
+                      static_cast<double>(c.net->outbound_count()));
+  c.metrics.gauge_set("tally_mempool_transactions", "Transactions in the mempool", {}, {},
+                      static_cast<double>(c.mempool->size()));
+  c.metrics.gauge_set("tally_mempool_bytes", "Bytes of transactions in the mempool", {}, {},
+                      static_cast<double>(c.mempool->bytes()));
+  const auto& traffic = c.net->traffic();
+  for (std::size_t t = 1; t <= static_cast<std::size_t>(p2p::MessageType::kBlock); ++t) {
+    const char* name = p2p::message_name(static_cast<p2p::MessageType>(t));
+    c.metrics.gauge_set("tally_p2p_received_bytes", "P2P bytes received, by message type (since start)", {"type"},
+                        {name}, static_cast<double>(traffic[t].received));
+    c.metrics.gauge_set("tally_p2p_sent_bytes", "P2P bytes sent, by message type (since start)", {"type"}, {name},
+                        static_cast<double>(traffic[t].sent));
+  }
+  if (c.miner)
+    c.metrics.gauge_set("tally_miner_hashes_per_second", "Local mining hash rate", {}, {},
+                        c.miner->hashes_per_second());
+}
+
+}  // namespace tally::node

@@ -1,0 +1,80 @@
+// Node: the composition root of tallyd. It owns the datadir lock, the RocksDB store, the
+// chain, mempool, address book, the P2P core and its Asio transport (all on one core thread
+// running an io_context), the RPC server (its own threads), the miner and the event log,
+// and implements rpc::NodeApi for the RPC layer.
+//
+// Lifecycle: start() once (returns an error for any bad configuration or datadir), then
+// wait_for_stop() until a signal or the RPC "stop" arrives, then shutdown() (idempotent),
+// which stops mining, closes peers, flushes the address book and ban list, removes the
+// cookie and releases the datadir.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "node/config.h"
+#include "rpc/node_api.h"
+
+namespace tally::node {
+
+class Node final : public rpc::NodeApi {
+ public:
+  explicit Node(NodeConfig config);
+  ~Node() override;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  [[nodiscard]] std::expected<void, std::string> start();
+  // Blocks until request_stop() is called (by a signal handler thread or RPC).
+  void wait_for_stop();
+  void shutdown();
+
+  std::uint16_t p2p_port() const { return p2p_port_; }
+  std::uint16_t rpc_port() const { return rpc_port_; }
+  const std::filesystem::path& datadir() const { return datadir_; }
+
+  // rpc::NodeApi
+  const ledger::ChainSpec& spec() const override;
+  std::string node_name() const override { return name_; }
+  std::int64_t uptime_s() const override;
+  std::shared_ptr<const rpc::TipSnapshot> tip() const override;
+  bool with_core(const std::function<void(rpc::CoreRefs&)>& fn) override;
+  rpc::MiningStatus mining_status() const override;
+  std::expected<void, std::string> set_mining(bool on, unsigned threads,
+                                              std::optional<crypto::Address> address) override;
+  std::expected<std::vector<ledger::BlockHash>, std::string> generate(unsigned n, const crypto::Address& to) override;
+  void request_stop() override;
+  rpc::Metrics& metrics() override;
+
+ private:
+  struct Core;
+  void on_core_activity();  // core thread: events, metrics, snapshot
+  void publish_snapshot();  // core thread
+  std::optional<ledger::Block> build_template(const crypto::Address& to);
+  void save_peers();        // core thread
+
+  NodeConfig config_;
+  std::filesystem::path datadir_;
+  std::string name_;
+  std::unique_ptr<Core> core_;
+  std::uint16_t p2p_port_ = 0;
+  std::uint16_t rpc_port_ = 0;
+  std::int64_t started_ms_ = 0;
+  std::atomic<std::shared_ptr<const rpc::TipSnapshot>> snapshot_;
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stop_requested_ = false;
+  std::atomic<bool> stopping_{false};
+  bool shut_down_ = false;
+};
+
+// The devnet chain spec built into the binary (genesis/devnet.json).
+const char* embedded_devnet_spec();
+
+}  // namespace tally::node
