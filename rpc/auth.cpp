@@ -41,7 +41,8 @@ std::expected<Credentials, std::string> write_cookie(const std::filesystem::path
 
   const std::filesystem::path file = datadir / kCookieFileName;
   const std::filesystem::path tmp = datadir / (std::string(kCookieFileName) + ".tmp");
-  std::filesystem::remove(tmp);
+  std::error_code ignored;
+  std::filesystem::remove(tmp, ignored);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return std::unexpected("cannot create " + tmp.string() + ": " + errno_text());
   // The umask cannot widen 0600, but an inherited ACL default could: set it explicitly.
@@ -56,13 +57,13 @@ std::expected<Credentials, std::string> write_cookie(const std::filesystem::path
   const std::string write_error = ok ? "" : errno_text();
   ::close(fd);
   if (!ok) {
-    std::filesystem::remove(tmp);
+    std::filesystem::remove(tmp, ignored);
     return std::unexpected("cannot write " + tmp.string() + ": " + write_error);
   }
   std::error_code ec;
   std::filesystem::rename(tmp, file, ec);
   if (ec) {
-    std::filesystem::remove(tmp);
+    std::filesystem::remove(tmp, ignored);
     return std::unexpected("cannot rename cookie into " + file.string() + ": " + ec.message());
   }
   return c;

@@ -87,10 +87,11 @@ std::optional<std::int64_t> Params::get_opt_int(std::size_t i, std::string_view 
     case json::kind::double_: {
       // Boost.JSON stores integers beyond 64 bits, fractions and exponents as doubles. An
       // integral double is accepted only where a double represents every integer exactly.
+      // (A huge exponent such as 1e400 parses as infinity: out of range, like 1e30.)
       const double d = v->get_double();
-      if (!std::isfinite(d) || std::trunc(d) != d) type_error(name, "an integer", *v);
+      if (std::isnan(d) || (std::isfinite(d) && std::trunc(d) != d)) type_error(name, "an integer", *v);
       constexpr double kExact = 9007199254740992.0;  // 2^53
-      if (std::fabs(d) > kExact || d < static_cast<double>(min) || d > static_cast<double>(max))
+      if (!std::isfinite(d) || std::fabs(d) > kExact || d < static_cast<double>(min) || d > static_cast<double>(max))
         throw RpcError(kInvalidParameter, "parameter " + quoted(name) + " out of range" + range);
       out = static_cast<std::int64_t>(d);
       break;

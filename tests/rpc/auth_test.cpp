@@ -1,0 +1,111 @@
+// Cookie file and HTTP Basic authentication.
+#include "rpc/auth.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace tally::rpc {
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    static int counter = 0;
+    path_ = std::filesystem::temp_directory_path() /
+            ("tally-auth-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(Base64, RoundTripsAndRejectsGarbage) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode("user:pass"), "dXNlcjpwYXNz");
+  for (std::string s : {std::string(), std::string("a"), std::string("ab"), std::string("abc"), std::string("abcd"),
+                        std::string("\x00\xff\x10 binary", 10)})
+    EXPECT_EQ(base64_decode(base64_encode(s)), s);
+  EXPECT_FALSE(base64_decode("Zg="));      // length not a multiple of 4
+  EXPECT_FALSE(base64_decode("Z==="));     // too much padding
+  EXPECT_FALSE(base64_decode("Zg==Zg=="));  // data after padding
+  EXPECT_FALSE(base64_decode("Zm9*"));
+}
+
+TEST(BasicAuth, ParsesTheHeader) {
+  auto c = parse_basic_auth("Basic " + base64_encode("alice:s3cr:et"));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->user, "alice");
+  EXPECT_EQ(c->password, "s3cr:et") << "only the first ':' separates";
+  EXPECT_TRUE(parse_basic_auth("basic   " + base64_encode("a:b")));
+  EXPECT_FALSE(parse_basic_auth(""));
+  EXPECT_FALSE(parse_basic_auth("Bearer abc"));
+  EXPECT_FALSE(parse_basic_auth("Basic " + base64_encode("no-colon")));
+  EXPECT_FALSE(parse_basic_auth("Basic !!!!"));
+}
+
+TEST(Authenticator, AcceptsOnlyAllowedPairs) {
+  Authenticator auth;
+  EXPECT_FALSE(auth.check("Basic " + base64_encode("a:b"))) << "no credentials: nothing is allowed";
+  auth.allow({"alice", "pw1"});
+  auth.allow({"bob", "pw2"});
+  EXPECT_EQ(auth.check("Basic " + base64_encode("alice:pw1")), "alice");
+  EXPECT_EQ(auth.check("Basic " + base64_encode("bob:pw2")), "bob");
+  EXPECT_FALSE(auth.check("Basic " + base64_encode("alice:pw2")));
+  EXPECT_FALSE(auth.check("Basic " + base64_encode("alice:pw1x")));
+  EXPECT_FALSE(auth.check("Basic " + base64_encode("alice:")));
+  EXPECT_FALSE(auth.check(""));
+  EXPECT_THROW(auth.allow({"", "x"}), std::invalid_argument);
+  EXPECT_THROW(auth.allow({"a:b", "x"}), std::invalid_argument);
+}
+
+TEST(Cookie, WrittenWithMode0600AndRemovedOnlyIfOurs) {
+  TempDir dir;
+  auto c = write_cookie(dir.path());
+  ASSERT_TRUE(c) << c.error();
+  EXPECT_EQ(c->user, "__cookie__");
+  EXPECT_EQ(c->password.size(), 64u);
+  EXPECT_EQ(c->password.find_first_not_of("0123456789abcdef"), std::string::npos);
+
+  const auto file = dir.path() / ".cookie";
+  struct stat st{};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  std::ifstream in(file);
+  std::string content;
+  std::getline(in, content);
+  EXPECT_EQ(content, "__cookie__:" + c->password);
+  auto read = read_cookie(file);
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->password, c->password);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / ".cookie.tmp"));
+
+  // A second node writing its cookie gets a fresh password; the first one's removal then
+  // leaves the newer cookie alone.
+  auto c2 = write_cookie(dir.path());
+  ASSERT_TRUE(c2);
+  EXPECT_NE(c2->password, c->password);
+  remove_cookie(dir.path(), *c);
+  EXPECT_TRUE(std::filesystem::exists(file));
+  remove_cookie(dir.path(), *c2);
+  EXPECT_FALSE(std::filesystem::exists(file));
+}
+
+TEST(Cookie, UnwritableDirectoryIsAnError) {
+  auto c = write_cookie("/nonexistent/tally/datadir");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().find("/nonexistent"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace tally::rpc

@@ -1,0 +1,423 @@
+// The RPC server over real sockets on 127.0.0.1 (port 0), backed by TestNode (a real chain,
+// mempool and NetCore): authentication, routes, keep-alive and pipelining, limits,
+// slowloris and idle timeouts, the connection cap, /health, /metrics, shutdown.
+#include "rpc/http_server.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <boost/json/parse.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "crypto/hex.h"
+#include "http_client.h"
+#include "rpc/methods.h"
+#include "json_test_util.h"
+#include "test_node.h"
+
+namespace tally::rpc {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using testing::HttpClient;
+using testing::HttpReply;
+using testing::TestNode;
+
+constexpr const char* kCount = R"({"jsonrpc":"2.0","id":1,"method":"getblockcount","params":[]})";
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(RpcServerConfig{}); }
+  void TearDown() override {
+    if (server) server->stop();
+  }
+
+  // (Re)starts the server with `config` (cookie in the datadir, user alice).
+  void start(RpcServerConfig config, std::optional<MethodTable> table = std::nullopt) {
+    if (server) server->stop();
+    config.port = 0;
+    config.cookie_dir = datadir.path();
+    config.users = {{"alice", "wonderland"}};
+    server = table ? std::make_unique<RpcServer>(node, config, std::move(*table))
+                   : std::make_unique<RpcServer>(node, config);
+    auto p = server->start();
+    ASSERT_TRUE(p) << p.error();
+    port = *p;
+    ASSERT_NE(port, 0);
+    ASSERT_TRUE(server->cookie());
+    cookie_auth = HttpClient::basic("__cookie__", server->cookie()->password);
+  }
+
+  std::optional<HttpReply> post(const std::string& body, const std::string& auth) {
+    HttpClient c(port);
+    return c.roundtrip("POST", "/", body, auth);
+  }
+
+  TestNode node;
+  ledger::testing::TempDir datadir;
+  std::unique_ptr<RpcServer> server;
+  std::uint16_t port = 0;
+  std::string cookie_auth;
+  const std::string user_auth = HttpClient::basic("alice", "wonderland");
+};
+
+TEST_F(HttpServerTest, HealthNeedsNoAuth) {
+  HttpClient c(port);
+  auto r = c.roundtrip("GET", "/health", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("content-type"), "application/json");
+  auto body = json::parse(r->body);
+  EXPECT_EQ(body.at("status"), "ok");
+  EXPECT_EQ(body.at("height"), 0);
+  EXPECT_EQ(body.at("chain"), "tally-test");
+  r = c.roundtrip("POST", "/health", "{}");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+}
+
+TEST_F(HttpServerTest, AuthenticationOnEveryOtherPath) {
+  for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/"}, {"GET", "/metrics"}, {"GET", "/nope"}, {"GET", "/"}}) {
+    HttpClient c(port);
+    auto r = c.roundtrip(method, target, method == "POST" ? kCount : "");
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->status, 401) << method << " " << target;
+    EXPECT_EQ(r->header("www-authenticate"), "Basic realm=\"jsonrpc\"");
+  }
+  auto r = post(kCount, HttpClient::basic("alice", "wrong"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = post(kCount, HttpClient::basic("__cookie__", std::string(64, '0')));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  r = post(kCount, "Bearer abc");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+
+  for (const std::string& auth : {cookie_auth, user_auth}) {
+    r = post(kCount, auth);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->header("content-type"), "application/json");
+    EXPECT_EQ(json::parse(r->body).at("result"), 0);
+  }
+  HttpClient c(port);
+  r = c.roundtrip("GET", "/nope", "", user_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 404);
+  r = c.roundtrip("GET", "/", "", user_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+  EXPECT_EQ(r->header("allow"), "POST");
+}
+
+TEST_F(HttpServerTest, CookieFileIsPrivateAndRemovedOnStop) {
+  const auto file = datadir.path() / ".cookie";
+  struct stat st{};
+  ASSERT_EQ(::stat(file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto c = read_cookie(file);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->user, "__cookie__");
+  EXPECT_EQ(c->password, server->cookie()->password);
+  server->stop();
+  EXPECT_FALSE(std::filesystem::exists(file));
+  server->stop();  // idempotent
+}
+
+TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  HttpClient c(port);
+  for (int i = 0; i < 5; ++i) {
+    auto r = c.roundtrip("POST", "/", kCount, cookie_auth);
+    ASSERT_TRUE(r) << i;
+    EXPECT_EQ(r->status, 200);
+    EXPECT_NE(r->header("connection"), "close");
+  }
+  auto r = c.roundtrip("GET", "/health", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  HttpClient c(port);
+  std::string all;
+  for (int id = 1; id <= 6; ++id) {
+    // A mix of quick (/health) and worker-pool requests: the order must still hold.
+    if (id == 3) all += HttpClient::request("GET", "/health", "");
+    else all += HttpClient::request("POST", "/", R"({"jsonrpc":"2.0","id":)" + std::to_string(id) +
+                                                     R"(,"method":"uptime"})", cookie_auth);
+  }
+  ASSERT_TRUE(c.send(all));
+  for (int id = 1; id <= 6; ++id) {
+    auto r = c.read();
+    ASSERT_TRUE(r) << id;
+    ASSERT_EQ(r->status, 200);
+    auto body = json::parse(r->body);
+    if (id == 3) EXPECT_EQ(body.at("status"), "ok");
+    else EXPECT_EQ(body.at("id"), id);
+  }
+}
+
+TEST_F(HttpServerTest, NotificationsAndBatches) {
+  auto r = post(R"({"jsonrpc":"2.0","method":"getblockcount"})", cookie_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  EXPECT_EQ(r->body, "");
+  r = post(R"([{"jsonrpc":"2.0","method":"uptime"},{"jsonrpc":"2.0","method":"uptime"}])", cookie_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 204);
+  r = post(R"([{"jsonrpc":"2.0","id":1,"method":"uptime"},{"jsonrpc":"2.0","id":2,"method":"getblockcount"}])",
+           cookie_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto body = json::parse(r->body);
+  ASSERT_EQ(body.as_array().size(), 2u);
+  EXPECT_EQ(body.as_array()[0].at("result"), 42);
+  r = post("{not json", cookie_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(json::parse(r->body).at("error").at("code"), kParseError);
+}
+
+TEST_F(HttpServerTest, OversizedBodyIs413) {
+  RpcServerConfig config;
+  config.max_body_bytes = 64 * 1024;
+  start(config);
+  HttpClient c(port);
+  const std::string big(100 * 1024, ' ');
+  ASSERT_TRUE(c.send(HttpClient::request("POST", "/", big, cookie_auth)));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(r->header("connection"), "close");
+  EXPECT_TRUE(c.wait_closed(3s));
+  // Just under the limit is parsed (and is a JSON-RPC parse error, not an HTTP error).
+  HttpClient ok(port);
+  auto r2 = ok.roundtrip("POST", "/", std::string(60 * 1024, ' ') + "{", cookie_auth);
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->status, 200);
+}
+
+TEST_F(HttpServerTest, DefaultBodyLimitIsFourMiB) {
+  HttpClient c(port);
+  // Only the header: the Content-Length alone is refused, before any body is sent.
+  ASSERT_TRUE(c.send("POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + cookie_auth +
+                     "\r\nContent-Length: " + std::to_string(4 * 1024 * 1024 + 1) + "\r\n\r\n"));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+}
+
+TEST_F(HttpServerTest, OversizedHeaderIs431AndGarbageIs400) {
+  HttpClient c(port);
+  ASSERT_TRUE(c.send("GET /health HTTP/1.1\r\nX-Big: " + std::string(10000, 'a') + "\r\n\r\n"));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 431);
+  EXPECT_TRUE(c.wait_closed(3s));
+
+  HttpClient g(port);
+  ASSERT_TRUE(g.send("THIS IS NOT HTTP\r\n\r\n"));
+  r = g.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+}
+
+TEST_F(HttpServerTest, ExpectContinueGetsA100First) {
+  HttpClient c(port);
+  const std::string body = kCount;
+  ASSERT_TRUE(c.send("POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + cookie_auth + "\r\nContent-Length: " +
+                     std::to_string(body.size()) + "\r\nExpect: 100-continue\r\n\r\n"));
+  auto cont = c.read(2s);
+  ASSERT_TRUE(cont);
+  EXPECT_EQ(cont->status, 100);
+  ASSERT_TRUE(c.send(body));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(HttpServerTest, TooManyConnectionsGet503) {
+  RpcServerConfig config;
+  config.max_connections = 3;
+  start(config);
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<HttpClient>(port));
+    auto r = clients.back()->roundtrip("GET", "/health", "");  // the session surely exists now
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
+  HttpClient extra(port);
+  ASSERT_TRUE(extra.connected());
+  auto r = extra.read(3s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 503);
+  EXPECT_TRUE(extra.wait_closed(3s));
+  // The open ones still work; once one closes there is room again.
+  r = clients[0]->roundtrip("POST", "/", kCount, cookie_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  clients[1]->close();
+  bool served = false;
+  for (int attempt = 0; attempt < 50 && !served; ++attempt) {
+    HttpClient again(port);
+    auto a = again.roundtrip("GET", "/health", "");
+    served = a && a->status == 200;
+    if (!served) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(served);
+}
+
+TEST_F(HttpServerTest, SlowlorisIsCutOffWhileOthersAreServed) {
+  RpcServerConfig config;
+  config.request_timeout = 1s;
+  start(config);
+  HttpClient slow(port);
+  std::atomic<bool> slow_closed{false};
+  std::thread trickle([&] {
+    const std::string header = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + cookie_auth +
+                               "\r\nX-Padding: " + std::string(100, 'p') + "\r\n\r\n";
+    for (char ch : header) {
+      if (!slow.send(std::string(1, ch))) {
+        slow_closed = true;
+        return;
+      }
+      std::this_thread::sleep_for(50ms);  // the whole header would take ~9 s
+    }
+  });
+  // Meanwhile another client is answered promptly, again and again.
+  HttpClient fast(port);
+  const auto start_time = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = fast.roundtrip("POST", "/", kCount, cookie_auth);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+    std::this_thread::sleep_for(50ms);
+  }
+  // The trickling client is disconnected once its request deadline passes.
+  EXPECT_TRUE(slow.wait_closed(5s));
+  EXPECT_LT(std::chrono::steady_clock::now() - start_time, 6s);
+  slow.close();  // unblocks the trickle thread's next send
+  trickle.join();
+}
+
+TEST_F(HttpServerTest, IdleKeepAliveConnectionsAreClosed) {
+  RpcServerConfig config;
+  config.idle_timeout = 500ms;
+  start(config);
+  HttpClient c(port);
+  auto r = c.roundtrip("GET", "/health", "");
+  ASSERT_TRUE(r);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.wait_closed(3s));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 400ms);
+}
+
+TEST_F(HttpServerTest, LongCallsDoNotBlockHealthOrOtherConnections) {
+  MethodTable table = node_methods();
+  std::atomic<bool> release{false};
+  table.add({"sleep", "test", {}, "Blocks until released.", [&release](const Params&, RequestContext&) {
+               while (!release) std::this_thread::sleep_for(5ms);
+               return json::value(nullptr);
+             }});
+  RpcServerConfig config;
+  config.worker_threads = 1;
+  start(config, std::move(table));
+  HttpClient sleeper(port);
+  ASSERT_TRUE(sleeper.send(HttpClient::request("POST", "/", R"({"jsonrpc":"2.0","id":1,"method":"sleep"})", cookie_auth)));
+  std::this_thread::sleep_for(100ms);
+  // The only worker is busy: /health and authentication failures are still answered at once.
+  HttpClient h(port);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = h.roundtrip("GET", "/health", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = h.roundtrip("POST", "/", kCount, "Basic eDp5");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
+  release = true;
+  r = sleeper.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+}
+
+TEST_F(HttpServerTest, MetricsEndpoint) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(post(kCount, cookie_auth));
+  ASSERT_TRUE(post(R"({"jsonrpc":"2.0","id":1,"method":"nosuchmethod"})", cookie_auth));
+  HttpClient c(port);
+  auto r = c.roundtrip("GET", "/metrics", "", user_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+  const std::string& m = r->body;
+  EXPECT_NE(m.find("# TYPE tally_rpc_request_duration_seconds histogram"), std::string::npos) << m;
+  EXPECT_NE(m.find("tally_rpc_request_duration_seconds_count{method=\"getblockcount\"} 3"), std::string::npos) << m;
+  EXPECT_NE(m.find("tally_rpc_request_duration_seconds_bucket{method=\"getblockcount\",le=\"+Inf\"} 3"),
+            std::string::npos);
+  EXPECT_NE(m.find("tally_rpc_requests_total{method=\"getblockcount\",result=\"ok\"} 3"), std::string::npos);
+  EXPECT_NE(m.find("tally_rpc_requests_total{method=\"unknown\",result=\"error\"} 1"), std::string::npos);
+  EXPECT_NE(m.find("tally_rpc_http_responses_total{path=\"/\",code=\"200\"} 4"), std::string::npos) << m;
+  EXPECT_NE(m.find("tally_chain_height 0"), std::string::npos);
+  EXPECT_NE(m.find("tally_peers{direction=\"inbound\"} 0"), std::string::npos);
+  EXPECT_NE(m.find("tally_rpc_connections "), std::string::npos);
+}
+
+TEST_F(HttpServerTest, StopClosesOpenConnectionsPromptly) {
+  HttpClient idle(port);
+  auto r = idle.roundtrip("GET", "/health", "");
+  ASSERT_TRUE(r);
+  HttpClient half(port);
+  ASSERT_TRUE(half.send("POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n{"));
+  std::this_thread::sleep_for(50ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  server->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  EXPECT_TRUE(idle.wait_closed(1s));
+  EXPECT_TRUE(half.wait_closed(1s));
+  HttpClient after(port);
+  EXPECT_FALSE(after.connected() && after.roundtrip("GET", "/health", ""));
+}
+
+TEST_F(HttpServerTest, BusyPortIsAStartError) {
+  RpcServerConfig config;
+  config.port = port;  // taken by the fixture's server
+  RpcServer second(node, config);
+  auto r = second.start();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find(std::to_string(port)), std::string::npos) << r.error();
+  RpcServerConfig bad;
+  bad.bind_address = "not-an-ip";
+  RpcServer third(node, bad);
+  EXPECT_FALSE(third.start());
+}
+
+TEST_F(HttpServerTest, RealLedgerOverHttp) {
+  // A transaction submitted over HTTP is mined by generate and shows up in the account.
+  const auto tx = node.harness().transfer(1, 2, 777, 50, 0);
+  const std::string hex = crypto::to_hex(tx.encode());
+  auto r = post(R"({"jsonrpc":"2.0","id":1,"method":"sendrawtransaction","params":[")" + hex + "\"]}", user_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body).at("result"), crypto::to_hex(tx.txid()));
+  const std::string to = crypto::encode_address(ledger::testing::test_address(0), node.spec().address_prefix);
+  r = post(R"({"jsonrpc":"2.0","id":2,"method":"generate","params":[1,")" + to + "\"]}", user_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body).at("result").as_array().size(), 1u);
+  const std::string a2 = crypto::encode_address(ledger::testing::test_address(2), node.spec().address_prefix);
+  r = post(R"({"jsonrpc":"2.0","id":3,"method":"getaccount","params":{"address":")" + a2 + "\"}}", user_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(json::parse(r->body).at("result").at("balance"), ledger::testing::kInitialBalance + 777);
+  HttpClient h(port);
+  auto health = h.roundtrip("GET", "/health", "");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(json::parse(health->body).at("height"), 1);
+}
+
+}  // namespace
+}  // namespace tally::rpc
