@@ -1,0 +1,180 @@
+// Real TCP on 127.0.0.1: protocol cores driven by the Asio transport sync and relay, and a
+// raw-socket attacker gets disconnected and banned while honest peers keep being served.
+#include <gtest/gtest.h>
+
+#include "tcp_node.h"
+
+namespace tally::p2p {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::RawPeer;
+using testing::TcpNet;
+
+TEST(Tcp, TwoNodesSyncAndRelay) {
+  TcpNet net(2);
+  for (int i = 0; i < 20; ++i) net.mine(0);
+  net.connect(1, 0);
+  ASSERT_TRUE(net.wait_until([&] { return net.all_at(20); }, 20s)) << "node 1 at " << net.height(1);
+  // A transaction submitted at node 1 reaches node 0 and is mined there.
+  const auto tx = ledger::make_transfer(ledger::testing::test_key(2), net.spec().chain_id,
+                                        ledger::testing::test_address(3), 777, 100, 0);
+  ASSERT_TRUE(net.on_io([&] {
+    auto r = net.node(1).core->submit_transaction(tx, testing::wall_ms());
+    net.node(1).transport->pump();
+    return r.has_value();
+  }));
+  ASSERT_TRUE(net.wait_until([&] { return net.on_io([&] { return net.node(0).mempool.contains(tx.txid()); }); }, 10s));
+  net.mine(0);
+  ASSERT_TRUE(net.wait_until([&] { return net.all_at(21); }, 10s));
+  EXPECT_TRUE(net.on_io([&] { return !net.node(1).mempool.contains(tx.txid()); }));
+  EXPECT_EQ(net.on_io([&] { return net.node(1).harness.chain->state_hash(); }),
+            net.on_io([&] { return net.node(0).harness.chain->state_hash(); }));
+}
+
+TEST(Tcp, FiveNodesInALineSyncAndRelay) {
+  TcpNet net(5);
+  for (std::size_t i = 0; i + 1 < net.size(); ++i) net.connect(i + 1, i);
+  for (int i = 0; i < 10; ++i) net.mine(0);
+  ASSERT_TRUE(net.wait_until([&] { return net.all_at(10); }, 30s));
+  // And back the other way, from the far end.
+  net.mine(4);
+  ASSERT_TRUE(net.wait_until([&] { return net.all_at(11); }, 30s));
+  const auto tip = net.on_io([&] { return net.node(0).harness.chain->tip().hash; });
+  for (std::size_t i = 1; i < net.size(); ++i)
+    EXPECT_EQ(net.on_io([&] { return net.node(i).harness.chain->tip().hash; }), tip);
+}
+
+class TcpAdversary : public ::testing::Test {
+ protected:
+  TcpAdversary() : net(2) {
+    net.connect(1, 0);  // node 1 is the honest peer of the target, node 0
+    net.mine(0);
+    EXPECT_TRUE(net.wait_until([&] { return net.all_at(1); }, 10s));
+  }
+  std::uint32_t magic() const { return net.spec().network_magic; }
+  // The target still relays new blocks to its honest peer.
+  void expect_honest_peer_served() {
+    const std::uint32_t h = net.height(0) + 1;
+    net.mine(0);
+    EXPECT_TRUE(net.wait_until([&] { return net.height(1) == h; }, 10s)) << "honest peer stuck at " << net.height(1);
+  }
+  std::size_t bans() {
+    return net.on_io([&] { return net.node(0).core->bans().size(); });
+  }
+  TcpNet net;
+};
+
+TEST_F(TcpAdversary, WrongMagicIsDisconnected) {
+  RawPeer attacker(net.node(0).port);
+  ASSERT_TRUE(attacker.connected());
+  attacker.send(PingMsg{1}, magic() ^ 1);
+  EXPECT_TRUE(attacker.closed_by_peer(5s));
+  expect_honest_peer_served();
+}
+
+TEST_F(TcpAdversary, BadChecksumIsDisconnected) {
+  RawPeer attacker(net.node(0).port);
+  auto frame = encode_frame(magic(), PingMsg{7});
+  frame[9] ^= 0xff;  // checksum field
+  attacker.send(frame);
+  EXPECT_TRUE(attacker.closed_by_peer(5s));
+  expect_honest_peer_served();
+}
+
+TEST_F(TcpAdversary, OversizedLengthFieldIsDisconnectedBeforeThePayload) {
+  RawPeer attacker(net.node(0).port);
+  auto frame = encode_frame(magic(), PingMsg{7});
+  frame.resize(kFrameHeaderSize);
+  frame[5] = 0xff, frame[6] = 0xff, frame[7] = 0xff, frame[8] = 0x7f;  // 2 GiB ping
+  attacker.send(frame);
+  EXPECT_TRUE(attacker.closed_by_peer(5s));
+  expect_honest_peer_served();
+}
+
+TEST_F(TcpAdversary, TruncatedFrameThenHangUpHarmsNobody) {
+  {
+    RawPeer attacker(net.node(0).port);
+    auto frame = encode_frame(magic(), PingMsg{7});
+    frame.resize(frame.size() - 3);
+    attacker.send(frame);
+  }
+  expect_honest_peer_served();
+  // Nor does a frame cut inside its header, left hanging: the handshake timer ends it.
+  RawPeer slow(net.node(0).port);
+  auto frame = encode_frame(magic(), PingMsg{7});
+  frame.resize(5);
+  slow.send(frame);
+  expect_honest_peer_served();
+}
+
+TEST_F(TcpAdversary, GarbageAfterHandshakeBansTheSender) {
+  {
+    RawPeer attacker(net.node(0).port);
+    attacker.handshake(net.spec(), 4444);
+    std::vector<std::uint8_t> junk(64, 0xab);
+    attacker.send(junk);
+    EXPECT_TRUE(attacker.closed_by_peer(5s));
+  }
+  EXPECT_TRUE(net.wait_until([&] { return bans() == 1; }, 5s));
+  // The same identity is refused when it comes back.
+  RawPeer again(net.node(0).port);
+  again.handshake(net.spec(), 4444);
+  EXPECT_TRUE(again.closed_by_peer(5s));
+  expect_honest_peer_served();
+}
+
+TEST_F(TcpAdversary, InvalidProofOfWorkHeaderBansTheSender) {
+  RawPeer attacker(net.node(0).port);
+  attacker.handshake(net.spec(), 4445);
+  ledger::BlockHeader h = net.on_io([&] { return net.node(0).harness.chain->next_header(testing::wall_ms() / 1000); });
+  h.bits = 0x1d00ffff;  // a real target the hash will not meet (and not the ASERT bits)
+  attacker.send(HeadersMsg{{h}}, magic());
+  EXPECT_TRUE(attacker.closed_by_peer(5s));
+  EXPECT_TRUE(net.wait_until([&] { return bans() == 1; }, 5s));
+  expect_honest_peer_served();
+}
+
+TEST_F(TcpAdversary, InvalidSignaturesBanTheSender) {
+  RawPeer attacker(net.node(0).port);
+  attacker.handshake(net.spec(), 4446);
+  for (int i = 0; i < 12; ++i) {
+    auto tx = ledger::make_transfer(ledger::testing::test_key(1), net.spec().chain_id, ledger::testing::test_address(2),
+                                    10 + static_cast<ledger::Amount>(i), 100, 0);
+    tx.signature.bytes[5] ^= 1;
+    attacker.send(TxMsg{tx}, magic());
+  }
+  EXPECT_TRUE(attacker.closed_by_peer(5s));
+  EXPECT_TRUE(net.wait_until([&] { return bans() == 1; }, 5s));
+  EXPECT_EQ(net.on_io([&] { return net.node(0).mempool.size(); }), 0u);
+  expect_honest_peer_served();
+}
+
+TEST_F(TcpAdversary, InvFloodIsBoundedAndBanned) {
+  RawPeer attacker(net.node(0).port);
+  attacker.handshake(net.spec(), 4447);
+  InvMsg inv;
+  for (std::uint32_t i = 0; i < 6000; ++i) {
+    crypto::Hash256 h{};
+    std::memcpy(h.data(), &i, sizeof i);
+    h.bytes[31] = 0x5a;
+    inv.items.push_back(InvItem{InvType::kTx, h});
+  }
+  attacker.send(inv, magic());
+  EXPECT_TRUE(attacker.closed_by_peer(5s));
+  EXPECT_TRUE(net.wait_until([&] { return bans() == 1; }, 5s));
+  expect_honest_peer_served();
+}
+
+TEST_F(TcpAdversary, WrongGenesisIsDisconnectedWithoutBan) {
+  RawPeer stranger(net.node(0).port);
+  auto other = net.spec();
+  other.chain_id += 1;
+  stranger.handshake(other, 4448);
+  EXPECT_TRUE(stranger.closed_by_peer(5s));
+  EXPECT_EQ(bans(), 0u);
+  expect_honest_peer_served();
+}
+
+}  // namespace
+}  // namespace tally::p2p
