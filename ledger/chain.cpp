@@ -349,7 +349,10 @@ std::expected<BlockAcceptResult, ChainError> Chain::accept_one_block(const Block
   if (auto r = store_.write(batch); !r) return std::unexpected(store_error(r.error()));
   mark_chain_data(e);
   result.entry = e;
-  if (auto r = activate_best_chain(result.update); !r) return std::unexpected(r.error());
+  just_stored_ = JustStored{hash, std::make_shared<const Block>(block)};
+  auto activated = activate_best_chain(result.update);
+  just_stored_.reset();
+  if (!activated) return std::unexpected(activated.error());
   for (const auto& [bad, failure] : result.update.invalidated)
     if (bad == hash) return std::unexpected(invalid(failure));
   return result;
@@ -462,21 +465,33 @@ std::expected<void, ChainError> Chain::activate_best_chain(ChainUpdate& update) 
 }
 
 std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& update) {
-  auto stored = read_block(e->hash);
-  if (!stored) return std::unexpected(stored.error());
-  if (!stored->has_value()) return std::unexpected(corrupt("block data missing for " + short_hash(e->hash)));
-  auto block = std::make_shared<const Block>(std::move(**stored));
+  std::shared_ptr<const Block> block;
+  if (just_stored_ && just_stored_->hash == e->hash) {
+    block = just_stored_->block;  // the block accept_block just wrote: no need to read it back
+  } else {
+    auto stored = read_block(e->hash);
+    if (!stored) return std::unexpected(stored.error());
+    if (!stored->has_value()) return std::unexpected(corrupt("block data missing for " + short_hash(e->hash)));
+    block = std::make_shared<const Block>(std::move(**stored));
+  }
 
   auto fail = [&](const BlockFailure& f) -> std::expected<bool, ChainError> {
     if (auto r = mark_invalid(e, f, update); !r) return std::unexpected(r.error());
     return false;
   };
-  if (auto r = check_block_body(*block, spec_, &verifier_); !r) return fail(r.error());
+  if (auto r = check_block_body(*block, spec_, nullptr); !r) return fail(r.error());
+  // Signatures are checked on the worker threads while this thread applies the block; a
+  // bad signature wins over any other failure so every node reports the same rule.
+  const std::span<const Transaction> transfers = std::span(block->txs).subspan(1);
+  verifier_.start(transfers);
   auto effects = apply_block(*block, spec_, *state_view_);
+  StateHash lanes = state_hash_;
+  if (effects)
+    for (const auto& c : effects->changes) lanes.update(c.address, c.before, c.after);
+  const auto bad_signature = verifier_.finish();
+  if (bad_signature) return fail(BlockFailure{BlockError::kInvalidTransaction, TxError::kBadSignature, *bad_signature + 1});
   if (auto err = state_view_->take_error()) return std::unexpected(ChainError{ChainError::Kind::kStore, *err, {}});
   if (!effects) return fail(effects.error());
-  StateHash lanes = state_hash_;
-  for (const auto& c : effects->changes) lanes.update(c.address, c.before, c.after);
   if (lanes.digest() != block->header.state_root) return fail(BlockFailure{BlockError::kBadStateRoot, std::nullopt, 0});
 
   WriteBatch batch;

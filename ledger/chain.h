@@ -161,6 +161,12 @@ class Chain {
   std::vector<BlockEntry*> active_;  // active_[h] = active block at height h
   std::set<BlockEntry*, WorkOrder> candidates_;  // chain_has_data and not failed
   BlockEntry* best_header_ = nullptr;
+  // The block accept_block is activating, so connect_tip need not read it back.
+  struct JustStored {
+    BlockHash hash;
+    std::shared_ptr<const Block> block;
+  };
+  std::optional<JustStored> just_stored_;
   StateHash state_hash_;  // lanes of the active tip's state
   std::uint64_t next_sequence_ = 0;
   // Orphans by parent hash, bounded; oldest evicted first.

@@ -54,29 +54,38 @@ void SignatureVerifier::worker_loop() {
   }
 }
 
-std::optional<std::size_t> SignatureVerifier::verify(std::span<const Transaction> txs) {
+void SignatureVerifier::start(std::span<const Transaction> txs) {
   job_ = txs;
   next_.store(0);
   failed_.store(SIZE_MAX);
-  if (!workers_.empty() && txs.size() > kChunk) {
-    {
-      std::lock_guard lock(mu_);
-      finished_ = 0;
-      ++generation_;
-    }
-    work_cv_.notify_all();
-    run_chunks();
+  started_workers_ = !workers_.empty() && txs.size() > kChunk;
+  if (!started_workers_) return;
+  {
+    std::lock_guard lock(mu_);
+    finished_ = 0;
+    ++generation_;
+  }
+  work_cv_.notify_all();
+}
+
+std::optional<std::size_t> SignatureVerifier::finish() {
+  run_chunks();
+  if (started_workers_) {
     // Every worker takes part in every generation (possibly finding no chunk left), so the
     // job is never replaced while a worker still reads it.
     std::unique_lock lock(mu_);
     done_cv_.wait(lock, [&] { return finished_ == workers_.size(); });
-  } else {
-    run_chunks();
   }
+  started_workers_ = false;
   const std::size_t f = failed_.load();
   job_ = {};
   if (f == SIZE_MAX) return std::nullopt;
   return f;
+}
+
+std::optional<std::size_t> SignatureVerifier::verify(std::span<const Transaction> txs) {
+  start(txs);
+  return finish();
 }
 
 }  // namespace tally::ledger

@@ -29,6 +29,13 @@ class SignatureVerifier {
   // Coinbase transactions (no sender) are skipped.
   std::optional<std::size_t> verify(std::span<const Transaction> txs);
 
+  // The same in two halves, so the caller can do other work while the workers verify:
+  // start() hands `txs` to the workers and returns at once; finish() joins in, waits, and
+  // returns what verify() would. REQUIRES: every start() is followed by finish() before the
+  // next start(), and `txs` outlives finish().
+  void start(std::span<const Transaction> txs);
+  std::optional<std::size_t> finish();
+
  private:
   void worker_loop();
   void run_chunks();
@@ -39,7 +46,8 @@ class SignatureVerifier {
   std::condition_variable done_cv_;
   bool stopping_ = false;
   std::uint64_t generation_ = 0;
-  unsigned finished_ = 0;  // workers done with the current generation
+  unsigned finished_ = 0;
+  bool started_workers_ = false;  // workers done with the current generation
   // Current job (valid while generation_ is being worked on).
   std::span<const Transaction> job_;
   std::atomic<std::size_t> next_{0};
