@@ -355,8 +355,13 @@ std::optional<ledger::Block> Node::build_template(const crypto::Address& to) {
   std::optional<ledger::Block> out;
   with_core([&](rpc::CoreRefs& refs) {
     auto txs = refs.mempool.select_for_block(refs.chain.state(), refs.chain.spec().max_block_txs - 1);
-    auto block = ledger::assemble_block(refs.chain, std::move(txs), to, refs.now_ms / 1000);
-    if (block) {
+    const std::int64_t now_s = refs.now_ms / 1000;
+    auto block = ledger::assemble_block(refs.chain, std::move(txs), to, now_s);
+    if (block && static_cast<std::int64_t>(block->header.time) > now_s + refs.chain.spec().max_future_drift_s) {
+      // The median-time rule pushed the next timestamp past the allowed drift (blocks came
+      // faster than one per second): the block would be rejected, so wait for the clock.
+      core_->log->debug("next block time {} is too far ahead; waiting", block->header.time);
+    } else if (block) {
       out = std::move(*block);
     } else {
       core_->log->warn("cannot build a block template: {}", block.error().message());

@@ -1,0 +1,95 @@
+// tally-devnet's command line: one subcommand per process (up, run, status, load, partition,
+// heal, stop, start, down), parsed into plain option structs. Parsing starts nothing and
+// touches no file; node indices are checked against the devnet later, when it is known.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "node/devnet/topology.h"
+
+namespace tally::devnet {
+
+// Everything `up` needs to lay out and start a devnet.
+struct UpOptions {
+  std::size_t nodes = 4;
+  Topology topology;          // default ring
+  std::size_t miners = 1;
+  std::vector<std::size_t> miner_nodes;  // explicit miner indices; empty: spread_miners()
+  std::filesystem::path dir;  // REQUIRED (the CLI defaults it, see default_devnet_dir())
+  std::filesystem::path tallyd;  // empty: next to this executable, else on PATH
+  std::filesystem::path chain;   // custom chain spec; empty: the embedded devnet spec
+  std::optional<std::int64_t> block_time_s;  // overrides the spec's block_interval_s
+  std::string latency;  // tallyd's --latency/--jitter/--rate text ("50ms", "10mbit")
+  std::string jitter;
+  std::string rate;
+  unsigned threads_per_miner = 1;
+  std::uint64_t seed = 0;  // random:K topology and load; 0 = pick one (recorded)
+  std::vector<std::string> tallyd_args;  // extra flags for every tallyd
+  std::chrono::milliseconds start_timeout{30'000};  // per node, until its RPC answers
+};
+
+// Checks ranges and cross-field rules (miners <= nodes, indices in range, shaping text).
+[[nodiscard]] std::expected<void, std::string> validate(const UpOptions& options);
+
+struct UpCommand {
+  UpOptions up;
+  bool run = false;                // `run`: foreground with live status until a signal, then down
+  std::optional<double> load_tps;  // `run --load-tps R`
+  double refresh_s = 2;            // `run` status redraw interval
+};
+struct StatusCommand {
+  std::filesystem::path dir;
+  std::optional<double> watch_s;
+};
+struct LoadCommand {
+  std::filesystem::path dir;
+  double tps = 10;
+  double duration_s = 10;
+  std::uint64_t seed = 0;
+};
+struct PartitionCommand {
+  std::filesystem::path dir;
+  std::vector<std::vector<std::size_t>> groups;
+};
+struct HealCommand {
+  std::filesystem::path dir;
+};
+struct StopCommand {
+  std::filesystem::path dir;
+  std::size_t node = 0;
+};
+struct StartCommand {
+  std::filesystem::path dir;
+  std::size_t node = 0;
+};
+struct DownCommand {
+  std::filesystem::path dir;
+  bool clean = false;
+};
+
+using Command = std::variant<UpCommand, StatusCommand, LoadCommand, PartitionCommand, HealCommand, StopCommand,
+                             StartCommand, DownCommand>;
+
+struct ParsedCommandLine {
+  std::optional<Command> command;  // empty when help or the version was asked for
+  std::string output;              // help or version text to print
+};
+
+// argv as given to main. Errors carry a message for the user (CLI11's, or ours).
+[[nodiscard]] std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const char* const* argv);
+
+// $TALLY_DEVNET_DIR, else ~/.tally/devnet.
+std::filesystem::path default_devnet_dir();
+
+// "2", "0-3", "0,2,5", "0-1,4": sorted, without duplicates. Indices are not range-checked.
+[[nodiscard]] std::expected<std::vector<std::size_t>, std::string> parse_node_set(std::string_view text);
+
+}  // namespace tally::devnet
