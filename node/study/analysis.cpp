@@ -1,0 +1,21 @@
+#include "node/study/analysis.h"
+
+#include "node/study/analysis_context.h"
+
+namespace tally::study {
+
+Analysis analyze(const RunLog& run) {
+  Analysis a;
+  detail::Context ctx(run, a);
+  detail::compute_timeline(ctx);
+  detail::compute_propagation(ctx);
+  detail::compute_forks(ctx);
+  detail::compute_agreement(ctx);
+  if (!a.forks.parent_links_complete)
+    a.limitations.push_back(
+        "final_chain: some parent links were not derivable from the logs; the final chain was completed from a "
+        "majority node's active chain");
+  return a;
+}
+
+}  // namespace tally::study

@@ -1,0 +1,154 @@
+// Renders report.html in headless Chromium (when installed: /usr/bin/chromium, or
+// $TALLY_CHROMIUM) and checks the screenshot is a real picture and the console stayed
+// clean. Skipped without Chromium; the report itself needs no browser.
+#include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "node/study/report.h"
+#include "tests/study/synthetic_run.h"
+
+namespace tally::study {
+namespace {
+
+using testing::TempDir;
+
+std::string chromium_path() {
+  if (const char* env = std::getenv("TALLY_CHROMIUM"); env && *env) return env;
+  return "/usr/bin/chromium";
+}
+
+struct RunResult {
+  bool finished = false;
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Runs argv in its own process group with stdout/stderr to files; after `timeout` the whole
+// group (Chromium forks helpers) is killed.
+RunResult run_bounded(const std::vector<std::string>& argv, const std::filesystem::path& work,
+                      std::chrono::seconds timeout) {
+  const auto out_path = work / "stdout.txt", err_path = work / "stderr.txt";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    setpgid(0, 0);
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int null = open("/dev/null", O_RDONLY);
+    if (out < 0 || err < 0 || null < 0) _exit(126);
+    dup2(null, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  RunResult r;
+  if (pid < 0) return r;
+  setpgid(pid, pid);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      r.finished = true;
+      r.status = status;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(-pid, SIGKILL);  // leftover helpers of the group (or the browser itself on timeout)
+  if (!r.finished) waitpid(pid, nullptr, 0);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  return r;
+}
+
+std::vector<std::string> chromium_args(const std::filesystem::path& profile) {
+  return {chromium_path(),
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-dev-shm-usage",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+          "--user-data-dir=" + profile.string(),
+          "--enable-logging=stderr",
+          "--v=0"};
+}
+
+std::uint32_t be32(const std::string& s, std::size_t at) {
+  return (std::uint32_t(std::uint8_t(s[at])) << 24) | (std::uint32_t(std::uint8_t(s[at + 1])) << 16) |
+         (std::uint32_t(std::uint8_t(s[at + 2])) << 8) | std::uint32_t(std::uint8_t(s[at + 3]));
+}
+
+// Console trouble as Chromium logs it on stderr.
+std::vector<std::string> console_errors(const std::string& err) {
+  std::vector<std::string> out;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);) {
+    const bool console = line.find("CONSOLE") != std::string::npos;
+    if ((console && (line.find("ERROR") != std::string::npos || line.find("Uncaught") != std::string::npos ||
+                     line.find("Failed to load") != std::string::npos)) ||
+        line.find("Uncaught") != std::string::npos || line.find("net::ERR_") != std::string::npos)
+      out.push_back(line);
+  }
+  return out;
+}
+
+TEST(StudyRender, HeadlessChromiumRendersTheReport) {
+  if (!std::filesystem::exists(chromium_path())) GTEST_SKIP() << chromium_path() << " not installed";
+  TempDir dir;
+  testing::scenario().write(dir.path());
+  auto rep = write_report(dir.path());
+  ASSERT_TRUE(rep) << rep.error();
+  const std::string url = "file://" + std::filesystem::absolute(rep->html_path).string();
+
+  TempDir work;
+  auto args = chromium_args(work.path() / "profile");
+  args.push_back("--screenshot=" + (work.path() / "report.png").string());
+  args.push_back("--window-size=1280,2000");
+  args.push_back(url);
+  const RunResult shot = run_bounded(args, work.path(), std::chrono::seconds(90));
+  ASSERT_TRUE(shot.finished) << "chromium did not finish in time\n" << shot.err;
+  const std::string png = slurp(work.path() / "report.png");
+  ASSERT_GE(png.size(), 24u) << "no screenshot; stderr:\n" << shot.err;
+  EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
+  EXPECT_EQ(be32(png, 16), 1280u);  // IHDR width
+  EXPECT_EQ(be32(png, 20), 2000u);  // IHDR height
+  // A blank 1280x2000 page compresses to a few KB; charts and tables make it far larger.
+  EXPECT_GT(png.size(), 60'000u);
+  EXPECT_TRUE(console_errors(shot.err).empty()) << shot.err;
+
+  TempDir work2;
+  auto dom_args = chromium_args(work2.path() / "profile");
+  dom_args.push_back("--dump-dom");
+  dom_args.push_back(url);
+  const RunResult dom = run_bounded(dom_args, work2.path(), std::chrono::seconds(90));
+  ASSERT_TRUE(dom.finished) << dom.err;
+  EXPECT_NE(dom.out.find("Tally convergence study"), std::string::npos) << dom.out.substr(0, 500);
+  EXPECT_NE(dom.out.find("<svg"), std::string::npos);
+  EXPECT_TRUE(console_errors(dom.err).empty()) << dom.err;
+}
+
+}  // namespace
+}  // namespace tally::study
