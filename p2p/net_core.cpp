@@ -22,7 +22,8 @@ std::string ip_only(const NetAddress& a) {
 
 NetCore::NetCore(const NetConfig& config, ledger::Chain& chain, ledger::Mempool& mempool, AddrBook& addr_book,
                  std::uint64_t seed, std::int64_t now_ms)
-    : config_(config), chain_(chain), mempool_(mempool), addr_book_(addr_book), rng_(seed), now_ms_(now_ms) {
+    : config_(config), chain_(chain), mempool_(mempool), addr_book_(addr_book), rng_(seed), now_ms_(now_ms),
+      next_tick_ms_(now_ms + 1000) {
   local_nonce_ = rng_() | 1;
   next_expiry_check_ms_ = now_ms + config_.mempool_expiry_check_ms;
   last_announced_tip_ = chain_.tip().hash;
@@ -341,6 +342,7 @@ void NetCore::add_peer_address(const NetAddress& address, std::int64_t now_ms) {
 
 void NetCore::on_tick(std::int64_t now_ms) {
   now_ms_ = now_ms;
+  next_tick_ms_ = now_ms + 1000;
   tick_connections(now_ms);
   tick_block_requests(now_ms);
   fill_outbound(now_ms);
@@ -351,7 +353,7 @@ void NetCore::on_tick(std::int64_t now_ms) {
 }
 
 std::int64_t NetCore::next_deadline_ms() const {
-  std::int64_t next = now_ms_ + 1000;  // fill_outbound and bans: once a second is plenty
+  std::int64_t next = next_tick_ms_;  // fill_outbound and bans: once a second is plenty
   for (const auto& [id, p] : peers_) {
     if (p->disconnecting) continue;
     if (!p->established) {

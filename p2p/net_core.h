@@ -169,6 +169,10 @@ class NetCore {
   std::mt19937_64 rng_;
   std::uint64_t local_nonce_;
   std::int64_t now_ms_;
+  // When the once-a-second housekeeping tick is due. Anchored at the last tick, not at now_ms_:
+  // a driver that re-arms its timer after every event would otherwise postpone the tick forever
+  // while messages or mined blocks keep arriving more often than once a second.
+  std::int64_t next_tick_ms_;
 
   std::map<PeerId, std::unique_ptr<Peer>> peers_;
   PeerId next_peer_id_ = 1;
