@@ -115,7 +115,11 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
     return out;
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
-    if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::ConfigError*>(&e))
+    // CLI11 words an unknown config-file key as "INI was not able to parse <key>".
+    static const std::string kIniExtra = "INI was not able to parse ";
+    if (dynamic_cast<const CLI::ConfigError*>(&e) && what.rfind(kIniExtra, 0) == 0)
+      what = "unknown setting '" + what.substr(kIniExtra.size()) + "' in " + app.get_config_ptr()->as<std::string>();
+    else if (dynamic_cast<const CLI::ExtrasError*>(&e) || dynamic_cast<const CLI::ConfigError*>(&e))
       what = "unknown or malformed setting: " + what;
     return std::unexpected(what);
   }

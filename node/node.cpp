@@ -202,6 +202,8 @@ std::expected<void, std::string> Node::start() {
   auto bound = c.transport->start();
   if (!bound) return std::unexpected(bound.error());
   p2p_port_ = *bound;
+  // With --port 0 the transport picked the port: advertise that one, not 0 ("no inbound").
+  if (config_.listen) c.net->set_listen_port(p2p_port_);
   name_ = config_.name.empty() ? "tallyd-" + std::to_string(p2p_port_) : config_.name;
 
   if (!config_.eventlog.empty()) {

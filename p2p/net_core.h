@@ -113,6 +113,9 @@ class NetCore {
   const ledger::Chain& chain() const { return chain_; }
   const ledger::Mempool& mempool() const { return mempool_; }
   const NetConfig& config() const { return config_; }
+  // The port advertised in version messages, for a listen port the transport chose (0 in the
+  // config = any free port). REQUIRES: no peer has connected yet.
+  void set_listen_port(std::uint16_t port) { config_.listen_port = port; }
   // Set when the store failed: the node must stop (the ledger on disk is still consistent).
   const std::optional<std::string>& fatal_error() const { return fatal_error_; }
 
