@@ -290,6 +290,32 @@ TEST_F(Cli, SignOfflineAndDecode) {
   EXPECT_EQ(cli({"sign", "--key", "devnet:3", "--amount", "1"}).exit_code, 1);
 }
 
+TEST_F(Cli, RpcWaitWaitsForTheNodeToStart) {
+  TempDir dir("tally-cli-wait");
+  const fs::path datadir = dir / "late";
+  // Started before the node exists: it waits for the cookie and node.json, then calls.
+  SpawnOptions o;
+  o.stdout_path = dir / "out";
+  o.stderr_path = dir / "err";
+  Process waiting = Process::spawn({tally_cli_path(), "--datadir", datadir.string(), "--chain", spec_.string(),
+                                    "--rpcwait", "--rpcwaittimeout", "30", "getblockcount"},
+                                   o);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(waiting.running());
+  TallydProcess late(datadir, {"--chain", spec_.string()});
+  ASSERT_TRUE(late.start()) << read_text(late.stderr_path());
+  EXPECT_EQ(waiting.wait(20s), 0) << read_text(dir / "err");
+  EXPECT_EQ(trimmed(read_text(dir / "out")), "0");
+  EXPECT_EQ(late.stop(), 0);
+
+  // With nobody to wait for it gives up after --rpcwaittimeout.
+  const auto start = std::chrono::steady_clock::now();
+  const RunResult gave_up = bare_cli({"--datadir", datadir.string(), "--rpcwait", "--rpcwaittimeout", "1",
+                                      "getblockcount"});
+  EXPECT_EQ(gave_up.exit_code, 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
 TEST_F(Cli, HelpDocumentsEverything) {
   const RunResult r = bare_cli({"--help"});
   EXPECT_EQ(r.exit_code, 0);

@@ -171,7 +171,7 @@ TEST_F(DaemonHttp, SingleCallsAndIds) {
   EXPECT_EQ(status, 200);
   EXPECT_EQ(r.at("jsonrpc").as_string(), "2.0");
   EXPECT_EQ(r.at("id").as_string(), "abc");
-  EXPECT_EQ(r.at("result").as_int64(), 0);
+  EXPECT_GE(r.at("result").as_int64(), 0);
   EXPECT_FALSE(r.as_object().contains("error"));
   // Named parameters, a null id, no params member.
   auto [s2, named] = post(R"({"jsonrpc":"2.0","id":null,"method":"getblockhash","params":{"height":0}})");
@@ -226,7 +226,7 @@ TEST_F(DaemonHttp, Batches) {
   ASSERT_TRUE(mixed.is_array());
   ASSERT_EQ(mixed.as_array().size(), 3u);
   EXPECT_EQ(mixed.at(0).at("id").as_int64(), 1);
-  EXPECT_EQ(mixed.at(0).at("result").as_int64(), 0);
+  EXPECT_GE(mixed.at(0).at("result").as_int64(), 0);
   EXPECT_EQ(error_code(mixed.at(1)), -32600);
   EXPECT_EQ(error_code(mixed.at(2)), -32601);
   // A batch over the limit (1000) is refused as a whole.
