@@ -13,6 +13,7 @@
 #include "rpc/http_server.h"
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -103,6 +104,9 @@ struct ServerState {
   asio::strand<asio::io_context::executor_type> accept_strand{asio::make_strand(ioc)};
   tcp::acceptor acceptor{accept_strand};
   asio::steady_timer accept_retry{accept_strand};
+  // Keeps run() going while no operation is pending (a session whose call is on the worker
+  // pool has none): the I/O threads end only when stop() says so.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::optional<asio::thread_pool> workers;
   std::vector<std::thread> io_threads;
 
@@ -130,12 +134,18 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
     server_.count_connections(++server_.connections);
   }
-  ~Session() { server_.count_connections(--server_.connections); }
+  ~Session() {
+    {
+      std::lock_guard lock(server_.sessions_mu);
+      server_.sessions.erase(this);
+    }
+    server_.count_connections(--server_.connections);
+  }
 
   void run() {
     {
       std::lock_guard lock(server_.sessions_mu);
-      server_.sessions.emplace(this, weak_from_this());
+      server_.sessions.insert_or_assign(this, weak_from_this());
     }
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->wait_for_request(); });
   }
@@ -152,11 +162,6 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
-  void unregister() {
-    std::lock_guard lock(server_.sessions_mu);
-    server_.sessions.erase(this);
-  }
-
   void wait_for_request() {
     if (closed_) return;
     if (buffer_.size() > 0) return read_header();  // pipelined: the next request is here
@@ -266,7 +271,6 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec || closed_) return finish();
     if (keep_alive) return wait_for_request();
     if (linger_after_write_) {
-      unregister();
       std::make_shared<Closer>(beast::tcp_stream(stream_.release_socket()))->start();
       return;
     }
@@ -275,8 +279,9 @@ class Session : public std::enable_shared_from_this<Session> {
     finish();
   }
 
-  // The connection is done: nothing more is started, and the socket closes with the session.
-  void finish() { unregister(); }
+  // The connection is done: nothing more is started, so the session (and its socket) goes
+  // away with the last handler that holds it.
+  void finish() {}
 
   beast::tcp_stream stream_;
   ServerState& server_;
@@ -366,6 +371,7 @@ std::expected<std::uint16_t, std::string> RpcServer::start() {
   }
   s.router.emplace(s.node, s.methods, s.auth, s.config.max_batch);
   s.workers.emplace(std::max(1u, s.config.worker_threads));
+  s.keep_running.emplace(s.ioc.get_executor());
   s.do_accept();
   for (unsigned i = 0; i < std::max(1u, s.config.threads); ++i) {
     s.io_threads.emplace_back([&s] {
@@ -421,6 +427,7 @@ void RpcServer::stop() {
   // 3. Let running calls finish (queued ones are dropped), then stop the I/O threads.
   s.workers->stop();
   s.workers->join();
+  s.keep_running.reset();
   s.ioc.stop();
   for (auto& t : s.io_threads) t.join();
   s.io_threads.clear();

@@ -326,6 +326,11 @@ TEST_F(HttpServerTest, LongCallsDoNotBlockHealthOrOtherConnections) {
                while (!release) std::this_thread::sleep_for(5ms);
                return json::value(nullptr);
              }});
+  // Released however the test ends, or stopping the server would wait for the call forever.
+  struct Release {
+    std::atomic<bool>& flag;
+    ~Release() { flag = true; }
+  } release_on_exit{release};
   RpcServerConfig config;
   config.worker_threads = 1;
   start(config, std::move(table));
