@@ -21,7 +21,8 @@ struct Context {
   bool running(std::size_t node, std::int64_t ts_us) const;
   // The partition in force at ts_us (index into out.partitions).
   std::optional<std::size_t> partition_at(std::int64_t ts_us) const;
-  // Whether a and b could exchange messages at ts_us (same partition group, or no partition).
+  // Whether a and b could exchange messages at ts_us: no partition in force, or the same group
+  // (the nodes named in no group form one more group, as tally-devnet partitions).
   bool same_side(std::size_t a, std::size_t b, std::int64_t ts_us) const;
 };
 

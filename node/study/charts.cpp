@@ -149,7 +149,7 @@ std::string reorg_histogram(const RunLog& run, const Analysis& a) {
   }
   for (const auto& r : f.reorgs) ++per_depth[r.depth][r.node];
   const double x_hi = static_cast<double>(f.max_reorg_depth) + 0.5;
-  svg::Chart chart(std::min(kWidth, 240 + 90 * static_cast<int>(f.max_reorg_depth)), 320, 0.5, x_hi, 0,
+  svg::Chart chart(std::min(kWidth, 360 + 90 * static_cast<int>(f.max_reorg_depth)), 320, 0.5, x_hi, 0,
                    static_cast<double>(tallest) * 1.15 + 0.5);
   std::vector<bool> used(run.nodes.size(), false);
   for (const auto& [depth, counts] : per_depth) {
@@ -181,29 +181,54 @@ std::string block_tree(const RunLog& run, const Analysis& a) {
     lanes = std::max(lanes, b.lane + 1);
   }
   const auto span = static_cast<double>(h1 - h0 + 1);
-  const double step = std::clamp(1060.0 / span, 6.0, 70.0);
+  const double step = std::clamp(980.0 / span, 6.0, 70.0);
   const double radius = std::clamp(step * 0.3, 2.0, 8.0);
-  constexpr int kLeft = 90, kTop = 40, kLane = 64;
-  const int width = kLeft + static_cast<int>(step * span) + 60;
-  const int height = kTop + kLane * lanes + 40;
+  const bool hash_labels = step >= 14;  // room for a rotated short hash per block
+  constexpr int kLeft = 90, kTop = 110, kLane = 70, kRightPad = 160;
+  const int width = kLeft + static_cast<int>(step * span) + kRightPad;
+  const int height = kTop + kLane * lanes + 30;
   auto x_of = [&](std::int64_t h) { return kLeft + step * (static_cast<double>(h - h0) + 0.5); };
-  auto y_of = [&](int lane) { return static_cast<double>(kTop + kLane * lane + 16); };
+  auto y_of = [&](int lane) { return static_cast<double>(kTop + kLane * lane); };
 
   std::unordered_map<std::string, const BlockInfo*> by_hash;
   for (const auto& b : a.blocks) by_hash.emplace(b.hash, &b);
-  std::unordered_map<std::string, std::vector<std::string>> tips;  // final tip -> node names
+  // Final tip -> the nodes on it: up to three names, then a count (the full list is in the table).
+  std::unordered_map<std::string, std::vector<std::string>> tip_nodes;
   for (std::size_t i = 0; i < a.nodes.size(); ++i)
-    if (a.nodes[i].final_tip) tips[*a.nodes[i].final_tip].push_back(run.nodes[i].name);
+    if (a.nodes[i].final_tip) tip_nodes[*a.nodes[i].final_tip].push_back(run.nodes[i].name);
+  std::unordered_map<std::string, std::string> tips;
+  for (const auto& [hash, names] : tip_nodes) {
+    std::string& label = tips[hash];
+    for (std::size_t i = 0; i < names.size() && i < 3; ++i) {
+      if (i) label += ' ';
+      label += names[i];
+    }
+    if (names.size() > 3) label += " +" + std::to_string(names.size() - 3);
+  }
+  auto nodes_of = [&](const BlockInfo& b, bool connected) {
+    std::string out;
+    for (std::size_t i = 0; i < b.arrivals.size(); ++i) {
+      const bool has = connected ? b.arrivals[i].connected_us.has_value()
+                                 : !b.arrivals[i].connected_us && b.arrivals[i].header_us.has_value();
+      if (!has) continue;
+      if (!out.empty()) out += ' ';
+      out += run.nodes[i].name;
+    }
+    return out;
+  };
+  auto rotated = [&](double x, double y, const std::string& text, bool bold) {
+    return "<text x=\"" + number(x) + "\" y=\"" + number(y) + "\" transform=\"rotate(-40 " + number(x) + " " +
+           number(y) + ")\"" + (bold ? " font-weight=\"600\"" : "") + ">" + escape(text) + "</text>";
+  };
 
   std::string s = "<div class=\"scroll\"><svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart tree\" width=\"" +
                   std::to_string(width) + "\" height=\"" + std::to_string(height) + "\" viewBox=\"0 0 " +
                   std::to_string(width) + " " + std::to_string(height) +
                   "\" role=\"img\" aria-label=\"Block tree\"><title>Block tree</title>";
-  // Lanes and height ticks.
   for (int l = 0; l < lanes; ++l) {
     const double y = y_of(l);
     s += "<line class=\"grid\" x1=\"" + std::to_string(kLeft) + "\" y1=\"" + number(y) + "\" x2=\"" +
-         std::to_string(width - 20) + "\" y2=\"" + number(y) + "\"/>";
+         std::to_string(width - kRightPad) + "\" y2=\"" + number(y) + "\"/>";
     s += "<text class=\"tick\" x=\"6\" y=\"" + number(y + 4) + "\">" +
          (l == 0 ? std::string("final chain") : "branch " + std::to_string(l)) + "</text>";
   }
@@ -211,10 +236,10 @@ std::string block_tree(const RunLog& run, const Analysis& a) {
   for (double t : svg::nice_ticks(static_cast<double>(h0), static_cast<double>(h1), tick_target)) {
     if (t != std::floor(t)) continue;
     const double x = x_of(static_cast<std::int64_t>(t));
-    s += "<text class=\"tick\" x=\"" + number(x) + "\" y=\"" + std::to_string(height - 22) +
+    s += "<text class=\"tick\" x=\"" + number(x) + "\" y=\"" + std::to_string(height - 18) +
          "\" text-anchor=\"middle\">" + number(t, 0) + "</text>";
   }
-  s += "<text class=\"label\" x=\"" + number(kLeft + step * span / 2) + "\" y=\"" + std::to_string(height - 6) +
+  s += "<text class=\"label\" x=\"" + number(kLeft + step * span / 2) + "\" y=\"" + std::to_string(height - 3) +
        "\" text-anchor=\"middle\">height</text>";
   // Links to parents first, then the blocks over them.
   for (const auto& b : a.blocks) {
@@ -228,11 +253,7 @@ std::string block_tree(const RunLog& run, const Analysis& a) {
   }
   for (const auto& b : a.blocks) {
     const double x = x_of(b.height), y = y_of(b.lane);
-    std::string connected, headers;
-    for (std::size_t i = 0; i < b.arrivals.size(); ++i) {
-      if (b.arrivals[i].connected_us) connected += (connected.empty() ? "" : " ") + run.nodes[i].name;
-      else if (b.arrivals[i].header_us) headers += (headers.empty() ? "" : " ") + run.nodes[i].name;
-    }
+    const std::string connected = nodes_of(b, true), headers = nodes_of(b, false);
     const std::string fill = b.on_final_chain ? "#1f77b4" : (b.connected_anywhere ? "#d62728" : "#fff");
     const std::string tip = "block " + b.hash + "\nheight " + std::to_string(b.height) + "\nminer " +
                             (b.miner ? run.nodes[*b.miner].name : std::string("unknown")) + "\nconnected by: " +
@@ -240,19 +261,18 @@ std::string block_tree(const RunLog& run, const Analysis& a) {
     s += "<circle cx=\"" + number(x) + "\" cy=\"" + number(y) + "\" r=\"" + number(radius) + "\" fill=\"" + fill +
          "\" stroke=\"" + (b.on_final_chain ? "#1f77b4" : "#d62728") + "\" stroke-width=\"1.5\"><title>" + escape(tip) +
          "</title></circle>";
-    if (!b.on_final_chain) {
-      s += "<text x=\"" + number(x) + "\" y=\"" + number(y - radius - 4) + "\" text-anchor=\"middle\">" +
-           escape(b.hash.substr(0, 8)) + "</text>";
-      const std::string who = connected.empty() ? "hdr: " + headers : connected;
-      s += "<text x=\"" + number(x) + "\" y=\"" + number(y + radius + 12) + "\" text-anchor=\"middle\">" + escape(who) +
-           "</text>";
-    }
-    if (auto t = tips.find(b.hash); t != tips.end()) {
-      std::string names;
-      for (const auto& n : t->second) names += (names.empty() ? "" : " ") + n;
-      const double ty = b.on_final_chain ? y - radius - 4 : y + radius + 24;
-      s += "<text x=\"" + number(x + radius + 3) + "\" y=\"" + number(ty) + "\" font-weight=\"600\">" +
-           escape(names) + "</text>";
+    // Above a block: the nodes whose final tip it is (bold), and a stale block's short hash.
+    std::string above = b.on_final_chain || !hash_labels ? std::string() : b.hash.substr(0, 8);
+    const auto t = tips.find(b.hash);
+    if (t != tips.end()) above += (above.empty() ? "" : " \u2190 ") + t->second;
+    if (!above.empty()) s += rotated(x + 2, y - radius - 4, above, t != tips.end());
+    // Under the first block of a stale branch: who connected it (or only saw its header).
+    const bool branch_start = !b.on_final_chain && !(b.parent && by_hash.contains(*b.parent) &&
+                                                     by_hash.at(*b.parent)->lane == b.lane);
+    if (branch_start) {
+      std::string who = connected.empty() ? "" : "connected: " + connected;
+      if (!headers.empty()) who += (who.empty() ? "" : "; ") + std::string("header only: ") + headers;
+      s += "<text x=\"" + number(x - radius) + "\" y=\"" + number(y + radius + 14) + "\">" + escape(who) + "</text>";
     }
   }
   s += "</svg></div>";

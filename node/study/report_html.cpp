@@ -31,7 +31,7 @@ svg.chart{display:block;margin:6px 0;background:#fff;font-family:inherit}
 svg .grid{stroke:#ececec;stroke-width:1}svg .frame{fill:none;stroke:#999}
 svg .tick{font-size:11px;fill:#444}svg .label{font-size:12px;fill:#222}
 svg .mark{font-size:11px;fill:#555}svg .legend rect{fill:#fff;fill-opacity:.92;stroke:#ccc}
-svg .legend text{font-size:12px;fill:#222}svg .tree text{font-size:11px;fill:#333}
+svg .legend text{font-size:12px;fill:#222}svg.tree text{font-size:11px;fill:#333}
 ul{margin:4px 0;padding-left:22px;font-size:13px}
 )css";
 

@@ -160,6 +160,8 @@ std::expected<void, std::string> read_layout(const fs::path& dir, const std::str
   }
   if (run.nodes.empty()) return std::unexpected("devnet.json names no node with a datadir");
   read_topology(root, node_objs, names, run);
+  if (const auto* p = root.if_contains("partition"); p && p->is_array() && !p->get_array().empty())
+    run.partition_in_layout = true;
   run.has_layout = true;
   return {};
 }
@@ -271,6 +273,12 @@ std::expected<RunLog, std::string> load_run(const fs::path& dir) {
     for (const auto& n : run.nodes) names.push_back(n.name);
     if (auto text = read_file(dir / "control.jsonl")) parse_control_log(*text, names, run);
   }
+  const bool logged = std::ranges::any_of(run.controls, [](const ControlEvent& c) {
+    return c.kind == ControlEvent::Kind::kPartition;
+  });
+  if (run.partition_in_layout && !logged)
+    run.warnings.push_back("devnet.json shows a partition in force but control.jsonl logs none: partitions are not "
+                           "marked and propagation is not limited to partition sides");
   return run;
 }
 

@@ -56,6 +56,7 @@ struct ControlEvent {
 struct RunLog {
   std::filesystem::path dir;
   bool has_layout = false;  // devnet.json was found and understood
+  bool partition_in_layout = false;  // devnet.json's "partition" (the state now) is non-empty
   std::vector<NodeLog> nodes;
   std::vector<ControlEvent> controls;  // sorted by time
   std::size_t control_lines = 0;

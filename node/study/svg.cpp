@@ -7,6 +7,10 @@
 
 namespace tally::study::svg {
 
+namespace {
+constexpr std::size_t kLegendChars = 24;  // what fits the right margin at 12 px
+}  // namespace
+
 std::string escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -154,11 +158,9 @@ void Chart::bar(double x0, double x1, double y0, double y1, std::string_view fil
 
 void Chart::legend(const std::vector<LegendEntry>& entries) {
   if (entries.empty()) return;
-  std::size_t longest = 0;
-  for (const auto& e : entries) longest = std::max(longest, e.label.size());
-  const int w = 34 + static_cast<int>(longest) * 7;
+  const int x = right() + 12, y = top();
+  const int w = kRight - 18;
   const int h = 8 + 16 * static_cast<int>(entries.size());
-  const int x = right() - w - 6, y = top() + 6;
   std::string s = "<g class=\"legend\"><rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) + "\" width=\"" +
                   std::to_string(w) + "\" height=\"" + std::to_string(h) + "\"/>";
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -167,8 +169,15 @@ void Chart::legend(const std::vector<LegendEntry>& entries) {
          std::to_string(x + 26) + "\" y2=\"" + std::to_string(ly - 4) + "\" stroke=\"" + escape(entries[i].color) +
          "\" stroke-width=\"3\"";
     if (!entries[i].dash.empty()) s += " stroke-dasharray=\"" + escape(entries[i].dash) + "\"";
-    s += "/><text x=\"" + std::to_string(x + 30) + "\" y=\"" + std::to_string(ly) + "\">" + escape(entries[i].label) +
-         "</text>";
+    // Long labels are cut to the margin; the full text is the tooltip.
+    std::string label = entries[i].label;
+    if (label.size() > kLegendChars) {
+      std::size_t cut = kLegendChars - 1;
+      while (cut > 0 && (static_cast<unsigned char>(label[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+      label = label.substr(0, cut) + "\u2026";
+    }
+    s += "/><text x=\"" + std::to_string(x + 30) + "\" y=\"" + std::to_string(ly) + "\">" + escape(label) +
+         "<title>" + escape(entries[i].label) + "</title></text>";
   }
   body_ += s + "</g>";
 }

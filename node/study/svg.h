@@ -61,7 +61,8 @@ class Chart {
   int bottom() const { return height_ - kBottom; }
 
  private:
-  static constexpr int kLeft = 64, kRight = 24, kTop = 16, kBottom = 48;
+  // The right margin holds the legend, so it never covers a line.
+  static constexpr int kLeft = 64, kRight = 210, kTop = 16, kBottom = 48;
   int width_, height_;
   double x0_, x1_, y0_, y1_;
   std::string body_;

@@ -27,12 +27,14 @@ bool Context::same_side(std::size_t a, std::size_t b, std::int64_t ts_us) const 
   if (a == b) return true;
   const auto p = partition_at(ts_us);
   if (!p) return true;
-  for (const auto& group : out.partitions[*p].groups) {
-    const bool has_a = std::ranges::find(group, a) != group.end();
-    const bool has_b = std::ranges::find(group, b) != group.end();
-    if (has_a || has_b) return has_a && has_b;
-  }
-  return false;  // neither listed: each is cut off alone
+  // As tally-devnet partitions: the nodes named in no group form one more group.
+  auto group_of = [&](std::size_t node) -> std::ptrdiff_t {
+    const auto& groups = out.partitions[*p].groups;
+    for (std::size_t g = 0; g < groups.size(); ++g)
+      if (std::ranges::find(groups[g], node) != groups[g].end()) return static_cast<std::ptrdiff_t>(g);
+    return -1;
+  };
+  return group_of(a) == group_of(b);
 }
 
 namespace {

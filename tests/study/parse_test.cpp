@@ -208,6 +208,42 @@ TEST(StudyReport, EscapesTextFromLogsAndLayout) {
   ASSERT_FALSE(rep->run.warnings.empty());
 }
 
+// tally-devnet puts the nodes named in no group into one more group: a block from node2
+// reaches node3 (both unlisted) but not node0 or node1.
+TEST(StudyReport, UnlistedNodesShareOnePartitionGroup) {
+  TempDir dir;
+  SyntheticRun r(4);
+  for (int n = 0; n < 4; ++n) r.started(n, 0, 0);
+  r.control_event(100, "partition", "\"groups\":[[0,1]]");
+  r.extend(2, 200, "A1", 1, 0);
+  r.extend(3, 210, "A1", 1, 1);
+  r.control_event(300, "heal");
+  for (int n : {0, 1}) r.extend(n, 400, "A1", 1, 1);
+  r.write(dir.path());
+  auto rep = write_report(dir.path());
+  ASSERT_TRUE(rep) << rep.error();
+  ASSERT_EQ(rep->analysis.blocks.size(), 1u);
+  const BlockInfo& b = rep->analysis.blocks[0];
+  EXPECT_EQ(b.reachable_count, 2u);
+  EXPECT_TRUE(b.reachable[3]);
+  EXPECT_FALSE(b.reachable[0]);
+  EXPECT_EQ(b.connected.t100_ms, 10);
+  ASSERT_EQ(rep->analysis.agreement.heals.size(), 1u);
+  EXPECT_EQ(rep->analysis.agreement.heals[0].time_to_agreement_ms, 100);
+}
+
+TEST(StudyReport, WarnsWhenTheLayoutShowsAPartitionButNoneIsLogged) {
+  TempDir dir;
+  SyntheticRun r(2);
+  r.started(0, 0, 0);
+  r.started(1, 0, 0);
+  r.write(dir.path(), R"({"nodes":[{"name":"a","datadir":"node0"},{"name":"b","datadir":"node1"}],"partition":[[0],[1]]})");
+  auto rep = write_report(dir.path());
+  ASSERT_TRUE(rep) << rep.error();
+  ASSERT_EQ(rep->run.warnings.size(), 1u);
+  EXPECT_NE(rep->run.warnings[0].find("control.jsonl"), std::string::npos);
+}
+
 // Arbitrary bytes, valid lines with absurd values and shuffled orders never crash the report.
 TEST(StudyReport, SurvivesArbitraryLogs) {
   const std::uint64_t seed = std::random_device{}();

@@ -138,6 +138,13 @@ TEST(StudyRender, HeadlessChromiumRendersTheReport) {
   // A blank 1280x2000 page compresses to a few KB; charts and tables make it far larger.
   EXPECT_GT(png.size(), 60'000u);
   EXPECT_TRUE(console_errors(shot.err).empty()) << shot.err;
+  // TALLY_STUDY_KEEP=DIR keeps the page and its screenshot for a human look.
+  if (const char* keep = std::getenv("TALLY_STUDY_KEEP"); keep && *keep) {
+    std::filesystem::create_directories(keep);
+    for (const auto& f : {rep->html_path, rep->json_path, work.path() / "report.png"})
+      std::filesystem::copy_file(f, std::filesystem::path(keep) / f.filename(),
+                                 std::filesystem::copy_options::overwrite_existing);
+  }
 
   TempDir work2;
   auto dom_args = chromium_args(work2.path() / "profile");
