@@ -84,7 +84,8 @@ json::object options_json(const UpOptions& o, const std::vector<std::size_t>& mi
                  {"rate", o.rate},
                  {"threads_per_miner", o.threads_per_miner},
                  {"tallyd_args", std::move(extra)},
-                 {"start_timeout_ms", o.start_timeout.count()}};
+                 {"start_timeout_ms", o.start_timeout.count()},
+                 {"stop_with_parent", o.stop_with_parent}};
   if (o.block_time_s) j["block_time_s"] = *o.block_time_s;
   return j;
 }
@@ -285,15 +286,18 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
 std::expected<void, std::string> Devnet::spawn(std::size_t index) {
   NodeRecord n;
   std::filesystem::path tallyd;
+  bool die_with_parent = false;
   {
     std::lock_guard lock(*mu_);
     n = layout_.nodes.at(index);
     tallyd = layout_.tallyd;
+    if (const json::value* v = layout_.options.if_contains("stop_with_parent"); v != nullptr && v->is_bool())
+      die_with_parent = v->get_bool();
   }
   std::error_code ec;
   std::filesystem::create_directories(n.datadir, ec);
   if (ec) return std::unexpected("cannot create " + n.datadir.string() + ": " + ec.message());
-  auto pid = spawn_detached(SpawnSpec{tallyd, n.args, n.log_file()});
+  auto pid = spawn_detached(SpawnSpec{tallyd, n.args, n.log_file(), die_with_parent});
   if (!pid) return std::unexpected(n.name + ": " + pid.error());
   {
     std::lock_guard lock(*mu_);

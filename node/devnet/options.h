@@ -34,6 +34,10 @@ struct UpOptions {
   std::uint64_t seed = 0;  // random:K topology and load; 0 = pick one (recorded)
   std::vector<std::string> tallyd_args;  // extra flags for every tallyd
   std::chrono::milliseconds start_timeout{30'000};  // per node, until its RPC answers
+  // Nodes get SIGTERM when the thread that started them exits (prctl PR_SET_PDEATHSIG), so a
+  // crashed test or launcher leaves nothing behind. Only for callers that outlive the devnet
+  // on one thread (tests); `up` must leave its nodes running.
+  bool stop_with_parent = false;
 };
 
 // Checks ranges and cross-field rules (miners <= nodes, indices in range, shaping text).

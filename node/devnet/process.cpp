@@ -9,6 +9,7 @@
 #include <fstream>
 #include <netinet/in.h>
 #include <sstream>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -81,10 +82,15 @@ std::expected<int, std::string> spawn_detached(const SpawnSpec& spec) {
   Fd report_read(report[0]);
   Fd report_write(report[1]);
 
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) return std::unexpected("fork: " + errno_text(errno));
   if (pid == 0) {
     ::setsid();
+    if (spec.die_with_parent) {
+      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+      if (::getppid() != parent) ::_exit(1);  // the parent died before prctl took effect
+    }
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);

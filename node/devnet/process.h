@@ -24,6 +24,7 @@ struct SpawnSpec {
   std::filesystem::path program;
   std::vector<std::string> args;  // without argv[0]
   std::filesystem::path log_file;  // stdout and stderr, appended
+  bool die_with_parent = false;    // SIGTERM when the calling thread exits (PR_SET_PDEATHSIG)
 };
 
 // Starts `program` in a new session (setsid: no controlling terminal, so Ctrl-C in the
