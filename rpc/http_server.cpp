@@ -26,6 +26,7 @@
 #include <cstdio>
 #include <future>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <unordered_map>
 
@@ -44,6 +45,10 @@ using tcp = asio::ip::tcp;
 namespace {
 
 constexpr auto kLingerTime = std::chrono::milliseconds(1000);
+
+// Set on the server's own threads, so that stop() can refuse to run on one (it would wait
+// for itself).
+thread_local bool tl_server_thread = false;
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(100);
 
 // Shuts our side down for sending, then reads and drops what the client still sends until
@@ -234,6 +239,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const HttpRouter& router = *server_.router;
     if (router.is_quick(request)) return respond(router.handle(request), keep_alive);
     asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive]() {
+      tl_server_thread = true;
       HttpResponse response;
       try {
         response = self->server_.router->handle(request);
@@ -375,6 +381,7 @@ std::expected<std::uint16_t, std::string> RpcServer::start() {
   s.do_accept();
   for (unsigned i = 0; i < std::max(1u, s.config.threads); ++i) {
     s.io_threads.emplace_back([&s] {
+      tl_server_thread = true;
       for (;;) {
         try {
           s.ioc.run();
@@ -390,6 +397,7 @@ std::expected<std::uint16_t, std::string> RpcServer::start() {
 }
 
 void RpcServer::stop() {
+  if (tl_server_thread) throw std::logic_error("RpcServer::stop() called from one of the server's own threads");
   Impl& s = *impl_;
   std::lock_guard lock(s.lifecycle_mu);
   if (s.state != ServerState::State::kRunning) {

@@ -67,7 +67,8 @@ class RpcServer {
   // bound port, or why it could not start (cookie not writable, address in use, ...).
   [[nodiscard]] std::expected<std::uint16_t, std::string> start();
   // Stops accepting, closes every connection, waits for running calls and joins the
-  // threads, then removes the cookie. Idempotent.
+  // threads, then removes the cookie. Idempotent. Throws std::logic_error when called from
+  // one of the server's own threads (a handler), where it would wait for itself.
   void stop();
 
   // The bound port (0 before start()).

@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::int64_t kMaxBanTime_s = std::int64_t{100} * 365 * 24 * 3600;
+constexpr std::int64_t kMaxBanTime_s = 100'000'000'000;  // also an absolute Unix time, far ahead
 constexpr std::size_t kMaxPartitionEndpoints = 1000;
 
 p2p::NetAddress parse_endpoint(std::string_view text, std::string_view param_name) {

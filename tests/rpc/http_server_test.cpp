@@ -353,6 +353,56 @@ TEST_F(HttpServerTest, LongCallsDoNotBlockHealthOrOtherConnections) {
   EXPECT_EQ(r->status, 200);
 }
 
+TEST_F(HttpServerTest, StopWaitsForARunningCallThenCloses) {
+  MethodTable table = node_methods();
+  std::atomic<bool> release{false};
+  std::atomic<bool> entered{false};
+  table.add({"sleep", "test", {}, "Blocks until released.", [&](const Params&, RequestContext&) {
+               entered = true;
+               while (!release) std::this_thread::sleep_for(5ms);
+               return json::value(nullptr);
+             }});
+  struct Release {
+    std::atomic<bool>& flag;
+    ~Release() { flag = true; }
+  } release_on_exit{release};
+  start(RpcServerConfig{}, std::move(table));
+  HttpClient sleeper(port);
+  ASSERT_TRUE(sleeper.send(HttpClient::request("POST", "/", R"({"jsonrpc":"2.0","id":1,"method":"sleep"})", cookie_auth)));
+  while (!entered) std::this_thread::sleep_for(5ms);
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(200ms);
+    release = true;
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  server->stop();  // the call is on the worker pool: the session has no pending I/O meanwhile
+  const auto took = std::chrono::steady_clock::now() - t0;
+  releaser.join();
+  EXPECT_GE(took, 150ms) << "stop() waited for the running call";
+  EXPECT_LT(took, 3s);
+  EXPECT_TRUE(sleeper.wait_closed(1s));
+  EXPECT_FALSE(std::filesystem::exists(datadir.path() / ".cookie"));
+}
+
+TEST_F(HttpServerTest, StopFromAHandlerIsRefusedNotADeadlock) {
+  MethodTable table = node_methods();
+  std::unique_ptr<RpcServer>* srv = &server;
+  table.add({"selfstop", "test", {}, "Calls RpcServer::stop() from a handler.",
+             [srv](const Params&, RequestContext&) {
+               (*srv)->stop();
+               return json::value(nullptr);
+             }});
+  start(RpcServerConfig{}, std::move(table));
+  auto r = post(R"({"jsonrpc":"2.0","id":1,"method":"selfstop"})", cookie_auth);
+  ASSERT_TRUE(r);
+  auto body = json::parse(r->body);
+  EXPECT_EQ(body.at("error").at("code"), kInternalError);
+  EXPECT_NE(body.at("error").at("message").as_string().find("own threads"), std::string::npos);
+  r = post(kCount, cookie_auth);
+  ASSERT_TRUE(r) << "still serving";
+  EXPECT_EQ(r->status, 200);
+}
+
 TEST_F(HttpServerTest, MetricsEndpoint) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(post(kCount, cookie_auth));
   ASSERT_TRUE(post(R"({"jsonrpc":"2.0","id":1,"method":"nosuchmethod"})", cookie_auth));
