@@ -176,6 +176,8 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
                "Every subcommand finds the devnet again through DIR/devnet.json."};
   app.set_version_flag("--version", "tally-devnet 0.1.0");
   app.require_subcommand(1);
+  // A flag given twice takes its last value, so scripts can append overrides to defaults.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   UpFlags up_flags, run_flags;
   CLI::App* up = app.add_subcommand("up", "Start a devnet in the background and record it in DIR/devnet.json");

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <mutex>
@@ -85,7 +86,9 @@ int cmd_run(const UpCommand& c) {
     loader.emplace([&] {
       auto show = [&](const LoadReport& r) {
         std::lock_guard lock(load_mu);
-        load_text = "load (" + std::to_string(*c.load_tps).substr(0, 6) + " tx/s target): " + to_string(r);
+        char target[32];
+        std::snprintf(target, sizeof target, "%g", *c.load_tps);
+        load_text = std::string("load (target ") + target + " tx/s): " + to_string(r);
       };
       auto r = net->load(*c.load_tps, 0, &g_stop, c.up.seed, show);
       std::lock_guard lock(load_mu);
@@ -102,7 +105,7 @@ int cmd_run(const UpCommand& c) {
     sleep_unless_stopped(c.refresh_s);
   }
   if (loader) loader->join();
-  if (!load_text.empty()) std::cout << load_text << "\n";
+  if (!load_text.empty()) std::cout << load_text << std::endl;
   log_line("stopping the devnet");
   if (auto d = net->down(false); !d) return fail(d.error());
   log_line("datadirs kept in " + net->layout().dir.string() + " (remove them with: tally-devnet down --clean --dir " +

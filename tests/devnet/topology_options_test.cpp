@@ -143,6 +143,10 @@ TEST(DevnetOptions, UpAndRun) {
   EXPECT_EQ(run.load_tps, 2.0);
   EXPECT_FALSE(run.up.block_time_s);
 
+  auto later = parse({"run", "--nodes", "4", "--dir", "d", "--load-tps", "2", "--nodes", "6", "--load-tps", "0"});
+  EXPECT_EQ(std::get<UpCommand>(*later.command).up.nodes, 6u);  // the last value wins (scripts/devnet.sh "$@")
+  EXPECT_FALSE(std::get<UpCommand>(*later.command).load_tps);
+
   auto m = parse({"up", "--nodes", "5", "--miner-nodes", "0,4", "--dir", "d"});
   EXPECT_EQ(std::get<UpCommand>(*m.command).up.miner_nodes, (std::vector<std::size_t>{0, 4}));
   EXPECT_EQ(std::get<UpCommand>(*m.command).up.miners, 2u);
