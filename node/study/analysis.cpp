@@ -4,6 +4,17 @@
 
 namespace tally::study {
 
+std::string_view to_string(TipRelation r) {
+  switch (r) {
+    case TipRelation::kOnTip: return "on_tip";
+    case TipRelation::kBehind: return "behind";
+    case TipRelation::kAhead: return "ahead";
+    case TipRelation::kDiverged: return "diverged";
+    case TipRelation::kUnknown: break;
+  }
+  return "unknown";
+}
+
 Analysis analyze(const RunLog& run) {
   Analysis a;
   detail::Context ctx(run, a);

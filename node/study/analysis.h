@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "node/study/run_log.h"
@@ -138,10 +139,23 @@ struct AgreementStats {
   std::vector<HealRecord> heals;
 };
 
+// How a node's final tip stands to the final chain (clock-free).
+enum class TipRelation {
+  kOnTip,     // it is the majority tip
+  kBehind,    // an ancestor of the majority tip: the node lags
+  kAhead,     // a descendant of the majority tip: the node has blocks the others lack
+  kDiverged,  // on a branch off the final chain
+  kUnknown,   // the parent links do not reach the final chain
+};
+std::string_view to_string(TipRelation r);
+
 struct NodeSummary {
   std::optional<std::string> final_tip;
   std::int64_t final_height = -1;
   bool on_majority_tip = false;
+  std::optional<TipRelation> relation;  // when the node has a final tip
+  // The height up to which its chain and the final chain agree (its fork point).
+  std::optional<std::int64_t> shared_height;
   bool running_at_end = false;
   std::size_t reorgs = 0;
   std::int64_t max_reorg_depth = 0;
@@ -157,6 +171,9 @@ struct Convergence {
   std::vector<std::size_t> agreeing;       // nodes whose final tip is the majority's
   std::vector<std::size_t> not_converged;  // nodes with a final tip that differs
   bool all_converged = false;
+  // Every node with a final tip holds the final chain up to this height (the minimum of
+  // the nodes' shared_height); absent when a node's relation is unknown.
+  std::optional<std::int64_t> common_prefix_height;
 };
 
 struct Analysis {

@@ -68,26 +68,32 @@ std::string propagation_cdf(const RunLog& run, const Analysis& a) {
   const auto& headers = a.propagation.header_delays_ms;
   const auto& txs = a.tx.delays_ms;
   if (blocks.empty() && headers.empty() && txs.empty()) return empty_note("No block or transaction reached a second node.");
-  double hi = 0;
-  for (const auto* v : {&blocks, &headers, &txs})
-    if (!v->empty()) hi = std::max(hi, v->back());
-  double lo = 0;
-  svg::Chart::widen(lo, hi);
-  svg::Chart chart(kWidth, 380, lo, hi * 1.02, 0, 1);
+  // A log axis: delays span from a local hop (ms) to a partition's backlog (s).
+  double hi = 0, lo = 0;
+  for (const auto* v : {&blocks, &headers, &txs}) {
+    if (v->empty()) continue;
+    hi = std::max(hi, v->back());
+    if (auto pos = std::ranges::upper_bound(*v, 0.0); pos != v->end()) lo = lo == 0 ? *pos : std::min(lo, *pos);
+  }
+  if (lo <= 0) lo = 1;
+  lo = std::pow(10.0, std::floor(std::log10(lo)));
+  hi = std::pow(10.0, std::ceil(std::log10(std::max(hi, lo * 1.01))));
+  svg::Chart chart(kWidth, 380, lo, hi, 0, 1);
+  chart.set_log_x(true);
   std::vector<svg::LegendEntry> legend;
   if (!blocks.empty()) {
-    chart.steps(cdf_points(blocks), hi * 1.02, svg::color(0), 2.5);
+    chart.steps(cdf_points(blocks), hi, svg::color(0), 2.5);
     legend.push_back({"block connected (n=" + std::to_string(blocks.size()) + ")", svg::color(0), ""});
   }
   if (!headers.empty()) {
-    chart.steps(cdf_points(headers), hi * 1.02, svg::color(1), 2, "6 3");
+    chart.steps(cdf_points(headers), hi, svg::color(1), 2, "6 3");
     legend.push_back({"header seen (n=" + std::to_string(headers.size()) + ")", svg::color(1), "6 3"});
   }
   if (!txs.empty()) {
-    chart.steps(cdf_points(txs), hi * 1.02, svg::color(2), 2, "2 2");
+    chart.steps(cdf_points(txs), hi, svg::color(2), 2, "2 2");
     legend.push_back({"tx accepted (n=" + std::to_string(txs.size()) + ")", svg::color(2), "2 2"});
   }
-  chart.axes("delay from first appearance (ms)", "fraction of arrivals", true);
+  chart.axes("delay from first appearance (ms, log scale)", "fraction of arrivals", true);
   chart.legend(legend);
   return chart.str("Propagation CDF");
 }

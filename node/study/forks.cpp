@@ -73,6 +73,49 @@ class ParentBuilder {
   std::unordered_map<std::string, std::string>& parents_;
 };
 
+// Walks each node's final tip back (derived parents, else the node's own active chain) to the
+// final chain: where it meets it tells whether the node is behind, ahead or diverged.
+void classify_tips(Analysis& a, const std::vector<NodeChain>& chains,
+                   const std::unordered_map<std::string, std::string>& parents,
+                   const std::unordered_map<std::string, std::int64_t>& on_chain) {
+  Convergence& c = a.convergence;
+  bool all_known = true;
+  for (std::size_t i = 0; i < chains.size(); ++i) {
+    if (!chains[i].tip) continue;
+    NodeSummary& s = a.nodes[i];
+    if (auto it = on_chain.find(*chains[i].tip); it != on_chain.end()) {
+      s.relation = *chains[i].tip == *c.majority_tip ? TipRelation::kOnTip : TipRelation::kBehind;
+      s.shared_height = it->second;
+    } else {
+      s.relation = TipRelation::kUnknown;
+      std::optional<std::string> cur = chains[i].tip;
+      std::int64_t height = chains[i].tip_height;
+      std::set<std::string> seen;
+      while (cur && seen.insert(*cur).second) {
+        if (auto hit = on_chain.find(*cur); hit != on_chain.end()) {
+          s.relation = *cur == *c.majority_tip ? TipRelation::kAhead : TipRelation::kDiverged;
+          s.shared_height = hit->second;
+          break;
+        }
+        std::optional<std::string> next;
+        if (auto p = parents.find(*cur); p != parents.end()) {
+          next = p->second;
+        } else if (auto w = chains[i].active.find(height - 1); w != chains[i].active.end()) {
+          next = w->second;
+        }
+        cur = next;
+        --height;
+      }
+    }
+    if (s.shared_height) {
+      c.common_prefix_height = std::min(c.common_prefix_height.value_or(*s.shared_height), *s.shared_height);
+    } else {
+      all_known = false;
+    }
+  }
+  if (!all_known) c.common_prefix_height.reset();
+}
+
 void final_chain(Context& ctx, const std::vector<NodeChain>& chains,
                  const std::unordered_map<std::string, std::string>& parents,
                  std::unordered_map<std::string, std::size_t>& index) {
@@ -117,10 +160,10 @@ void final_chain(Context& ctx, const std::vector<NodeChain>& chains,
 
   // Walk back from the majority tip through the derived parents, falling back to the
   // witness's active chain where a parent was not derivable.
-  std::set<std::string> visited;
+  std::unordered_map<std::string, std::int64_t> on_chain;  // final chain hash -> height
   std::optional<std::string> cur = c.majority_tip;
   std::int64_t height = c.majority_height;
-  while (cur && visited.insert(*cur).second) {
+  while (cur && on_chain.emplace(*cur, height).second) {
     const auto it = index.find(*cur);
     if (it != index.end()) {
       a.blocks[it->second].on_final_chain = true;
@@ -137,6 +180,7 @@ void final_chain(Context& ctx, const std::vector<NodeChain>& chains,
     cur = next;
     --height;
   }
+  classify_tips(a, chains, parents, on_chain);
 }
 
 void assign_lanes(Analysis& a, const std::unordered_map<std::string, std::size_t>& index) {

@@ -63,9 +63,14 @@ std::string Report::summary() const {
   } else {
     s += "final: " + std::to_string(c.agreeing.size()) + "/" + std::to_string(c.nodes_with_tip) +
          " nodes on tip " + c.majority_tip->substr(0, 12) + " at height " + std::to_string(c.majority_height) + "\n";
-    for (std::size_t i : c.not_converged)
-      s += "never converged: " + run.nodes[i].name + " (height " + std::to_string(a.nodes[i].final_height) +
-           (a.nodes[i].running_at_end ? "" : ", stopped") + ")\n";
+    if (c.common_prefix_height)
+      s += "every node holds the final chain up to height " + std::to_string(*c.common_prefix_height) + "\n";
+    for (std::size_t i : c.not_converged) {
+      const NodeSummary& n = a.nodes[i];
+      s += "never converged: " + run.nodes[i].name + " (height " + std::to_string(n.final_height) + ", " +
+           std::string(to_string(n.relation.value_or(TipRelation::kUnknown))) + (n.running_at_end ? "" : ", stopped") +
+           ")\n";
+    }
   }
   s += "wrote " + json_path.string() + " and " + html_path.string() + "\n";
   return s;

@@ -103,15 +103,27 @@ std::string convergence_block(const RunLog& run, const Analysis& a) {
     s += "<p class=\"bad\">" + std::to_string(c.not_converged.size()) + " node(s) never converged:</p><ul>";
     for (std::size_t i : c.not_converged) {
       const auto& n = a.nodes[i];
+      std::string how;
+      switch (n.relation.value_or(TipRelation::kUnknown)) {
+        case TipRelation::kBehind: how = "behind: an ancestor of the majority tip"; break;
+        case TipRelation::kAhead: how = "ahead: it extends the majority tip with blocks the others lack"; break;
+        case TipRelation::kDiverged:
+          how = "diverged: on a branch off the final chain at height " + std::to_string(n.shared_height.value_or(-1));
+          break;
+        default: how = "its relation to the final chain is not derivable from the logs"; break;
+      }
       s += "<li><b>" + escape(run.nodes[i].name) + "</b>: final tip <span class=\"hash\">" +
            escape(short_hash(n.final_tip.value_or(""))) + "</span> at height " + std::to_string(n.final_height) +
-           " differs from the majority's" + (n.running_at_end ? "" : " (stopped before the end)") + "</li>";
+           " differs from the majority's; " + escape(how) + (n.running_at_end ? "" : " (stopped before the end)") +
+           "</li>";
     }
     s += "</ul>";
   }
   std::string names;
   for (std::size_t i : c.agreeing) names += (names.empty() ? "" : ", ") + escape(run.nodes[i].name);
   s += "<p class=\"note\">On the majority tip: " + names + ".";
+  if (c.common_prefix_height)
+    s += " Every node with a tip holds the final chain up to height " + std::to_string(*c.common_prefix_height) + ".";
   std::string none;
   for (std::size_t i = 0; i < run.nodes.size(); ++i)
     if (!a.nodes[i].final_tip) none += (none.empty() ? "" : ", ") + escape(run.nodes[i].name);

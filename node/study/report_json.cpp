@@ -12,6 +12,10 @@ json::value opt(const std::optional<double>& v) { return v ? json::value(*v) : j
 json::value opt(const std::optional<std::string>& v) { return v ? json::value(*v) : json::value(nullptr); }
 json::value opt(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
 
+json::value relation(const NodeSummary& s) {
+  return s.relation ? json::value(to_string(*s.relation)) : json::value(nullptr);
+}
+
 json::object dist(const Distribution& d) {
   return {{"count", d.count}, {"min", opt(d.min)}, {"mean", opt(d.mean)}, {"p50", opt(d.p50)},
           {"p90", opt(d.p90)}, {"p99", opt(d.p99)},   {"max", opt(d.max)}};
@@ -77,6 +81,8 @@ json::array nodes_section(const RunLog& run, const Analysis& a) {
                                {"final_tip", opt(s.final_tip)},
                                {"final_height", s.final_height},
                                {"on_majority_tip", s.on_majority_tip},
+                               {"relation", relation(s)},
+                               {"shared_height", opt(s.shared_height)},
                                {"running_at_end", s.running_at_end},
                                {"running_intervals_us", std::move(running)},
                                {"blocks_connected", s.blocks_connected},
@@ -251,6 +257,8 @@ json::object convergence_section(const RunLog& run, const Analysis& a) {
     not_converged.push_back(json::object{{"node", run.nodes[i].name},
                                          {"final_tip", opt(a.nodes[i].final_tip)},
                                          {"final_height", a.nodes[i].final_height},
+                                         {"relation", relation(a.nodes[i])},
+                                         {"shared_height", opt(a.nodes[i].shared_height)},
                                          {"running_at_end", a.nodes[i].running_at_end}});
   json::array no_tip;
   for (std::size_t i = 0; i < run.nodes.size(); ++i)
@@ -262,7 +270,8 @@ json::object convergence_section(const RunLog& run, const Analysis& a) {
           {"agreeing_nodes", names_of(run, c.agreeing)},
           {"not_converged", std::move(not_converged)},
           {"nodes_without_tip", std::move(no_tip)},
-          {"all_converged", c.all_converged}};
+          {"all_converged", c.all_converged},
+          {"common_prefix_height", opt(c.common_prefix_height)}};
 }
 
 }  // namespace

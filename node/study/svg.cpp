@@ -57,6 +57,15 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
   return out;
 }
 
+std::vector<double> log_ticks(double lo, double hi) {
+  std::vector<double> out;
+  if (!(lo > 0) || !(hi > lo)) return out;
+  for (double decade = std::pow(10.0, std::floor(std::log10(lo))); decade <= hi && out.size() < 60; decade *= 10)
+    for (double m : {1.0, 2.0, 5.0})
+      if (const double t = m * decade; t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) out.push_back(t);
+  return out;
+}
+
 const char* color(std::size_t i) {
   static constexpr std::array<const char*, 10> kPalette{"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                                         "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
@@ -74,15 +83,22 @@ void Chart::widen(double& lo, double& hi) {
   hi += pad;
 }
 
-double Chart::px(double x) const { return left() + (x - x0_) / (x1_ - x0_) * (right() - left()); }
+double Chart::px(double x) const {
+  if (log_x_) {
+    const double lx = std::log10(std::max(x, x0_));
+    return left() + (lx - std::log10(x0_)) / (std::log10(x1_) - std::log10(x0_)) * (right() - left());
+  }
+  return left() + (x - x0_) / (x1_ - x0_) * (right() - left());
+}
 double Chart::py(double y) const { return bottom() - (y - y0_) / (y1_ - y0_) * (bottom() - top()); }
 
 void Chart::axes(std::string_view x_label, std::string_view y_label, bool y_percent) {
   std::string s = "<g class=\"axes\">";
-  const auto xt = nice_ticks(x0_, x1_, std::max(2, (right() - left()) / 90));
+  const auto xt = log_x_ ? log_ticks(x0_, x1_) : nice_ticks(x0_, x1_, std::max(2, (right() - left()) / 90));
   const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1;
-  const int xdec = xstep >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(xstep)));
   for (double t : xt) {
+    const int xdec = log_x_ ? (t >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(t))))
+                            : (xstep >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(xstep))));
     const double x = px(t);
     s += "<line class=\"grid\" x1=\"" + number(x) + "\" y1=\"" + std::to_string(top()) + "\" x2=\"" + number(x) +
          "\" y2=\"" + std::to_string(bottom()) + "\"/>";

@@ -18,6 +18,8 @@ std::string number(double v, int decimals = 2);
 
 // Round tick values (1, 2 or 5 times a power of ten) covering [lo, hi], about `target` of them.
 std::vector<double> nice_ticks(double lo, double hi, int target = 6);
+// Ticks for a log axis over [lo, hi] (lo > 0): 1, 2 and 5 times each power of ten.
+std::vector<double> log_ticks(double lo, double hi);
 
 // A readable categorical palette (Tableau 10), cycled.
 const char* color(std::size_t i);
@@ -35,6 +37,9 @@ class Chart {
   // A chart of width x height pixels mapping [x0, x1] x [y0, y1] into the plot area.
   // REQUIRES: x1 > x0 and y1 > y0 (callers widen degenerate ranges with widen()).
   Chart(int width, int height, double x0, double x1, double y0, double y1);
+
+  // A logarithmic x axis (REQUIRES: x0 > 0); values at or below x0 are drawn at the left edge.
+  void set_log_x(bool on) { log_x_ = on; }
 
   // Widens [lo, hi] when it is empty or inverted, so a chart of one value still draws.
   static void widen(double& lo, double& hi);
@@ -65,6 +70,7 @@ class Chart {
   static constexpr int kLeft = 64, kRight = 210, kTop = 16, kBottom = 48;
   int width_, height_;
   double x0_, x1_, y0_, y1_;
+  bool log_x_ = false;
   std::string body_;
 };
 

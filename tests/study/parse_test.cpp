@@ -244,6 +244,32 @@ TEST(StudyReport, WarnsWhenTheLayoutShowsAPartitionButNoneIsLogged) {
   EXPECT_NE(rep->run.warnings[0].find("control.jsonl"), std::string::npos);
 }
 
+// A node whose tip extends the majority tip is ahead; one on a branch is diverged, and the
+// common prefix ends at the branch's fork point.
+TEST(StudyReport, ClassifiesNodesOffTheMajorityTip) {
+  TempDir dir;
+  SyntheticRun r(5);
+  for (int n = 0; n < 5; ++n) r.started(n, 0, 0);
+  for (int n = 0; n < 5; ++n) r.extend(n, 100 + n, "A1", 1, n == 0 ? 0 : 1);
+  for (int n = 0; n < 5; ++n) r.extend(n, 200 + n, "A2", 2, n == 0 ? 0 : 1);
+  for (int n = 0; n < 3; ++n) r.extend(n, 300 + n, "A3", 3, n == 0 ? 0 : 1);
+  r.extend(3, 310, "A3", 3, 1);
+  r.extend(3, 400, "A4", 4, 0);  // node3 mined on top: ahead
+  r.extend(4, 300, "X3", 3, 0);  // node4 mined a competitor of A3: diverged at height 2
+  r.write(dir.path());
+  auto rep = write_report(dir.path());
+  ASSERT_TRUE(rep) << rep.error();
+  const auto& a = rep->analysis;
+  EXPECT_EQ(a.convergence.majority_tip, hash_of("A3"));
+  EXPECT_EQ(a.nodes[0].relation, TipRelation::kOnTip);
+  EXPECT_EQ(a.nodes[3].relation, TipRelation::kAhead);
+  EXPECT_EQ(a.nodes[3].shared_height, 3);
+  EXPECT_EQ(a.nodes[4].relation, TipRelation::kDiverged);
+  EXPECT_EQ(a.nodes[4].shared_height, 2);
+  EXPECT_EQ(a.convergence.common_prefix_height, 2);
+  EXPECT_EQ(a.forks.stale_blocks, 2u);  // A4 and X3 are not on the final chain
+}
+
 // Arbitrary bytes, valid lines with absurd values and shuffled orders never crash the report.
 TEST(StudyReport, SurvivesArbitraryLogs) {
   const std::uint64_t seed = std::random_device{}();

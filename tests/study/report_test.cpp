@@ -260,6 +260,11 @@ TEST_F(ScenarioReport, FinalConvergence) {
   EXPECT_EQ(nc[0].at("node").as_string(), "node4");
   EXPECT_EQ(nc[0].at("final_tip").as_string(), hash_of("D6"));
   EXPECT_FALSE(nc[0].at("running_at_end").as_bool());
+  // D6 is an ancestor of E7: node4 is behind, and holds the final chain up to height 6.
+  EXPECT_EQ(nc[0].at("relation").as_string(), "behind");
+  EXPECT_EQ(nc[0].at("shared_height").as_int64(), 6);
+  EXPECT_EQ(integer(j_, "convergence.common_prefix_height"), 6);
+  EXPECT_EQ(find_by(at(j_, "nodes"), "name", "node0").at("relation").as_string(), "on_tip");
   EXPECT_TRUE(find_by(at(j_, "nodes"), "name", "node0").at("on_majority_tip").as_bool());
   EXPECT_FALSE(find_by(at(j_, "nodes"), "name", "node4").at("on_majority_tip").as_bool());
 }
