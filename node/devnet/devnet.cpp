@@ -29,6 +29,7 @@ constexpr milliseconds kTermGrace{5'000};      // SIGTERM -> exit
 constexpr milliseconds kKillGrace{5'000};      // SIGKILL -> gone
 constexpr milliseconds kQuickRpc{3'000};
 constexpr milliseconds kDefaultStartTimeout{30'000};
+constexpr int kStartAttempts = 3;
 
 std::expected<ledger::ChainSpec, std::string> spec_from_layout(const Layout& l) {
   if (l.chain.empty()) return ledger::parse_chain_spec(node::embedded_devnet_spec());
@@ -134,6 +135,42 @@ std::vector<int> terminate_all(std::vector<int> pids, milliseconds grace) {
 
 std::int64_t unix_now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
+// The node records of a fresh layout: names, datadirs, ports and each tallyd's flags.
+std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, const std::vector<std::uint16_t>& ports,
+                                   const std::vector<std::size_t>& miners, const ledger::ChainSpec& spec) {
+  std::vector<NodeRecord> nodes;
+  for (std::size_t i = 0; i < options.nodes; ++i) {
+    NodeRecord n;
+    n.index = i;
+    n.name = "node" + std::to_string(i);
+    n.datadir = l.dir / n.name;
+    n.p2p_port = ports[2 * i];
+    n.rpc_port = ports[2 * i + 1];
+    n.mining = std::find(miners.begin(), miners.end(), i) != miners.end();
+    nodes.push_back(std::move(n));
+  }
+  for (NodeRecord& n : nodes) {
+    auto& a = n.args;
+    a = {"--datadir", n.datadir.string(), "--name", n.name, "--port", std::to_string(n.p2p_port),
+         "--rpcport", std::to_string(n.rpc_port), "--eventlog", "1", "--printtoconsole", "0"};
+    if (!l.chain.empty()) a.insert(a.end(), {"--chain", l.chain.string()});
+    const auto targets = dial_targets(n.index, l.edges);
+    for (std::size_t t : targets) a.insert(a.end(), {"--connect", nodes[t].p2p_endpoint()});
+    // A node that dials nobody would otherwise discover (and dial) peers outside the topology.
+    if (targets.empty()) a.insert(a.end(), {"--maxoutbound", "0"});
+    if (n.mining) {
+      const auto key = devnet_key(n.index % kDevnetKeyCount);
+      a.insert(a.end(), {"--mine", "1", "--minethreads", std::to_string(options.threads_per_miner), "--mineraddress",
+                         crypto::encode_address(crypto::address_of(key.public_key()), spec.address_prefix)});
+    }
+    if (!options.latency.empty()) a.insert(a.end(), {"--latency", options.latency});
+    if (!options.jitter.empty()) a.insert(a.end(), {"--jitter", options.jitter});
+    if (!options.rate.empty()) a.insert(a.end(), {"--rate", options.rate});
+    a.insert(a.end(), options.tallyd_args.begin(), options.tallyd_args.end());
+  }
+  return nodes;
+}
+
 }  // namespace
 
 std::vector<int> live_pids(const NodeRecord& n) {
@@ -219,7 +256,6 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
 
   auto chain = prepare_chain(options, dir);
   if (!chain) return std::unexpected(chain.error());
-  const ledger::ChainSpec& spec = chain->second;
 
   Layout l;
   l.dir = dir;
@@ -233,54 +269,41 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
       options.miner_nodes.empty() ? spread_miners(options.nodes, options.miners) : options.miner_nodes;
   l.options = options_json(options, miners);
 
-  auto ports = pick_free_ports(2 * options.nodes);
-  if (!ports) return std::unexpected("picking free ports: " + ports.error());
-  for (std::size_t i = 0; i < options.nodes; ++i) {
-    NodeRecord n;
-    n.index = i;
-    n.name = "node" + std::to_string(i);
-    n.datadir = dir / n.name;
-    n.p2p_port = (*ports)[2 * i];
-    n.rpc_port = (*ports)[2 * i + 1];
-    n.mining = std::find(miners.begin(), miners.end(), i) != miners.end();
-    l.nodes.push_back(std::move(n));
-  }
-  for (NodeRecord& n : l.nodes) {
-    auto& a = n.args;
-    a = {"--datadir", n.datadir.string(), "--name", n.name, "--port", std::to_string(n.p2p_port),
-         "--rpcport", std::to_string(n.rpc_port), "--eventlog", "1", "--printtoconsole", "0"};
-    if (!l.chain.empty()) a.insert(a.end(), {"--chain", l.chain.string()});
-    const auto targets = dial_targets(n.index, l.edges);
-    for (std::size_t t : targets) a.insert(a.end(), {"--connect", l.nodes[t].p2p_endpoint()});
-    // A node that dials nobody would otherwise discover (and dial) peers outside the topology.
-    if (targets.empty()) a.insert(a.end(), {"--maxoutbound", "0"});
-    if (n.mining) {
-      const auto key = devnet_key(n.index % kDevnetKeyCount);
-      a.insert(a.end(), {"--mine", "1", "--minethreads", std::to_string(options.threads_per_miner), "--mineraddress",
-                         crypto::encode_address(crypto::address_of(key.public_key()), spec.address_prefix)});
+  // Ports are picked free, but another process may take one before its tallyd binds it:
+  // then the whole layout is tried again on fresh ports.
+  auto shared_spec = std::make_shared<const ledger::ChainSpec>(std::move(chain->second));
+  std::optional<Devnet> started;
+  for (int attempt = 1; !started; ++attempt) {
+    auto ports = pick_free_ports(2 * options.nodes);
+    if (!ports) return std::unexpected("picking free ports: " + ports.error());
+    Layout attempt_layout = l;
+    attempt_layout.nodes = make_nodes(options, attempt_layout, *ports, miners, *shared_spec);
+    Devnet net(std::move(attempt_layout), shared_spec, log);
+    auto r = net.start_all(options.start_timeout);
+    if (r) {
+      started.emplace(std::move(net));
+    } else {
+      (void)net.down(false);
+      if (attempt >= kStartAttempts || r.error().find("already in use") == std::string::npos)
+        return std::unexpected(r.error());
+      net.say("a port was taken meanwhile; trying again with other ports");
     }
-    if (!options.latency.empty()) a.insert(a.end(), {"--latency", options.latency});
-    if (!options.jitter.empty()) a.insert(a.end(), {"--jitter", options.jitter});
-    if (!options.rate.empty()) a.insert(a.end(), {"--rate", options.rate});
-    a.insert(a.end(), options.tallyd_args.begin(), options.tallyd_args.end());
   }
-
-  Devnet net(std::move(l), std::make_shared<const ledger::ChainSpec>(std::move(chain->second)), std::move(log));
-  // Recorded before anything starts, so that `down` finds whatever a crash leaves behind.
-  if (auto s = net.save(); !s) return std::unexpected(s.error());
-  std::vector<std::size_t> all;
-  auto fail = [&](const std::string& why) -> std::expected<Devnet, std::string> {
-    (void)net.down(false);
-    return std::unexpected(why);
-  };
-  for (std::size_t i = 0; i < options.nodes; ++i) {
-    if (auto s = net.spawn(i); !s) return fail(s.error());
-    all.push_back(i);
-  }
-  if (auto r = net.wait_ready(all, options.start_timeout); !r) return fail(r.error());
+  Devnet& net = *started;
   net.say("devnet of " + std::to_string(options.nodes) + " nodes up in " + dir.string() + " (" +
           to_string(options.topology) + ", " + std::to_string(miners.size()) + " miners)");
-  return net;
+  return std::move(net);
+}
+
+std::expected<void, std::string> Devnet::start_all(milliseconds timeout) {
+  // Recorded before anything starts, so that `down` finds whatever a crash leaves behind.
+  if (auto s = save(); !s) return s;
+  std::vector<std::size_t> all;
+  for (std::size_t i = 0; i < layout().nodes.size(); ++i) {
+    if (auto s = spawn(i); !s) return s;
+    all.push_back(i);
+  }
+  return wait_ready(all, timeout);
 }
 
 std::expected<void, std::string> Devnet::spawn(std::size_t index) {

@@ -85,6 +85,7 @@ class Devnet {
   Devnet(Layout layout, std::shared_ptr<const ledger::ChainSpec> spec, LogFn log);
   void reload();  // re-reads devnet.json when it exists
   [[nodiscard]] std::expected<void, std::string> save();
+  [[nodiscard]] std::expected<void, std::string> start_all(std::chrono::milliseconds timeout);
   [[nodiscard]] std::expected<void, std::string> spawn(std::size_t node);
   [[nodiscard]] std::expected<void, std::string> wait_ready(const std::vector<std::size_t>& nodes,
                                                             std::chrono::milliseconds timeout);

@@ -9,6 +9,7 @@
 // the nodes also get SIGTERM should the test process die (stop_with_parent).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <csignal>
@@ -307,6 +308,33 @@ TEST_F(DevnetProcessTest, FailedStartStopsWhatItStartedAndReportsTheLog) {
   o = options(2, "line", 0);
   o.tallyd = dir_ / "no-tallyd-here";
   EXPECT_FALSE(Devnet::up(o));
+}
+
+TEST_F(DevnetProcessTest, UpTriesOtherPortsWhenOneWasTakenMeanwhile) {
+  // A stand-in tallyd that fails like a lost port race the first time, then runs the real one.
+  const auto fake = dir_ / "bin" / "tallyd";
+  std::filesystem::create_directories(fake.parent_path());
+  {
+    std::ofstream out(fake);
+    out << "#!/bin/sh\n"
+        << "if [ ! -e '" << (dir_ / "raced").string() << "' ]; then\n"
+        << "  touch '" << (dir_ / "raced").string() << "'\n"
+        << "  echo 'tallyd: error: cannot listen for peers on 127.0.0.1:1: Address already in use' >&2\n"
+        << "  exit 1\n"
+        << "fi\n"
+        << "exec '" << TALLYD_PATH << "' \"$@\"\n";
+  }
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  UpOptions o = options(1, "line", 0);
+  o.tallyd = fake;
+  // The devnet outlives this scope (TearDown stops it): its log must not refer to locals.
+  auto said = std::make_shared<std::vector<std::string>>();
+  auto up = Devnet::up(o, [said](const std::string& m) { said->push_back(m); });
+  ASSERT_TRUE(up) << up.error();
+  net_.emplace(std::move(*up));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / "raced"));
+  EXPECT_TRUE(std::any_of(said->begin(), said->end(), [](const std::string& m) { return m.find("trying again") != std::string::npos; }));
+  EXPECT_EQ(net_->status().up, 1u);
 }
 
 TEST_F(DevnetProcessTest, UpRefusesADirectoryWhoseDevnetRuns) {
