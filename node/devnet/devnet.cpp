@@ -284,6 +284,10 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
       started.emplace(std::move(net));
     } else {
       (void)net.down(false);
+      if (r.error().find("belongs to another chain") != std::string::npos)
+        return std::unexpected(r.error() + "the datadirs in " + dir.string() +
+                               " were made with another chain spec or --block-time; start afresh with "
+                               "`tally-devnet down --clean --dir " + dir.string() + "` or use another --dir");
       if (attempt >= kStartAttempts || r.error().find("already in use") == std::string::npos)
         return std::unexpected(r.error());
       net.say("a port was taken meanwhile; trying again with other ports");
