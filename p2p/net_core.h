@@ -157,7 +157,7 @@ class NetCore {
   std::expected<ledger::BlockAcceptResult, ledger::ChainError> process_block(const ledger::Block& block, Peer* from,
                                                                                std::int64_t now_ms);
   void after_chain_update(const ledger::ChainUpdate& update, std::int64_t now_ms);
-  void announce_tip(std::int64_t now_ms);
+  void announce_tip(const ledger::Block* pushed_block, std::int64_t now_ms);
   void request_headers(Peer& p);
   void request_blocks(std::int64_t now_ms);
   void tick_block_requests(std::int64_t now_ms);

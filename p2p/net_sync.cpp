@@ -197,7 +197,8 @@ void NetCore::on_block(Peer& p, BlockMsg&& m, std::int64_t now_ms) {
   if (it != blocks_in_flight_.end() && it->second.peer == p.id) {
     blocks_in_flight_.erase(it);
     --p.blocks_in_flight;
-  } else {
+  } else if (!chain_.find(m.block.header.prev_hash)) {
+    // Pushed blocks are welcome when they build on a block we know; others are noise.
     misbehave(p, 5, "unrequested block");
     if (p.disconnecting) return;
   }
@@ -259,10 +260,11 @@ void NetCore::after_chain_update(const ledger::ChainUpdate& update, std::int64_t
   if (!update.disconnected.empty())
     emit(now_ms, ReorgEvent{old_tip, chain_.tip().hash, update.disconnected.size()});
   emit(now_ms, TipChangedEvent{old_tip, chain_.tip().hash, chain_.height()});
-  announce_tip(now_ms);
+  const bool one_block = update.disconnected.empty() && update.connected.size() == 1;
+  announce_tip(one_block ? update.connected_blocks.front().get() : nullptr, now_ms);
 }
 
-void NetCore::announce_tip(std::int64_t now_ms) {
+void NetCore::announce_tip(const ledger::Block* pushed_block, std::int64_t now_ms) {
   (void)now_ms;
   const ledger::BlockEntry& tip = chain_.tip();
   if (tip.hash == last_announced_tip_) return;
@@ -272,9 +274,20 @@ void NetCore::announce_tip(std::int64_t now_ms) {
   for (const ledger::BlockEntry* e = &tip; e && e->height() > 0 && recent.size() < 8; e = e->parent)
     recent.push_back(e);
   std::reverse(recent.begin(), recent.end());
+  // A single new block on top of what a peer has is pushed whole: one hop then costs one
+  // message instead of header -> getdata -> block (as BIP152's high-bandwidth mode).
+  std::shared_ptr<const Bytes> block_frame;
+  if (pushed_block && pushed_block->hash() == tip.hash && tip.parent) {
+    block_frame = std::make_shared<const Bytes>(encode_frame(chain_.spec().network_magic, BlockMsg{*pushed_block}));
+  }
   for (auto& [id, pp] : peers_) {
     Peer& p = *pp;
     if (!p.established || p.disconnecting || p.known.contains(tip.hash)) continue;
+    if (block_frame && p.known.contains(tip.parent->hash)) {
+      p.known.insert(tip.hash);
+      send_frame(p, block_frame);
+      continue;
+    }
     HeadersMsg msg;
     for (const ledger::BlockEntry* e : recent) {
       if (p.known.contains(e->hash) && msg.headers.empty()) continue;  // start after what it has
