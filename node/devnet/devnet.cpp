@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <ctime>
 #include <deque>
 #include <fstream>
@@ -467,6 +469,23 @@ std::expected<void, std::string> Devnet::apply_partition(std::size_t index) {
   return {};
 }
 
+namespace {
+// DIR/control.jsonl: what the devnet tool did and when (partitions, heals, node stops and
+// starts), so the convergence report can mark them. Best effort: a failure to log never
+// fails the command.
+void log_control(const std::filesystem::path& dir, json::object event) {
+  const auto ts_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+  json::object line{{"ts_us", ts_us}};
+  for (auto& kv : event) line[kv.key()] = kv.value();
+  if (std::FILE* f = std::fopen((dir / "control.jsonl").c_str(), "a")) {
+    std::fputs((json::serialize(line) + "\n").c_str(), f);
+    std::fclose(f);
+  }
+}
+}  // namespace
+
 std::expected<void, std::string> Devnet::partition(const std::vector<std::vector<std::size_t>>& groups) {
   reload();
   const std::size_t count = layout().nodes.size();
@@ -491,6 +510,15 @@ std::expected<void, std::string> Devnet::partition(const std::vector<std::vector
     layout_.partition = full;
   }
   if (auto s = save(); !s) return s;
+  {
+    json::array gs;
+    for (const auto& g : full) {
+      json::array one;
+      for (std::size_t i : g) one.push_back(i);
+      gs.push_back(std::move(one));
+    }
+    log_control(layout().dir, json::object{{"event", "partition"}, {"groups", std::move(gs)}});
+  }
   std::string errors;
   for (std::size_t i = 0; i < count; ++i) {
     if (live_pids(layout().nodes[i]).empty()) continue;  // gets its list when started
@@ -507,6 +535,7 @@ std::expected<void, std::string> Devnet::heal() {
     layout_.partition.clear();
   }
   if (auto s = save(); !s) return s;
+  log_control(layout().dir, json::object{{"event", "heal"}});
   std::string errors;
   for (std::size_t i = 0; i < layout().nodes.size(); ++i) {
     if (live_pids(layout().nodes[i]).empty()) continue;
@@ -527,6 +556,7 @@ std::expected<void, std::string> Devnet::stop(std::size_t index) {
     const auto survivors = terminate_all(pids, kRpcStopGrace);
     if (!survivors.empty()) return std::unexpected(n.name + ": pid " + std::to_string(survivors.front()) + " survived SIGKILL");
     say("stopped " + n.name);
+    log_control(l.dir, json::object{{"event", "stop_node"}, {"node", n.name}});
   } else {
     say(n.name + " was not running");
   }
@@ -549,6 +579,7 @@ std::expected<void, std::string> Devnet::start(std::size_t index) {
     (void)terminate_all({pid}, milliseconds(0));
     return r;
   }
+  log_control(l.dir, json::object{{"event", "start_node"}, {"node", l.nodes[index].name}});
   if (!l.partition.empty()) return apply_partition(index);
   return {};
 }

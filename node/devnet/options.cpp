@@ -221,6 +221,12 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
   down->add_option("--dir,-d", dir, "Devnet directory");
   down->add_flag("--clean", clean, "Also remove the devnet directory");
 
+  std::string report_dir;
+  CLI::App* report = app.add_subcommand(
+      "report", "Convergence report from the nodes' event logs: DIR/report.html and DIR/report.json");
+  report->add_option("dir", report_dir, "Devnet directory (default: --dir or $TALLY_DEVNET_DIR)");
+  report->add_option("--dir,-d", dir, "Devnet directory");
+
   ParsedCommandLine out;
   try {
     app.parse(argc, argv);
@@ -276,6 +282,8 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
     out.command = StartCommand{dir_or_default(dir), node_index};
   } else if (down->parsed()) {
     out.command = DownCommand{dir_or_default(dir), clean};
+  } else if (report->parsed()) {
+    out.command = ReportCommand{report_dir.empty() ? dir_or_default(dir) : std::filesystem::path(report_dir)};
   }
   return out;
 }

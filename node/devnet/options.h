@@ -79,8 +79,12 @@ struct DownCommand {
   bool clean = false;
 };
 
+struct ReportCommand {
+  std::filesystem::path dir;
+};
+
 using Command = std::variant<UpCommand, StatusCommand, LoadCommand, PartitionCommand, HealCommand, StopCommand,
-                             StartCommand, DownCommand>;
+                             StartCommand, DownCommand, ReportCommand>;
 
 struct ParsedCommandLine {
   std::optional<Command> command;  // empty when help or the version was asked for

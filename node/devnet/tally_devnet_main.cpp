@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "node/devnet/devnet.h"
+#include "node/study/report.h"
 #include "node/devnet/options.h"
 
 namespace {
@@ -170,6 +171,13 @@ int main(int argc, char** argv) {
       return cmd_simple(s->dir, [&](Devnet& n) { return n.start(s->node); }, "");
     if (const auto* d = std::get_if<DownCommand>(&command))
       return cmd_simple(d->dir, [&](Devnet& n) { return n.down(d->clean); }, "");
+    if (const auto* r = std::get_if<ReportCommand>(&command)) {
+      auto report = tally::study::write_report(r->dir);
+      if (!report) return fail(report.error());
+      std::cout << report->summary() << "\nwrote " << (r->dir / "report.html").string() << " and "
+                << (r->dir / "report.json").string() << "\n";
+      return 0;
+    }
   } catch (const std::exception& e) {
     return fail(e.what());
   }
