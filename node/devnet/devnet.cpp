@@ -90,6 +90,24 @@ json::object options_json(const UpOptions& o, const std::vector<std::size_t>& mi
                  {"start_timeout_ms", o.start_timeout.count()},
                  {"stop_with_parent", o.stop_with_parent}};
   if (o.block_time_s) j["block_time_s"] = *o.block_time_s;
+  if (!o.node_overrides.empty()) {
+    json::array overrides;
+    for (const NodeOverride& n : o.node_overrides) {
+      json::object one{{"node", n.node}};
+      if (n.mining) one["mining"] = *n.mining;
+      if (n.threads) one["threads"] = *n.threads;
+      if (n.latency) one["latency"] = *n.latency;
+      if (n.jitter) one["jitter"] = *n.jitter;
+      if (n.rate) one["rate"] = *n.rate;
+      if (!n.tallyd_args.empty()) {
+        json::array args;
+        for (const auto& a : n.tallyd_args) args.emplace_back(a);
+        one["tallyd_args"] = std::move(args);
+      }
+      overrides.push_back(std::move(one));
+    }
+    j["node_overrides"] = std::move(overrides);
+  }
   return j;
 }
 
@@ -160,15 +178,21 @@ std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, co
     for (std::size_t t : targets) a.insert(a.end(), {"--connect", nodes[t].p2p_endpoint()});
     // A node that dials nobody would otherwise discover (and dial) peers outside the topology.
     if (targets.empty()) a.insert(a.end(), {"--maxoutbound", "0"});
+    const NodeOverride* own = override_of(options, n.index);
     if (n.mining) {
       const auto key = devnet_key(n.index % kDevnetKeyCount);
-      a.insert(a.end(), {"--mine", "1", "--minethreads", std::to_string(options.threads_per_miner), "--mineraddress",
+      const unsigned threads = own && own->threads ? *own->threads : options.threads_per_miner;
+      a.insert(a.end(), {"--mine", "1", "--minethreads", std::to_string(threads), "--mineraddress",
                          crypto::encode_address(crypto::address_of(key.public_key()), spec.address_prefix)});
     }
-    if (!options.latency.empty()) a.insert(a.end(), {"--latency", options.latency});
-    if (!options.jitter.empty()) a.insert(a.end(), {"--jitter", options.jitter});
-    if (!options.rate.empty()) a.insert(a.end(), {"--rate", options.rate});
+    const std::string& latency = own && own->latency ? *own->latency : options.latency;
+    const std::string& jitter = own && own->jitter ? *own->jitter : options.jitter;
+    const std::string& rate = own && own->rate ? *own->rate : options.rate;
+    if (!latency.empty()) a.insert(a.end(), {"--latency", latency});
+    if (!jitter.empty()) a.insert(a.end(), {"--jitter", jitter});
+    if (!rate.empty()) a.insert(a.end(), {"--rate", rate});
     a.insert(a.end(), options.tallyd_args.begin(), options.tallyd_args.end());
+    if (own) a.insert(a.end(), own->tallyd_args.begin(), own->tallyd_args.end());
   }
   return nodes;
 }
@@ -267,8 +291,7 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
   l.seed = options.seed != 0 ? options.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
   l.edges = make_edges(options.nodes, options.topology, l.seed);
   l.created_unix_s = unix_now_s();
-  const std::vector<std::size_t> miners =
-      options.miner_nodes.empty() ? spread_miners(options.nodes, options.miners) : options.miner_nodes;
+  const std::vector<std::size_t> miners = effective_miners(options);
   l.options = options_json(options, miners);
 
   // Ports are picked free, but another process may take one before its tallyd binds it:

@@ -168,7 +168,39 @@ std::expected<void, std::string> validate(const UpOptions& o) {
     if (auto v = node::parse_duration_ms(o.jitter); !v) return std::unexpected("--jitter: " + v.error());
   if (!o.rate.empty())
     if (auto v = node::parse_rate(o.rate); !v) return std::unexpected("--rate: " + v.error());
+  std::vector<bool> seen(o.nodes, false);
+  for (const NodeOverride& n : o.node_overrides) {
+    const std::string what = "node " + std::to_string(n.node) + ": ";
+    if (n.node >= o.nodes) return std::unexpected(what + "does not exist");
+    if (seen[n.node]) return std::unexpected(what + "more than one override");
+    seen[n.node] = true;
+    if (n.threads && (*n.threads < 1 || *n.threads > 256)) return std::unexpected(what + "threads must be 1..256");
+    if (n.latency)
+      if (auto v = node::parse_duration_ms(*n.latency); !v) return std::unexpected(what + "latency: " + v.error());
+    if (n.jitter)
+      if (auto v = node::parse_duration_ms(*n.jitter); !v) return std::unexpected(what + "jitter: " + v.error());
+    if (n.rate)
+      if (auto v = node::parse_rate(*n.rate); !v) return std::unexpected(what + "rate: " + v.error());
+  }
   return {};
+}
+
+const NodeOverride* override_of(const UpOptions& o, std::size_t node) {
+  for (const NodeOverride& n : o.node_overrides)
+    if (n.node == node) return &n;
+  return nullptr;
+}
+
+std::vector<std::size_t> effective_miners(const UpOptions& o) {
+  std::vector<std::size_t> miners = o.miner_nodes.empty() ? spread_miners(o.nodes, o.miners) : o.miner_nodes;
+  for (const NodeOverride& n : o.node_overrides) {
+    if (!n.mining) continue;
+    std::erase(miners, n.node);
+    if (*n.mining) miners.push_back(n.node);
+  }
+  std::sort(miners.begin(), miners.end());
+  miners.erase(std::unique(miners.begin(), miners.end()), miners.end());
+  return miners;
 }
 
 std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const char* const* argv) {
@@ -220,6 +252,14 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
   CLI::App* down = app.add_subcommand("down", "Stop every node of the devnet (keeps the datadirs unless --clean)");
   down->add_option("--dir,-d", dir, "Devnet directory");
   down->add_flag("--clean", clean, "Also remove the devnet directory");
+
+  std::string scenario_file, scenario_tallyd;
+  CLI::App* scenario = app.add_subcommand(
+      "scenario", "Run a scripted experiment from a JSON file (docs/SCENARIOS.md): up, load, timed partitions, "
+                  "heals, stops and starts, then the report and down");
+  scenario->add_option("file", scenario_file, "Scenario JSON file")->required();
+  scenario->add_option("--dir,-d", dir, "Devnet directory");
+  scenario->add_option("--tallyd", scenario_tallyd, "tallyd binary (default: next to tally-devnet, else on PATH)");
 
   std::string report_dir;
   CLI::App* report = app.add_subcommand(
@@ -282,6 +322,8 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
     out.command = StartCommand{dir_or_default(dir), node_index};
   } else if (down->parsed()) {
     out.command = DownCommand{dir_or_default(dir), clean};
+  } else if (scenario->parsed()) {
+    out.command = ScenarioCommand{scenario_file, dir_or_default(dir), scenario_tallyd};
   } else if (report->parsed()) {
     out.command = ReportCommand{report_dir.empty() ? dir_or_default(dir) : std::filesystem::path(report_dir)};
   }

@@ -17,6 +17,19 @@
 
 namespace tally::devnet {
 
+// One node's departures from the devnet-wide settings (a scenario persona). Unset fields
+// keep the devnet-wide value; recorded in devnet.json and baked into the node's tallyd
+// arguments, so `start` reuses them.
+struct NodeOverride {
+  std::size_t node = 0;
+  std::optional<bool> mining;     // mine or not, whatever --miners chose
+  std::optional<unsigned> threads;  // mining threads (its share of the hash power)
+  std::optional<std::string> latency;  // tallyd --latency/--jitter/--rate of this node
+  std::optional<std::string> jitter;
+  std::optional<std::string> rate;
+  std::vector<std::string> tallyd_args;  // appended after the devnet-wide tallyd_args
+};
+
 // Everything `up` needs to lay out and start a devnet.
 struct UpOptions {
   std::size_t nodes = 4;
@@ -33,6 +46,7 @@ struct UpOptions {
   unsigned threads_per_miner = 1;
   std::uint64_t seed = 0;  // random:K topology and load; 0 = pick one (recorded)
   std::vector<std::string> tallyd_args;  // extra flags for every tallyd
+  std::vector<NodeOverride> node_overrides;  // at most one per node
   std::chrono::milliseconds start_timeout{30'000};  // per node, until its RPC answers
   // Nodes get SIGTERM when the thread that started them exits (prctl PR_SET_PDEATHSIG), so a
   // crashed test or launcher leaves nothing behind. Only for callers that outlive the devnet
@@ -42,6 +56,11 @@ struct UpOptions {
 
 // Checks ranges and cross-field rules (miners <= nodes, indices in range, shaping text).
 [[nodiscard]] std::expected<void, std::string> validate(const UpOptions& options);
+
+// The mining nodes: --miner-nodes, else spread_miners(), then the overrides' `mining`. Sorted.
+std::vector<std::size_t> effective_miners(const UpOptions& options);
+// The override for a node, or nullptr.
+const NodeOverride* override_of(const UpOptions& options, std::size_t node);
 
 struct UpCommand {
   UpOptions up;
@@ -83,8 +102,15 @@ struct ReportCommand {
   std::filesystem::path dir;
 };
 
+// `scenario FILE`: the file is read and checked when the command runs (see scenario.h).
+struct ScenarioCommand {
+  std::filesystem::path file;
+  std::filesystem::path dir;
+  std::filesystem::path tallyd;  // empty: next to tally-devnet, else on PATH
+};
+
 using Command = std::variant<UpCommand, StatusCommand, LoadCommand, PartitionCommand, HealCommand, StopCommand,
-                             StartCommand, DownCommand, ReportCommand>;
+                             StartCommand, DownCommand, ReportCommand, ScenarioCommand>;
 
 struct ParsedCommandLine {
   std::optional<Command> command;  // empty when help or the version was asked for

@@ -15,6 +15,7 @@
 #include "node/devnet/devnet.h"
 #include "node/study/report.h"
 #include "node/devnet/options.h"
+#include "node/devnet/scenario.h"
 
 namespace {
 
@@ -146,6 +147,22 @@ int cmd_simple(const std::filesystem::path& dir, const std::function<std::expect
   return 0;
 }
 
+int cmd_scenario(const ScenarioCommand& c) {
+  auto scenario = load_scenario_file(c.file);
+  if (!scenario) return fail(scenario.error());
+  RunScenarioOptions o;
+  o.dir = c.dir;
+  o.tallyd = c.tallyd;
+  o.stop = &g_stop;
+  o.log = [](const std::string& m) { std::cout << m << std::endl; };
+  auto r = run_scenario(*scenario, o);
+  if (!r) return fail(r.error());
+  std::cout << r->report_summary << "\n";
+  for (const auto& f : r->failures) std::cout << "failed: " << f << "\n";
+  std::cout << "datadirs, event logs and the report are in " << c.dir.string() << "\n";
+  return r->failures.empty() && !r->report_json.empty() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,6 +188,7 @@ int main(int argc, char** argv) {
       return cmd_simple(s->dir, [&](Devnet& n) { return n.start(s->node); }, "");
     if (const auto* d = std::get_if<DownCommand>(&command))
       return cmd_simple(d->dir, [&](Devnet& n) { return n.down(d->clean); }, "");
+    if (const auto* sc = std::get_if<ScenarioCommand>(&command)) return cmd_scenario(*sc);
     if (const auto* r = std::get_if<ReportCommand>(&command)) {
       auto report = tally::study::write_report(r->dir);
       if (!report) return fail(report.error());
