@@ -1,0 +1,285 @@
+// Scenario files: strict parsing (every error names its field), the timeline built from
+// events and offline windows, the up options (personas as per-node overrides), the example
+// files in scenarios/, and one short real run: 4 tallyd processes with 50 ms latency, a
+// partition at 3 s healed at 8 s, 14 s in all, then the report and down.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+#include "node/datadir.h"
+#include "node/devnet/devnet.h"
+#include "node/devnet/scenario.h"
+#include "node/node.h"
+
+namespace tally::devnet {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+// A valid scenario with `extra` fields merged in (null removes a field).
+std::string with(const std::string& extra_json) {
+  json::object base{{"nodes", 4}, {"topology", "line"}, {"duration_s", 30}};
+  if (!extra_json.empty()) {
+    const json::value extra = json::parse(extra_json);
+    for (const auto& kv : extra.as_object()) {
+      if (kv.value().is_null()) base.erase(kv.key());
+      else base[kv.key()] = kv.value();
+    }
+  }
+  return json::serialize(base);
+}
+
+// The parse error of `extra` merged into the valid scenario ("" when it parses).
+std::string error_of(const std::string& extra_json) {
+  auto s = parse_scenario(with(extra_json));
+  return s ? "" : s.error();
+}
+
+TEST(ScenarioParse, MinimalAndFull) {
+  auto s = parse_scenario(with(""));
+  ASSERT_TRUE(s) << s.error();
+  EXPECT_EQ(s->nodes, 4u);
+  EXPECT_EQ(s->seed, 1u);
+  EXPECT_EQ(s->duration_s, 30);
+  EXPECT_FALSE(s->load_tps);
+
+  auto full = parse_scenario(R"({
+    "description": "d", "nodes": 6, "topology": "random:2", "seed": 9, "chain": "spec.json", "block_time_s": 2,
+    "miners": 1, "duration_s": 60, "load": {"tps": 2.5},
+    "links": {"latency": "50ms", "jitter": "10ms", "rate": "10mbit"},
+    "personas": {"0": {"mining": true, "hash_share": 3, "latency": "200ms", "offline": [[5, 10], [20, 60]]},
+                 "4": {"mining": false, "rate": "1mbit"}},
+    "events": [{"at_s": 20, "do": "partition", "groups": ["0-2", [3, 4]]}, {"at_s": 40, "do": "heal"},
+               {"at_s": 45, "do": "stop", "node": 5}, {"at_s": 50, "do": "start", "node": 5}]})",
+                             "/base");
+  ASSERT_TRUE(full) << full.error();
+  EXPECT_EQ(full->chain, std::filesystem::path("/base/spec.json"));
+  EXPECT_EQ(full->block_time_s, 2);
+  EXPECT_EQ(full->load_tps, 2.5);
+  EXPECT_EQ(full->latency, "50ms");
+  ASSERT_EQ(full->personas.size(), 2u);
+  EXPECT_EQ(full->personas.at(0).hash_share, 3u);
+  EXPECT_EQ(full->personas.at(0).offline.size(), 2u);
+  ASSERT_EQ(full->events.size(), 4u);
+  EXPECT_EQ(full->events[0].groups, (std::vector<std::vector<std::size_t>>{{0, 1, 2}, {3, 4}}));
+  EXPECT_EQ(describe(full->events[0]), "partition 0-2 | 3-4");
+  EXPECT_EQ(describe(full->events[2]), "stop node5");
+
+  // Persona offline windows become stops and starts (none at the very end), ordered by time.
+  const auto t = timeline(*full);
+  std::vector<std::string> lines;
+  for (const auto& e : t) lines.push_back(std::to_string(static_cast<int>(e.at_s)) + " " + describe(e));
+  EXPECT_EQ(lines, (std::vector<std::string>{"5 stop node0", "10 start node0", "20 partition 0-2 | 3-4",
+                                             "20 stop node0", "40 heal", "45 stop node5", "50 start node5"}));
+
+  // Personas become per-node overrides; miners: the spread one (node 0) plus persona changes.
+  const UpOptions o = up_options(*full, "/tmp/x");
+  EXPECT_EQ(o.seed, 9u);
+  EXPECT_EQ(o.latency, "50ms");
+  ASSERT_EQ(o.node_overrides.size(), 2u);
+  EXPECT_EQ(o.node_overrides[0].threads, 3u);
+  EXPECT_EQ(o.node_overrides[0].latency, "200ms");
+  EXPECT_EQ(o.node_overrides[1].mining, false);
+  EXPECT_EQ(effective_miners(o), (std::vector<std::size_t>{0}));
+}
+
+TEST(ScenarioParse, MinersDefaultToPersonas) {
+  auto s = parse_scenario(with(R"({"personas": {"1": {"mining": true}, "3": {"mining": true}}})"));
+  ASSERT_TRUE(s) << s.error();
+  EXPECT_EQ(effective_miners(up_options(*s, "/tmp/x")), (std::vector<std::size_t>{1, 3}));
+  auto one = parse_scenario(with(""));
+  ASSERT_TRUE(one);
+  EXPECT_EQ(effective_miners(up_options(*one, "/tmp/x")), (std::vector<std::size_t>{0}));
+  auto both = parse_scenario(with(R"({"miners": 2, "personas": {"1": {"mining": true}}})"));
+  ASSERT_TRUE(both);
+  EXPECT_EQ(effective_miners(up_options(*both, "/tmp/x")), (std::vector<std::size_t>{0, 1, 2}));
+}
+
+TEST(ScenarioParse, EveryErrorNamesItsField) {
+  struct Case {
+    std::string extra;
+    std::string expected;  // a substring of the error
+  };
+  const std::vector<Case> cases = {
+      {R"({"nodes": null})", "nodes: missing"},
+      {R"({"nodes": 0})", "nodes: must be an integer 1..256"},
+      {R"({"nodes": "4"})", "nodes: must be an integer"},
+      {R"({"nodes": 2.5})", "nodes: must be an integer"},
+      {R"({"duration_s": null})", "duration_s: missing"},
+      {R"({"duration_s": 0})", "duration_s: must be > 0"},
+      {R"({"duration_s": "1m"})", "duration_s: must be a number"},
+      {R"({"topology": "blob"})", "topology: "},
+      {R"({"topology": 3})", "topology: must be a string"},
+      {R"({"seed": 0})", "seed: must be an integer >= 1"},
+      {R"({"seed": "x"})", "seed: must be an integer >= 1"},
+      {R"({"chain": ""})", "chain: must not be empty"},
+      {R"({"chain": 1})", "chain: must be a string"},
+      {R"({"block_time_s": 0})", "block_time_s: must be an integer 1..86400"},
+      {R"({"miners": 5})", "miners: must be an integer 0..4"},
+      {R"({"description": 1})", "description: must be a string"},
+      {R"({"bogus": 1})", "bogus: unknown field"},
+      {R"({"load": 5})", "load: must be an object"},
+      {R"({"load": {}})", "load.tps: missing"},
+      {R"({"load": {"tps": 0}})", "load.tps: must be in (0, 100000]"},
+      {R"({"load": {"tps": 1, "x": 1}})", "load.x: unknown field"},
+      {R"({"links": []})", "links: must be an object"},
+      {R"({"links": {"latency": "fast"}})", "links.latency: "},
+      {R"({"links": {"jitter": 10}})", "links.jitter: must be a string"},
+      {R"({"links": {"rate": "lots"}})", "links.rate: "},
+      {R"({"links": {"loss": "1%"}})", "links.loss: unknown field"},
+      {R"({"personas": []})", "personas: must be an object"},
+      {R"({"personas": {"x": {}}})", "personas.x: the key must be a node index 0..3"},
+      {R"({"personas": {"4": {}}})", "personas.4: the key must be a node index 0..3"},
+      {R"({"personas": {"1": 3}})", "personas.1: must be an object"},
+      {R"({"personas": {"1": {"mining": 1}}})", "personas.1.mining: must be true or false"},
+      {R"({"personas": {"1": {"mining": true, "hash_share": 0}}})", "personas.1.hash_share: must be an integer 1..256"},
+      {R"({"personas": {"1": {"hash_share": 2}}})", "personas.1.hash_share: node 1 does not mine"},
+      {R"({"personas": {"1": {"latency": "soon"}}})", "personas.1.latency: "},
+      {R"({"personas": {"1": {"jitter": "x"}}})", "personas.1.jitter: "},
+      {R"({"personas": {"1": {"rate": "x"}}})", "personas.1.rate: "},
+      {R"({"personas": {"1": {"speed": 1}}})", "personas.1.speed: unknown field"},
+      {R"({"personas": {"1": {"offline": 5}}})", "personas.1.offline: must be an array"},
+      {R"({"personas": {"1": {"offline": [[1]]}}})", "personas.1.offline[0]: must be [from_s, to_s]"},
+      {R"({"personas": {"1": {"offline": [[5, 2]]}}})", "personas.1.offline[0]: from_s must be before to_s"},
+      {R"({"personas": {"1": {"offline": [[5, 40]]}}})", "personas.1.offline[0][1]: must be within the run, 0..30 s"},
+      {R"({"personas": {"1": {"offline": [["a", 4]]}}})", "personas.1.offline[0][0]: must be a number"},
+      {R"({"personas": {"1": {"offline": [[5, 10], [8, 12]]}}})", "personas.1.offline[1]: must start after"},
+      {R"({"events": {}})", "events: must be an array"},
+      {R"({"events": [3]})", "events[0]: must be an object"},
+      {R"({"events": [{"do": "heal"}]})", "events[0].at_s: missing"},
+      {R"({"events": [{"at_s": 31, "do": "heal"}]})", "events[0].at_s: must be within the run"},
+      {R"({"events": [{"at_s": -1, "do": "heal"}]})", "events[0].at_s: must be within the run"},
+      {R"({"events": [{"at_s": 1}]})", "events[0].do: missing"},
+      {R"({"events": [{"at_s": 1, "do": 2}]})", "events[0].do: must be a string"},
+      {R"({"events": [{"at_s": 1, "do": "explode"}]})", "events[0].do: unknown action 'explode'"},
+      {R"({"events": [{"at_s": 1, "do": "heal", "node": 1}]})", "events[0].node: unknown field"},
+      {R"({"events": [{"at_s": 1, "do": "partition"}]})", "events[0].groups: missing"},
+      {R"({"events": [{"at_s": 1, "do": "partition", "groups": []}]})", "events[0].groups: must be a non-empty array"},
+      {R"({"events": [{"at_s": 1, "do": "partition", "groups": ["0-3"]}]})",
+       "events[0].groups: a partition needs at least two groups"},
+      {R"({"events": [{"at_s": 1, "do": "partition", "groups": ["0-1", "1-2"]}]})",
+       "events[0].groups[1]: node 1 is in two groups"},
+      {R"({"events": [{"at_s": 1, "do": "partition", "groups": ["0-9"]}]})", "events[0].groups[0]: node 4 does not exist"},
+      {R"({"events": [{"at_s": 1, "do": "partition", "groups": ["x"]}]})", "events[0].groups[0]: bad node list"},
+      {R"({"events": [{"at_s": 1, "do": "partition", "groups": [[0, 7]]}]})", "events[0].groups[0][1]: must be an integer 0..3"},
+      {R"({"events": [{"at_s": 1, "do": "partition", "groups": [1]}]})", "events[0].groups[0]: must be a node list"},
+      {R"({"events": [{"at_s": 1, "do": "stop"}]})", "events[0].node: missing"},
+      {R"({"events": [{"at_s": 1, "do": "start", "node": 4}]})", "events[0].node: must be an integer 0..3"},
+      {R"({"events": [{"at_s": 1, "do": "stop", "node": 1, "groups": []}]})", "events[0].groups: unknown field"},
+  };
+  for (const Case& c : cases) {
+    const std::string e = error_of(c.extra);
+    EXPECT_NE(e.find(c.expected), std::string::npos) << c.extra << "\n  error: '" << e << "'\n  expected: '" << c.expected << "'";
+  }
+  EXPECT_NE(parse_scenario("{").error().find("not valid JSON"), std::string::npos);
+  EXPECT_NE(parse_scenario("[1]").error().find("must be a JSON object"), std::string::npos);
+  auto missing = load_scenario_file("/nonexistent/scenario.json");
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().find("/nonexistent/scenario.json: "), std::string::npos);
+}
+
+TEST(ScenarioParse, ExampleFilesParse) {
+  const std::filesystem::path root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  for (const char* name : {"partition-heal.json", "churn.json"}) {
+    auto s = load_scenario_file(root / "scenarios" / name);
+    EXPECT_TRUE(s) << (s ? "" : s.error());
+  }
+  auto ph = load_scenario_file(root / "scenarios" / "partition-heal.json");
+  ASSERT_TRUE(ph);
+  EXPECT_EQ(ph->nodes, 6u);
+  EXPECT_EQ(effective_miners(up_options(*ph, "/tmp/x")).size(), 2u);
+}
+
+// Lines of a JSON-lines file whose "event" is `type`.
+std::vector<json::object> jsonl(const std::filesystem::path& file, const std::string& type) {
+  std::vector<json::object> out;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    boost::system::error_code ec;
+    json::value v = json::parse(line, ec);
+    if (ec || !v.is_object()) continue;
+    const json::value* e = v.as_object().if_contains("event");
+    if (e != nullptr && e->is_string() && e->get_string() == type) out.push_back(v.as_object());
+  }
+  return out;
+}
+
+TEST(ScenarioRun, PartitionHealConvergesAndReports) {
+  std::random_device rd;
+  const auto base = std::filesystem::temp_directory_path() /
+                    ("tally-scenario-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000));
+  std::filesystem::create_directories(base);
+  // The devnet spec with trivial proof-of-work and a quickly adapting ASERT (as devnet_test).
+  json::value spec = json::parse(node::embedded_devnet_spec());
+  spec.as_object()["genesis_bits"] = "0x207fffff";
+  spec.as_object()["pow_limit_bits"] = "0x207fffff";
+  spec.as_object()["block_interval_s"] = 1;
+  spec.as_object()["asert_half_life_s"] = 10;
+  ASSERT_TRUE(node::write_file_atomic(base / "fast-chain.json", json::serialize(spec)));
+
+  auto scenario = parse_scenario(R"({
+    "nodes": 4, "topology": "line", "seed": 3, "chain": "fast-chain.json", "duration_s": 14,
+    "load": {"tps": 2}, "links": {"latency": "50ms"},
+    "personas": {"0": {"mining": true}, "2": {"mining": true}},
+    "events": [{"at_s": 3, "do": "partition", "groups": ["0-1", "2-3"]}, {"at_s": 8, "do": "heal"}]})",
+                                 base);
+  ASSERT_TRUE(scenario) << scenario.error();
+
+  RunScenarioOptions o;
+  o.dir = base / "devnet";
+  o.tallyd = TALLYD_PATH;
+  o.stop_with_parent = true;
+  o.status_every_s = 5;
+  o.log = [](const std::string& m) { std::cout << m << std::endl; };
+  auto r = run_scenario(*scenario, o);
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_FALSE(r->interrupted);
+  EXPECT_TRUE(r->failures.empty()) << r->failures.front();
+  ASSERT_TRUE(r->load);
+  EXPECT_GT(r->load->accepted, 0u);
+
+  // Every node was up at the end and on one tip and state.
+  const StatusReport& st = r->final_status;
+  EXPECT_EQ(st.up, 4u) << render_status(st);
+  EXPECT_TRUE(st.tips_agree()) << render_status(st);
+  EXPECT_TRUE(st.states_agree()) << render_status(st);
+
+  EXPECT_TRUE(std::filesystem::exists(o.dir / "report.json"));
+  EXPECT_EQ(r->report_json, o.dir / "report.json");
+  const auto partitions = jsonl(o.dir / "control.jsonl", "partition");
+  const auto heals = jsonl(o.dir / "control.jsonl", "heal");
+  ASSERT_EQ(partitions.size(), 1u);
+  ASSERT_EQ(heals.size(), 1u);
+  const std::int64_t healed_us = heals[0].at("ts_us").to_number<std::int64_t>();
+
+  // Both sides mined while apart, so one side reorganized onto the other's chain after the heal.
+  std::size_t reorged = 0;
+  for (std::size_t i = 0; i < 4; ++i)
+    for (const auto& e : jsonl(o.dir / ("node" + std::to_string(i)) / "events.jsonl", "reorg"))
+      if (e.at("ts_us").to_number<std::int64_t>() >= healed_us) {
+        ++reorged;
+        break;
+      }
+  EXPECT_GE(reorged, 1u) << "no node logged a reorg after the heal";
+
+  // down ran: nothing is left running.
+  auto net = Devnet::open(o.dir);
+  ASSERT_TRUE(net) << net.error();
+  for (const NodeRecord& n : net->layout().nodes) EXPECT_TRUE(live_pids(n).empty()) << n.name;
+  if (!HasFailure()) {
+    std::error_code ec;
+    std::filesystem::remove_all(base, ec);
+  } else {
+    std::cerr << "scenario kept for inspection in " << base << "\n";
+    (void)net->down(false);
+  }
+}
+
+}  // namespace
+}  // namespace tally::devnet
