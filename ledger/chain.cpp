@@ -412,6 +412,16 @@ std::expected<void, ChainError> Chain::mark_invalid(BlockEntry* e, const BlockFa
   return {};
 }
 
+void Chain::note_verified(const TxId& txid) {
+  static constexpr std::size_t kCapacity = 50'000;
+  if (!verified_.insert(txid).second) return;
+  verified_order_.push_back(txid);
+  if (verified_order_.size() > kCapacity) {
+    verified_.erase(verified_order_.front());
+    verified_order_.pop_front();
+  }
+}
+
 void Chain::recompute_best_header() {
   best_header_ = active_.front();
   for (const auto& [hash, e] : entries_)
@@ -482,14 +492,30 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
   if (auto r = check_block_body(*block, spec_, nullptr); !r) return fail(r.error());
   // Signatures are checked on the worker threads while this thread applies the block; a
   // bad signature wins over any other failure so every node reports the same rule.
-  const std::span<const Transaction> transfers = std::span(block->txs).subspan(1);
+  // Transactions whose signatures this node already checked (in its mempool) are skipped:
+  // a txid covers the signature, so the same txid means the same verified signature.
+  const std::vector<TxId> ids = block->txids();
+  std::vector<Transaction> unchecked;
+  std::vector<std::size_t> unchecked_pos;  // block position of each unchecked transaction
+  if (!verified_.empty()) {
+    for (std::size_t i = 1; i < block->txs.size(); ++i) {
+      if (verified_.contains(ids[i])) continue;
+      unchecked.push_back(block->txs[i]);
+      unchecked_pos.push_back(i);
+    }
+  }
+  const bool all = verified_.empty();
+  const std::span<const Transaction> transfers = all ? std::span(block->txs).subspan(1) : std::span(unchecked);
   verifier_.start(transfers);
   auto effects = apply_block(*block, spec_, *state_view_);
   StateHash lanes = state_hash_;
   if (effects)
     for (const auto& c : effects->changes) lanes.update(c.address, c.before, c.after);
   const auto bad_signature = verifier_.finish();
-  if (bad_signature) return fail(BlockFailure{BlockError::kInvalidTransaction, TxError::kBadSignature, *bad_signature + 1});
+  if (bad_signature) {
+    const std::size_t position = all ? *bad_signature + 1 : unchecked_pos[*bad_signature];
+    return fail(BlockFailure{BlockError::kInvalidTransaction, TxError::kBadSignature, position});
+  }
   if (auto err = state_view_->take_error()) return std::unexpected(ChainError{ChainError::Kind::kStore, *err, {}});
   if (!effects) return fail(effects.error());
   if (lanes.digest() != block->header.state_root) return fail(BlockFailure{BlockError::kBadStateRoot, std::nullopt, 0});
@@ -508,7 +534,7 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
   batch.put(Column::kUndo, e->hash.span(), encode_undo(undo));
   for (std::uint32_t i = 0; i < block->txs.size(); ++i) {
     const Transaction& tx = block->txs[i];
-    const TxId id = tx.txid();
+    const TxId& id = ids[i];
     if (options_.tx_index) batch.put(Column::kTxIndex, id.span(), encode_tx_location(TxLocation{e->hash, i}));
     if (options_.address_index) {
       batch.put(Column::kAddressHistory, address_history_key(tx.recipient, e->height(), i), id.span());

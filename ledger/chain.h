@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "ledger/block_index.h"
 #include "ledger/block_rules.h"
@@ -117,6 +118,10 @@ class Chain {
                                                                               std::size_t limit) const;
   const ChainOptions& options() const { return options_; }
 
+  // Records that `txid`'s signature verified (e.g. on mempool entry), so connecting a block
+  // that contains it skips the check. Bounded (the oldest are forgotten).
+  void note_verified(const TxId& txid);
+
   // Median time of `e` and its 10 ancestors.
   static std::int64_t median_time_past(const BlockEntry& e);
   // The bits a child of `parent` must carry.
@@ -167,6 +172,8 @@ class Chain {
     std::shared_ptr<const Block> block;
   };
   std::optional<JustStored> just_stored_;
+  std::unordered_set<TxId> verified_;  // see note_verified()
+  std::deque<TxId> verified_order_;
   StateHash state_hash_;  // lanes of the active tip's state
   std::uint64_t next_sequence_ = 0;
   // Orphans by parent hash, bounded; oldest evicted first.

@@ -125,6 +125,7 @@ void NetCore::accept_tx(const ledger::Transaction& tx, Peer* from, std::int64_t 
     return;
   }
   emit(now_ms, TxAcceptedEvent{txid, from_id});
+  chain_.note_verified(txid);
   if (r->queue == ledger::TxQueue::kReady) queue_tx_announcement(txid, from_id);
   for (const auto& promoted : r->promoted) queue_tx_announcement(promoted, 0);
 }
@@ -139,6 +140,7 @@ std::expected<ledger::AcceptResult, ledger::MempoolError> NetCore::submit_transa
     return r;
   }
   emit(now_ms, TxAcceptedEvent{txid, 0});
+  chain_.note_verified(txid);
   if (r->queue == ledger::TxQueue::kReady) queue_tx_announcement(txid, 0);
   for (const auto& promoted : r->promoted) queue_tx_announcement(promoted, 0);
   return r;

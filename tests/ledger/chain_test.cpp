@@ -76,3 +76,38 @@ TEST(Chain, ReorgsToMoreWorkAndBack) {
 
 }  // namespace
 }  // namespace tally::ledger
+
+namespace tally::ledger {
+namespace {
+
+TEST(Chain, SkipsSignaturesAlreadyVerifiedButStillChecksTheRest) {
+  testing::ChainHarness h;
+  const Transaction good = h.transfer(1, 2, 100, 10, 0);
+  h.chain->note_verified(good.txid());
+  Transaction bad = h.transfer(3, 2, 100, 10, 0);
+  Block b = h.make_block({good, h.transfer(1, 2, 50, 10, 1)});
+  ASSERT_EQ(h.add(b).status, AcceptStatus::kAccepted);
+  EXPECT_EQ(h.chain->height(), 1u);
+  // A bad signature next to a cached good one is still caught, at its block position.
+  bad.signature.bytes[0] ^= 1;
+  Block b2;
+  {
+    const std::int64_t t = static_cast<std::int64_t>(h.chain->tip().header.time) + h.spec.block_interval_s;
+    auto assembled = assemble_block(*h.chain, {h.transfer(1, 3, 5, 10, 2)}, testing::test_address(0), t);
+    ASSERT_TRUE(assembled);
+    b2 = *assembled;
+  }
+  h.chain->note_verified(b2.txs[1].txid());
+  b2.txs.push_back(bad);
+  b2.header.tx_root = b2.compute_tx_root();
+  testing::mine(b2, h.spec);
+  auto r = h.chain->accept_block(b2, h.now());
+  ASSERT_FALSE(r);
+  ASSERT_TRUE(r.error().failure);
+  EXPECT_EQ(r.error().failure->error, BlockError::kInvalidTransaction);
+  EXPECT_EQ(r.error().failure->tx_error, TxError::kBadSignature);
+  EXPECT_EQ(r.error().failure->tx_index, 2u);
+}
+
+}  // namespace
+}  // namespace tally::ledger
