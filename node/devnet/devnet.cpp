@@ -640,7 +640,7 @@ std::expected<void, std::string> Devnet::down(bool clean) {
     if (n.datadir.parent_path() == l.dir) std::filesystem::remove_all(n.datadir, ec);
     if (ec) return std::unexpected("cannot remove " + n.datadir.string() + ": " + ec.message());
   }
-  for (const char* f : {"chain.json", "devnet.json", "devnet.json.tmp"}) std::filesystem::remove(l.dir / f, ec);
+  for (const char* f : {"chain.json", "devnet.json", "devnet.json.tmp", "control.jsonl"}) std::filesystem::remove(l.dir / f, ec);
   if (std::filesystem::is_empty(l.dir, ec) && std::filesystem::remove(l.dir, ec)) say("removed " + l.dir.string());
   else say("removed the devnet's files; kept " + l.dir.string() + ": it holds files tally-devnet did not make");
   return {};
