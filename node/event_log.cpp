@@ -81,10 +81,19 @@ EventLog::~EventLog() {
 void EventLog::write_raw(const std::string& event, const std::string& fields, std::int64_t ts_us) {
   if (!file_) return;
   // fields is a JSON object: splice the common members in front of its members.
-  const std::string head = "{\"ts_us\":" + std::to_string(ts_us) + ",\"node\":" + json::serialize(json::value(name_)) +
-                           ",\"event\":\"" + event + "\"";
-  const std::string body = fields.size() > 2 ? "," + fields.substr(1) : "}";
-  std::fputs((head + body + "\n").c_str(), file_);
+  std::string line;
+  line.reserve(64 + name_.size() + event.size() + fields.size());
+  line.append("{\"ts_us\":").append(std::to_string(ts_us));
+  line.append(",\"node\":").append(json::serialize(json::value(name_)));
+  line.append(",\"event\":\"").append(event).append("\"");
+  if (fields.size() > 2) {
+    line.push_back(',');
+    line.append(fields, 1, std::string::npos);
+  } else {
+    line.push_back('}');
+  }
+  line.push_back('\n');
+  std::fputs(line.c_str(), file_);
 }
 
 void EventLog::write(const p2p::NetEvent& event, std::int64_t ts_us) {

@@ -340,6 +340,17 @@ void NetCore::add_peer_address(const NetAddress& address, std::int64_t now_ms) {
   addr_book_.add(address, address, static_cast<std::uint32_t>(now_ms / 1000));
 }
 
+bool NetCore::remove_peer_address(const NetAddress& address) { return fixed_next_try_ms_.erase(address) > 0; }
+
+void NetCore::connect_once(const NetAddress& address, std::int64_t now_ms) {
+  now_ms_ = now_ms;
+  if (pending_connects_.contains(address) || blocked_.contains(address)) return;
+  for (const auto& [id, p] : peers_)
+    if (!p->disconnecting && p->address == address) return;
+  pending_connects_.insert(address);
+  actions_.push_back(ConnectAction{address});
+}
+
 void NetCore::on_tick(std::int64_t now_ms) {
   now_ms_ = now_ms;
   next_tick_ms_ = now_ms + 1000;

@@ -85,7 +85,12 @@ class NetCore {
   // A block from the local miner or RPC submitblock.
   [[nodiscard]] std::expected<ledger::BlockAcceptResult, ledger::ChainError> submit_block(const ledger::Block& block,
                                                                                        std::int64_t now_ms);
-  void add_peer_address(const NetAddress& address, std::int64_t now_ms);  // RPC addnode
+  void add_peer_address(const NetAddress& address, std::int64_t now_ms);  // RPC addnode add
+  // Stops keeping a connection to a fixed peer (the current connection stays). False when it
+  // was not a fixed peer.
+  bool remove_peer_address(const NetAddress& address);
+  // Dials the address once, unless already connected (RPC addnode onetry).
+  void connect_once(const NetAddress& address, std::int64_t now_ms);
   bool disconnect(PeerId peer, const std::string& reason);
   void ban(const std::string& key, std::int64_t until_ms, const std::string& reason);
   bool unban(const std::string& key);

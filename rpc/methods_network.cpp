@@ -101,11 +101,15 @@ json::value addnode(const Params& params, RequestContext& ctx) {
   const std::string_view command = params.get_string(1, "command");
   if (command != "add" && command != "remove" && command != "onetry")
     throw RpcError(kInvalidParameter, "command must be \"add\", \"remove\" or \"onetry\"");
-  if (command != "add")
-    // p2p::NetCore offers no way yet to forget a fixed peer or to connect only once.
-    throw RpcError(kMiscError, "addnode " + std::string(command) + " is not supported by this node yet");
   return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    core.net.add_peer_address(address, core.now_ms);
+    if (command == "add") {
+      core.net.add_peer_address(address, core.now_ms);
+    } else if (command == "remove") {
+      if (!core.net.remove_peer_address(address))
+        throw RpcError(kMiscError, "node " + address.to_string() + " has not been added");
+    } else {
+      core.net.connect_once(address, core.now_ms);
+    }
     return nullptr;
   });
 }
@@ -199,7 +203,7 @@ void add_network_methods(MethodTable& t) {
   t.add({"getpeerinfo", "network", {}, "Every connected peer with its counters.", getpeerinfo});
   t.add({"getnetworkinfo", "network", {}, "P2P settings and connection counts.", getnetworkinfo});
   t.add({"addnode", "network", {{"node"}, {"command"}},
-         "Keeps a connection to ip:port open (command \"add\"; \"remove\" and \"onetry\" are not supported yet).",
+         "Keeps a connection to ip:port open (\"add\"), stops keeping it (\"remove\"), or dials it once (\"onetry\").",
          addnode});
   t.add({"disconnectnode", "network", {{"address", false}, {"nodeid", false}},
          "Disconnects a peer by ip:port or by id.", disconnectnode});

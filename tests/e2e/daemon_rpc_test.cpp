@@ -329,10 +329,12 @@ TEST_F(DaemonRpc, NetworkBansAndPartitions) {
   EXPECT_EQ(error_of("setnetworkpartition", json::array{json::value(json::array{"nope"})}), -8);
   EXPECT_EQ(error_of("setnetworkpartition", json::array{json::value(json::array{1})}), -32602);
 
-  // addnode: "add" is supported; the others are refused clearly.
+  // addnode: add, remove (only what was added), onetry.
   const std::string nowhere = "127.0.0.1:" + std::to_string(free_port());
   EXPECT_EQ(ok("addnode", {json::value(nowhere), "add"}), json::value(nullptr));
-  EXPECT_EQ(error_of("addnode", json::array{nowhere, "onetry"}), -1);
+  EXPECT_EQ(ok("addnode", {json::value(nowhere), "remove"}), json::value(nullptr));
+  EXPECT_EQ(error_of("addnode", json::array{nowhere, "remove"}), -1);
+  EXPECT_EQ(ok("addnode", {json::value(nowhere), "onetry"}), json::value(nullptr));
   EXPECT_EQ(error_of("addnode", json::array{nowhere, "sideways"}), -8);
   EXPECT_EQ(error_of("addnode", json::array{"nohost", "add"}), -8);
 }

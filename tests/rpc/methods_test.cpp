@@ -375,7 +375,9 @@ TEST_F(MethodsTest, NetworkMethods) {
   EXPECT_EQ(result("listbanned").as_array().size(), 3u);
 
   EXPECT_TRUE(result("addnode", "[\"127.0.0.1:18444\", \"add\"]").is_null());
-  EXPECT_EQ(error_code("addnode", "[\"127.0.0.1:18444\", \"remove\"]"), kMiscError);
+  EXPECT_TRUE(result("addnode", "[\"127.0.0.1:18444\", \"remove\"]").is_null());
+  EXPECT_EQ(error_code("addnode", "[\"127.0.0.1:18444\", \"remove\"]"), kMiscError) << "not added any more";
+  EXPECT_TRUE(result("addnode", "[\"127.0.0.1:18444\", \"onetry\"]").is_null());
   EXPECT_EQ(error_code("addnode", "[\"127.0.0.1\", \"add\"]"), kInvalidParameter) << "port required";
   EXPECT_EQ(error_code("addnode", "[\"127.0.0.1:1\", \"connect\"]"), kInvalidParameter);
 
