@@ -197,11 +197,11 @@ void NetCore::on_block(Peer& p, BlockMsg&& m, std::int64_t now_ms) {
   if (it != blocks_in_flight_.end() && it->second.peer == p.id) {
     blocks_in_flight_.erase(it);
     --p.blocks_in_flight;
-  } else if (!chain_.find(m.block.header.prev_hash)) {
-    // Pushed blocks are welcome when they build on a block we know; others are noise.
-    misbehave(p, 5, "unrequested block");
-    if (p.disconnecting) return;
   }
+  // Unrequested blocks are pushed new tips (see announce_tip). One whose parent has not
+  // arrived yet is held as an orphan: proof of work and the body were checked, the orphan pool
+  // is bounded, and an invalid one costs the full ban score in process_block, so a valid
+  // but early block costs nothing (at high block rates with latency they are common).
   (void)process_block(m.block, &p, now_ms);
   request_blocks(now_ms);
 }
