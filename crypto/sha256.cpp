@@ -4,14 +4,16 @@
 
 namespace tally::crypto {
 
+// One hasher per thread: constructing a CryptoPP::SHA256 costs as much as hashing a header.
 Hash256 sha256(ByteSpan data) {
+  thread_local CryptoPP::SHA256 h;
   Hash256 out;
-  CryptoPP::SHA256().CalculateDigest(out.data(), data.data(), data.size());
+  h.CalculateDigest(out.data(), data.data(), data.size());
   return out;
 }
 
 Hash256 sha256d(ByteSpan data) {
-  CryptoPP::SHA256 h;
+  thread_local CryptoPP::SHA256 h;
   Hash256 once;
   h.CalculateDigest(once.data(), data.data(), data.size());
   Hash256 out;

@@ -101,8 +101,8 @@ std::expected<std::optional<crypto::Bytes>, StoreError> RocksDbStore::get(Column
 std::expected<void, StoreError> RocksDbStore::write(const WriteBatch& batch) {
   rocksdb::WriteBatch wb;
   for (const auto& op : batch.ops()) {
-    const rocksdb::Status s = op.erase ? wb.Delete(impl_->cf(op.column), slice(op.key))
-                                       : wb.Put(impl_->cf(op.column), slice(op.key), slice(op.value));
+    const rocksdb::Status s = op.erase ? wb.Delete(impl_->cf(op.column), slice(batch.key(op)))
+                                       : wb.Put(impl_->cf(op.column), slice(batch.key(op)), slice(batch.value(op)));
     if (!s.ok()) return std::unexpected(to_error(s, "build write batch"));
   }
   const rocksdb::Status s = impl_->db->Write(impl_->write_options, &wb);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <expected>
 #include <functional>
 #include <optional>
@@ -33,23 +34,41 @@ struct StoreError {
   std::string message;
 };
 
+// Operations to apply atomically. Keys and values are copied into one growing buffer (no
+// allocation per operation: a block's batch holds ~10,000 of them).
 class WriteBatch {
  public:
   struct Op {
     Column column;
     bool erase;
-    crypto::Bytes key;
-    crypto::Bytes value;
+    std::uint32_t key_offset, key_size, value_offset, value_size;
   };
   void put(Column c, crypto::ByteSpan key, crypto::ByteSpan value) {
-    ops_.push_back(Op{c, false, crypto::to_bytes(key), crypto::to_bytes(value)});
+    ops_.push_back(Op{c, false, append(key), static_cast<std::uint32_t>(key.size()), 0,
+                      static_cast<std::uint32_t>(value.size())});
+    ops_.back().value_offset = append(value);
   }
-  void erase(Column c, crypto::ByteSpan key) { ops_.push_back(Op{c, true, crypto::to_bytes(key), {}}); }
+  void erase(Column c, crypto::ByteSpan key) {
+    ops_.push_back(Op{c, true, append(key), static_cast<std::uint32_t>(key.size()), 0, 0});
+  }
   const std::vector<Op>& ops() const { return ops_; }
+  crypto::ByteSpan key(const Op& op) const { return crypto::ByteSpan(data_.data() + op.key_offset, op.key_size); }
+  crypto::ByteSpan value(const Op& op) const {
+    return crypto::ByteSpan(data_.data() + op.value_offset, op.value_size);
+  }
   bool empty() const { return ops_.empty(); }
 
  private:
+  std::uint32_t append(crypto::ByteSpan b) {
+    const auto offset = static_cast<std::uint32_t>(data_.size());
+    if (!b.empty()) {
+      data_.resize(data_.size() + b.size());
+      std::memcpy(data_.data() + offset, b.data(), b.size());
+    }
+    return offset;
+  }
   std::vector<Op> ops_;
+  crypto::Bytes data_;
 };
 
 class Store {
