@@ -80,6 +80,7 @@ struct Node::Core {
   rpc::Metrics metrics;
   std::shared_ptr<spdlog::logger> log;
   std::int64_t last_peers_save_ms = 0;
+  std::int64_t last_metrics_ms = 0;
   // First time each block was seen here (for propagation delay of blocks from peers).
   std::unordered_map<ledger::BlockHash, std::int64_t> first_seen_ms;
 };
@@ -518,7 +519,12 @@ void Node::publish_snapshot() {
   s->peers_out = c.net->outbound_count();
   snapshot_.store(std::move(s));
 
-  const auto now_s = static_cast<double>(wall_ms()) / 1000.0;
+  // Gauges are refreshed at most four times a second: this runs after every core event, and
+  // /metrics scrapes are far rarer than transactions.
+  const std::int64_t now_ms = wall_ms();
+  if (now_ms - c.last_metrics_ms < 250) return;
+  c.last_metrics_ms = now_ms;
+  const auto now_s = static_cast<double>(now_ms) / 1000.0;
   c.metrics.gauge_set("tally_chain_height", "Height of the active chain's tip", {}, {}, tip.height());
   c.metrics.gauge_set("tally_tip_age_seconds", "Seconds since the tip's header time", {}, {},
                       std::max(0.0, now_s - tip.header.time));

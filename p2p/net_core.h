@@ -80,8 +80,9 @@ class NetCore {
 
   // --- local commands ---------------------------------------------------------------
   // A transaction from RPC: validated into the mempool and relayed.
+  // signature_checked: the caller has verified the signature (e.g. on an RPC thread).
   [[nodiscard]] std::expected<ledger::AcceptResult, ledger::MempoolError> submit_transaction(
-      const ledger::Transaction& tx, std::int64_t now_ms);
+      const ledger::Transaction& tx, std::int64_t now_ms, bool signature_checked = false);
   // A block from the local miner or RPC submitblock.
   [[nodiscard]] std::expected<ledger::BlockAcceptResult, ledger::ChainError> submit_block(const ledger::Block& block,
                                                                                        std::int64_t now_ms);

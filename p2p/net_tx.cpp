@@ -131,10 +131,11 @@ void NetCore::accept_tx(const ledger::Transaction& tx, Peer* from, std::int64_t 
 }
 
 std::expected<ledger::AcceptResult, ledger::MempoolError> NetCore::submit_transaction(const ledger::Transaction& tx,
-                                                                                     std::int64_t now_ms) {
+                                                                                     std::int64_t now_ms,
+                                                                                     bool signature_checked) {
   now_ms_ = now_ms;
   const ledger::TxId txid = tx.txid();
-  auto r = mempool_.accept(tx, chain_.state(), now_ms);
+  auto r = mempool_.accept(tx, chain_.state(), now_ms, signature_checked);
   if (!r) {
     emit(now_ms, TxRejectedEvent{txid, 0, r.error().reason_code()});
     return r;

@@ -1,6 +1,7 @@
 // Routes, authentication and status codes of the RPC server.
 #include "rpc/http_router.h"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "crypto/hex.h"
@@ -48,8 +49,25 @@ std::string_view path_label(std::string_view target) {
   return "other";
 }
 
+namespace {
+// Methods answered from the published tip snapshot: they never wait for the core, so they
+// are served on the I/O thread without a hop to the worker pool.
+bool is_snapshot_call(const std::string& body) {
+  if (body.size() > 512) return false;
+  boost::system::error_code ec;
+  const json::value v = json::parse(body, ec);
+  if (ec || !v.is_object()) return false;
+  const json::value* method = v.as_object().if_contains("method");
+  if (!method || !method->is_string()) return false;
+  const json::string& m = method->as_string();
+  return m == "getblockcount" || m == "getbestblockhash";
+}
+}  // namespace
+
 bool HttpRouter::is_quick(const HttpRequest& request) const {
-  return request_path(request.target) == "/health" || !auth_.check(request.authorization).has_value();
+  const std::string_view path = request_path(request.target);
+  if (path == "/health" || !auth_.check(request.authorization).has_value()) return true;
+  return path == "/" && request.method == "POST" && is_snapshot_call(request.body);
 }
 
 HttpResponse HttpRouter::handle(const HttpRequest& request) const {

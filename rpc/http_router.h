@@ -55,7 +55,8 @@ class HttpRouter {
   HttpResponse handle(const HttpRequest& request) const;
 
   // True for requests answered without waiting on the node's core (the server answers
-  // them on its I/O threads): /health, and every request that fails authentication.
+  // them on its I/O threads): /health, every request that fails authentication, and single
+  // calls of methods served from the tip snapshot (getblockcount, getbestblockhash).
   bool is_quick(const HttpRequest& request) const;
 
  private:

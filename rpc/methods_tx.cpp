@@ -96,13 +96,19 @@ json::value mempool_rejection(const ledger::MempoolError& e) {
 
 json::value sendrawtransaction(const Params& params, RequestContext& ctx) {
   const ledger::Transaction tx = decode_tx(params.get_string(0, "hexstring"));
+  // The stateless rules, signature included, are checked here on the RPC worker: signature
+  // checks of concurrent requests then run in parallel and the core thread, which every
+  // request goes through, does only the stateful part.
+  const auto stateless = ledger::check_tx_stateless(tx, node_of(ctx).spec());
+  const bool signature_ok = stateless.has_value();
   return on_core(ctx, [&](CoreRefs& core) -> json::value {
     const ledger::TxId txid = tx.txid();
     if (confirmed_in(core.chain, txid) != nullptr)
       throw RpcError(kVerifyAlreadyInChain, "Transaction already in block chain");
     // Like Bitcoin Core: submitting a transaction the pool already holds is not an error.
     if (core.mempool.contains(txid)) return json::value(crypto::to_hex(txid));
-    auto r = core.net.submit_transaction(tx, core.now_ms);
+    // A stateless failure is reported by the mempool itself (same code and message).
+    auto r = core.net.submit_transaction(tx, core.now_ms, /*signature_checked=*/signature_ok);
     if (!r) {
       const auto& e = r.error();
       throw RpcError(kVerifyRejected, std::string(e.reason_code()) + ": " + e.message(), mempool_rejection(e));
