@@ -186,6 +186,7 @@ std::expected<void, std::string> Node::start() {
   if (auto r = parse_list(config_.addnode, "--addnode", net.fixed_peers); !r) return r;
   if (auto r = parse_list(config_.seed, "--seed", net.seeds); !r) return r;
   c.net = std::make_unique<p2p::NetCore>(net, *c.chain, *c.mempool, *c.book, seed, wall_ms());
+  c.net->set_event_clock(wall_us);
   if (auto bans = read_file(datadir_ / "banlist.dat")) {
     std::istringstream in(*bans);
     std::string key, reason;
@@ -446,7 +447,7 @@ void Node::on_core_activity() {
   const std::int64_t now = wall_ms();
   bool tip_changed = false;
   for (const auto& ev : events) {
-    if (c.events) c.events->write(ev, wall_us());
+    if (c.events) c.events->write(ev, ev.time_us);
     std::visit(
         [&](const auto& e) {
           using T = std::decay_t<decltype(e)>;

@@ -33,7 +33,10 @@ NetCore::NetCore(const NetConfig& config, ledger::Chain& chain, ledger::Mempool&
 
 NetCore::~NetCore() = default;
 
-void NetCore::emit(std::int64_t now_ms, NetEventBody body) { events_.push_back(NetEvent{now_ms, std::move(body)}); }
+void NetCore::emit(std::int64_t now_ms, NetEventBody body) {
+  const std::int64_t us = event_clock_us_ ? event_clock_us_() : now_ms * 1000;
+  events_.push_back(NetEvent{now_ms, std::move(body), us});
+}
 
 std::vector<Action> NetCore::take_actions() { return std::exchange(actions_, {}); }
 std::vector<NetEvent> NetCore::take_events() { return std::exchange(events_, {}); }

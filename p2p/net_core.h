@@ -11,6 +11,7 @@
 
 #include <array>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -99,6 +100,10 @@ class NetCore {
   void set_blocked(const std::set<NetAddress>& endpoints, std::int64_t now_ms);
 
   // --- outputs ----------------------------------------------------------------------
+  // An optional fine clock (microseconds) for stamping events as they happen, so measured
+  // propagation delays are not rounded to the driver's millisecond time or to when events are
+  // drained. The protocol logic never reads it.
+  void set_event_clock(std::function<std::int64_t()> clock_us) { event_clock_us_ = std::move(clock_us); }
   std::vector<Action> take_actions();
   std::vector<NetEvent> take_events();
   std::int64_t next_deadline_ms() const;
@@ -204,6 +209,7 @@ class NetCore {
   BlockHash last_announced_tip_;
   std::optional<std::string> fatal_error_;
   std::array<Traffic, 16> traffic_{};
+  std::function<std::int64_t()> event_clock_us_;
 };
 
 }  // namespace tally::p2p

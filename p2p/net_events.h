@@ -64,6 +64,9 @@ using NetEventBody = std::variant<HeaderSeenEvent, BlockConnectedEvent, TipChang
 struct NetEvent {
   std::int64_t time_ms;
   NetEventBody body;
+  // The event clock's reading when the event happened (microseconds), or time_ms * 1000 when
+  // no event clock is set (see NetCore::set_event_clock).
+  std::int64_t time_us = 0;
 };
 
 }  // namespace tally::p2p
