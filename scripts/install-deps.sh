@@ -10,7 +10,7 @@ packages=(
   libsecp256k1-dev librocksdb-dev libcrypto++-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev
-  prometheus wrk curl jq procps iproute2 python3
+  prometheus wrk curl jq procps iproute2 nftables python3
 )
 
 missing=()

@@ -15,6 +15,7 @@
 
 #include "crypto/address.h"
 #include "node/datadir.h"
+#include "node/devnet/netns.h"
 #include "node/devnet/process.h"
 #include "node/node.h"
 
@@ -32,6 +33,8 @@ constexpr milliseconds kKillGrace{5'000};      // SIGKILL -> gone
 constexpr milliseconds kQuickRpc{3'000};
 constexpr milliseconds kDefaultStartTimeout{30'000};
 constexpr int kStartAttempts = 3;
+constexpr std::uint16_t kNetnsP2pPort = 20444;  // netns mode: every node on its own address
+constexpr std::uint16_t kNetnsRpcPort = 20443;
 
 std::expected<ledger::ChainSpec, std::string> spec_from_layout(const Layout& l) {
   if (l.chain.empty()) return ledger::parse_chain_spec(node::embedded_devnet_spec());
@@ -85,6 +88,8 @@ json::object options_json(const UpOptions& o, const std::vector<std::size_t>& mi
                  {"latency", o.latency},
                  {"jitter", o.jitter},
                  {"rate", o.rate},
+                 {"loss", o.loss},
+                 {"net", o.net},
                  {"threads_per_miner", o.threads_per_miner},
                  {"tallyd_args", std::move(extra)},
                  {"start_timeout_ms", o.start_timeout.count()},
@@ -157,7 +162,8 @@ std::int64_t unix_now_s() { return static_cast<std::int64_t>(std::time(nullptr))
 
 // The node records of a fresh layout: names, datadirs, ports and each tallyd's flags.
 std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, const std::vector<std::uint16_t>& ports,
-                                   const std::vector<std::size_t>& miners, const ledger::ChainSpec& spec) {
+                                   const std::vector<std::size_t>& miners, const ledger::ChainSpec& spec,
+                                   const NetnsPlan* plan = nullptr) {
   std::vector<NodeRecord> nodes;
   for (std::size_t i = 0; i < options.nodes; ++i) {
     NodeRecord n;
@@ -167,6 +173,10 @@ std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, co
     n.p2p_port = ports[2 * i];
     n.rpc_port = ports[2 * i + 1];
     n.mining = std::find(miners.begin(), miners.end(), i) != miners.end();
+    if (plan != nullptr) {
+      n.host = plan->node_ip(i);
+      n.netns = plan->ns(i);
+    }
     nodes.push_back(std::move(n));
   }
   for (NodeRecord& n : nodes) {
@@ -174,6 +184,7 @@ std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, co
     a = {"--datadir", n.datadir.string(), "--name", n.name, "--port", std::to_string(n.p2p_port),
          "--rpcport", std::to_string(n.rpc_port), "--eventlog", "1", "--printtoconsole", "0"};
     if (!l.chain.empty()) a.insert(a.end(), {"--chain", l.chain.string()});
+    if (plan != nullptr) a.insert(a.end(), {"--bind", n.host, "--rpcbind", n.host, "--rpcallowip", plan->cidr()});
     const auto targets = dial_targets(n.index, l.edges);
     for (std::size_t t : targets) a.insert(a.end(), {"--connect", nodes[t].p2p_endpoint()});
     // A node that dials nobody would otherwise discover (and dial) peers outside the topology.
@@ -185,9 +196,11 @@ std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, co
       a.insert(a.end(), {"--mine", "1", "--minethreads", std::to_string(threads), "--mineraddress",
                          crypto::encode_address(crypto::address_of(key.public_key()), spec.address_prefix)});
     }
-    const std::string& latency = own && own->latency ? *own->latency : options.latency;
-    const std::string& jitter = own && own->jitter ? *own->jitter : options.jitter;
-    const std::string& rate = own && own->rate ? *own->rate : options.rate;
+    // In netns mode the devnet-wide shaping is done by tc on the node's veth, not by tallyd.
+    static const std::string kNone;
+    const std::string& latency = own && own->latency ? *own->latency : plan ? kNone : options.latency;
+    const std::string& jitter = own && own->jitter ? *own->jitter : plan ? kNone : options.jitter;
+    const std::string& rate = own && own->rate ? *own->rate : plan ? kNone : options.rate;
     if (!latency.empty()) a.insert(a.end(), {"--latency", latency});
     if (!jitter.empty()) a.insert(a.end(), {"--jitter", jitter});
     if (!rate.empty()) a.insert(a.end(), {"--rate", rate});
@@ -258,6 +271,8 @@ std::expected<Devnet, std::string> Devnet::open(const std::filesystem::path& dir
 
 std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn log) {
   if (auto ok = validate(options); !ok) return std::unexpected(ok.error());
+  if (options.net == "netns")
+    if (auto ok = check_netns_support(); !ok) return std::unexpected(ok.error());
   std::error_code ec;
   const std::filesystem::path dir = std::filesystem::absolute(options.dir, ec).lexically_normal();
   if (ec) return std::unexpected("--dir " + options.dir.string() + ": " + ec.message());
@@ -297,6 +312,7 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
   // Ports are picked free, but another process may take one before its tallyd binds it:
   // then the whole layout is tried again on fresh ports.
   auto shared_spec = std::make_shared<const ledger::ChainSpec>(std::move(chain->second));
+  if (options.net == "netns") return up_netns(options, std::move(l), shared_spec, miners, std::move(log));
   std::optional<Devnet> started;
   for (int attempt = 1; !started; ++attempt) {
     auto ports = pick_free_ports(2 * options.nodes);
@@ -324,6 +340,46 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
   return std::move(net);
 }
 
+std::expected<Devnet, std::string> Devnet::up_netns(const UpOptions& options, Layout l,
+                                                     std::shared_ptr<const ledger::ChainSpec> spec,
+                                                     const std::vector<std::size_t>& miners, LogFn log) {
+  // What a crashed netns devnet of this directory left behind (its nodes are not running).
+  if (auto previous = load_layout(l.dir); previous && !previous->netns.empty())
+    if (auto old = netns_plan_from_json(previous->netns)) (void)netns_teardown(*old);
+  auto plan = plan_netns(l.dir, options.nodes);
+  if (!plan) return std::unexpected(plan.error());
+  l.net = "netns";
+  l.netns = to_json(*plan);
+  // Every node has its own address, so every node uses the same ports.
+  std::vector<std::uint16_t> ports;
+  for (std::size_t i = 0; i < options.nodes; ++i) ports.insert(ports.end(), {kNetnsP2pPort, kNetnsRpcPort});
+  l.nodes = make_nodes(options, l, ports, miners, *spec, &*plan);
+  Devnet net(std::move(l), std::move(spec), std::move(log));
+  // Recorded before anything is made, so that `down` removes whatever a crash leaves behind.
+  if (auto s = net.save(); !s) return std::unexpected(s.error());
+  auto fail = [&net](const std::string& error) -> std::expected<Devnet, std::string> {
+    (void)net.down(false);
+    return std::unexpected(error);
+  };
+  if (auto r = netns_create(*plan); !r) return fail("setting up the namespaces: " + r.error());
+  net.say("namespaces " + plan->ns(0) + ".." + plan->ns(options.nodes - 1) + " on bridge " + plan->bridge() + " (" +
+          plan->cidr() + ")");
+  if (auto r = netns_shape(*plan, NetnsShaping{options.rate, options.latency, options.jitter, options.loss}); !r)
+    return fail(r.error());
+  if (auto r = net.start_all(options.start_timeout); !r) return fail(r.error());
+  net.say("devnet of " + std::to_string(options.nodes) + " nodes up in " + net.layout().dir.string() +
+          " (netns, " + to_string(options.topology) + ", " + std::to_string(miners.size()) + " miners)");
+  return net;
+}
+
+std::optional<NetnsPlan> Devnet::netns_plan() const {
+  const Layout l = layout();
+  if (l.net != "netns" || l.netns.empty()) return std::nullopt;
+  auto plan = netns_plan_from_json(l.netns);
+  if (!plan) return std::nullopt;
+  return *plan;
+}
+
 std::expected<void, std::string> Devnet::start_all(milliseconds timeout) {
   // Recorded before anything starts, so that `down` finds whatever a crash leaves behind.
   if (auto s = save(); !s) return s;
@@ -349,13 +405,21 @@ std::expected<void, std::string> Devnet::spawn(std::size_t index) {
   std::error_code ec;
   std::filesystem::create_directories(n.datadir, ec);
   if (ec) return std::unexpected("cannot create " + n.datadir.string() + ": " + ec.message());
-  auto pid = spawn_detached(SpawnSpec{tallyd, n.args, n.log_file(), die_with_parent});
+  SpawnSpec spawn_spec{tallyd, n.args, n.log_file(), die_with_parent};
+  if (!n.netns.empty()) {
+    // `ip netns exec` enters the namespace and execs tallyd in place (same pid).
+    spawn_spec.program = find_program("ip");
+    if (spawn_spec.program.empty()) return std::unexpected(n.name + ": `ip` not found (install iproute2)");
+    spawn_spec.args = {"netns", "exec", n.netns, tallyd.string()};
+    spawn_spec.args.insert(spawn_spec.args.end(), n.args.begin(), n.args.end());
+  }
+  auto pid = spawn_detached(spawn_spec);
   if (!pid) return std::unexpected(n.name + ": " + pid.error());
   {
     std::lock_guard lock(*mu_);
     layout_.nodes[index].pid = *pid;
   }
-  say("started " + n.name + " (pid " + std::to_string(*pid) + ") p2p " + n.p2p_endpoint() + ", rpc 127.0.0.1:" +
+  say("started " + n.name + " (pid " + std::to_string(*pid) + ") p2p " + n.p2p_endpoint() + ", rpc " + n.host + ":" +
       std::to_string(n.rpc_port) + (n.mining ? ", mining" : ""));
   return save();
 }
@@ -374,7 +438,7 @@ std::expected<void, std::string> Devnet::wait_ready(const std::vector<std::size_
       bool ready = false;
       if (node_json_pid(n.datadir) == n.pid) {
         if (auto cookie = rpc::read_cookie(n.datadir / rpc::kCookieFileName)) {
-          rpc::RpcClient c("127.0.0.1", n.rpc_port, *cookie, milliseconds(2000));
+          rpc::RpcClient c(n.host, n.rpc_port, *cookie, milliseconds(2000));
           ready = c.call("getblockcount", json::array{}).has_value();
         }
       }
@@ -398,7 +462,7 @@ std::expected<rpc::RpcClient, std::string> Devnet::client(std::size_t index, mil
   const NodeRecord& n = l.nodes[index];
   auto cookie = rpc::read_cookie(n.datadir / rpc::kCookieFileName);
   if (!cookie) return std::unexpected(n.name + ": " + cookie.error());
-  return rpc::RpcClient("127.0.0.1", n.rpc_port, *cookie, timeout);
+  return rpc::RpcClient(n.host, n.rpc_port, *cookie, timeout);
 }
 
 namespace {
@@ -420,7 +484,7 @@ NodeStatus query_node(const NodeRecord& n) {
     s.error = "no RPC cookie yet";
     return s;
   }
-  rpc::RpcClient c("127.0.0.1", n.rpc_port, *cookie, kQuickRpc);
+  rpc::RpcClient c(n.host, n.rpc_port, *cookie, kQuickRpc);
   auto fail = [&](const rpc::RpcCallError& e) {
     s.error = "RPC: " + e.message;
     return s;
@@ -542,6 +606,11 @@ std::expected<void, std::string> Devnet::partition(const std::vector<std::vector
     }
     log_control(layout().dir, json::object{{"event", "partition"}, {"groups", std::move(gs)}});
   }
+  if (layout().net == "netns") {
+    auto plan = netns_plan();
+    if (!plan) return std::unexpected(std::string("devnet.json has no valid \"netns\" record"));
+    return netns_partition(*plan, full);
+  }
   std::string errors;
   for (std::size_t i = 0; i < count; ++i) {
     if (live_pids(layout().nodes[i]).empty()) continue;  // gets its list when started
@@ -559,6 +628,11 @@ std::expected<void, std::string> Devnet::heal() {
   }
   if (auto s = save(); !s) return s;
   log_control(layout().dir, json::object{{"event", "heal"}});
+  if (layout().net == "netns") {
+    auto plan = netns_plan();
+    if (!plan) return std::unexpected(std::string("devnet.json has no valid \"netns\" record"));
+    return netns_heal(*plan);
+  }
   std::string errors;
   for (std::size_t i = 0; i < layout().nodes.size(); ++i) {
     if (live_pids(layout().nodes[i]).empty()) continue;
@@ -603,7 +677,8 @@ std::expected<void, std::string> Devnet::start(std::size_t index) {
     return r;
   }
   log_control(l.dir, json::object{{"event", "start_node"}, {"node", l.nodes[index].name}});
-  if (!l.partition.empty()) return apply_partition(index);
+  // In netns mode the partition's drop rules stay in the node's namespace.
+  if (!l.partition.empty() && l.net != "netns") return apply_partition(index);
   return {};
 }
 
@@ -623,6 +698,11 @@ std::expected<void, std::string> Devnet::down(bool clean) {
   for (auto& f : stops) f.get();
   const auto survivors = terminate_all(pids, kRpcStopGrace);
   if (!pids.empty()) say("stopped " + std::to_string(pids.size() - survivors.size()) + " nodes");
+  std::string net_error;
+  if (auto plan = netns_plan()) {
+    if (auto t = netns_teardown(*plan); !t) net_error = "removing the namespaces: " + t.error();
+    else say("removed namespaces " + plan->prefix + "-*, their veths and bridge " + plan->bridge());
+  }
   {
     std::lock_guard lock(*mu_);
     for (NodeRecord& n : layout_.nodes) n.pid = 0;
@@ -631,6 +711,10 @@ std::expected<void, std::string> Devnet::down(bool clean) {
   if (!survivors.empty()) {
     (void)save();
     return std::unexpected("pid " + std::to_string(survivors.front()) + " survived SIGKILL");
+  }
+  if (!net_error.empty()) {
+    (void)save();
+    return std::unexpected(net_error);
   }
   if (!clean) return save();
 

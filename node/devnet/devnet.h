@@ -19,12 +19,14 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "ledger/chain_spec.h"
 #include "node/devnet/layout.h"
 #include "node/devnet/load.h"
+#include "node/devnet/netns.h"
 #include "node/devnet/options.h"
 #include "node/devnet/status.h"
 #include "rpc/rpc_client.h"
@@ -83,6 +85,10 @@ class Devnet {
 
  private:
   Devnet(Layout layout, std::shared_ptr<const ledger::ChainSpec> spec, LogFn log);
+  [[nodiscard]] static std::expected<Devnet, std::string> up_netns(const UpOptions& options, Layout layout,
+                                                                   std::shared_ptr<const ledger::ChainSpec> spec,
+                                                                   const std::vector<std::size_t>& miners, LogFn log);
+  std::optional<NetnsPlan> netns_plan() const;  // netns mode: the recorded plan
   void reload();  // re-reads devnet.json when it exists
   [[nodiscard]] std::expected<void, std::string> save();
   [[nodiscard]] std::expected<void, std::string> start_all(std::chrono::milliseconds timeout);

@@ -93,6 +93,8 @@ std::expected<NodeRecord, std::string> node_from_json(const json::value& v) {
       n.args.emplace_back(e.get_string());
     }
   }
+  if (const json::value* h = o.if_contains("host"); h != nullptr && h->is_string()) n.host = std::string(h->get_string());
+  if (const json::value* ns = o.if_contains("netns"); ns != nullptr && ns->is_string()) n.netns = std::string(ns->get_string());
   return n;
 }
 
@@ -114,6 +116,8 @@ json::value to_json(const Layout& l) {
                                     {"datadir", n.datadir.string()}, {"p2p_port", n.p2p_port},
                                     {"rpc_port", n.rpc_port}, {"pid", n.pid},
                                     {"mining", n.mining},     {"args", std::move(args)}});
+    if (n.host != "127.0.0.1") nodes.back().as_object()["host"] = n.host;
+    if (!n.netns.empty()) nodes.back().as_object()["netns"] = n.netns;
   }
   json::array edges;
   for (const auto& [a, b] : l.edges) edges.emplace_back(json::array{a, b});
@@ -123,7 +127,7 @@ json::value to_json(const Layout& l) {
     for (std::size_t i : g) group.emplace_back(i);
     partition.emplace_back(std::move(group));
   }
-  return json::object{{"version", kLayoutVersion},
+  json::object out{{"version", kLayoutVersion},
                       {"dir", l.dir.string()},
                       {"tallyd", l.tallyd.string()},
                       {"chain", l.chain.string()},
@@ -134,6 +138,9 @@ json::value to_json(const Layout& l) {
                       {"edges", std::move(edges)},
                       {"partition", std::move(partition)},
                       {"nodes", std::move(nodes)}};
+  out["net"] = l.net;
+  if (!l.netns.empty()) out["netns"] = l.netns;
+  return out;
 }
 
 std::expected<Layout, std::string> layout_from_json(const json::value& v) {
@@ -161,6 +168,8 @@ std::expected<Layout, std::string> layout_from_json(const json::value& v) {
   if (auto created = get_number<std::int64_t>(o, "created_unix_s")) l.created_unix_s = *created;
   if (const json::value* opts = o.if_contains("options"); opts != nullptr && opts->is_object())
     l.options = opts->get_object();
+  if (const json::value* net = o.if_contains("net"); net != nullptr && net->is_string()) l.net = std::string(net->get_string());
+  if (const json::value* ns = o.if_contains("netns"); ns != nullptr && ns->is_object()) l.netns = ns->get_object();
   if (const json::value* edges = o.if_contains("edges"); edges != nullptr && edges->is_array()) {
     for (const auto& e : edges->get_array()) {
       if (!e.is_array() || e.get_array().size() != 2) return std::unexpected(std::string("bad edge"));

@@ -28,8 +28,10 @@ struct NodeRecord {
   int pid = 0;  // last spawned tallyd; 0 when stopped through tally-devnet
   bool mining = false;
   std::vector<std::string> args;  // tallyd's arguments (without argv[0]), reused by `start`
+  std::string host = "127.0.0.1";  // the node's P2P and RPC address (its namespace's in netns mode)
+  std::string netns;               // the network namespace it runs in; empty: the current one
 
-  std::string p2p_endpoint() const { return "127.0.0.1:" + std::to_string(p2p_port); }
+  std::string p2p_endpoint() const { return host + ":" + std::to_string(p2p_port); }
   std::filesystem::path log_file() const { return datadir / "stdout.log"; }
 };
 
@@ -43,6 +45,8 @@ struct Layout {
   std::vector<NodeRecord> nodes;
   std::vector<std::vector<std::size_t>> partition;  // active partition groups; empty when healed
   boost::json::object options;  // the up options as given, for the record
+  std::string net = "loopback";  // "loopback" or "netns"
+  boost::json::object netns;     // netns mode: what was made (see netns.h), for `down`
   std::int64_t created_unix_s = 0;
 
   std::filesystem::path file() const { return dir / kLayoutFileName; }

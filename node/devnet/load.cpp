@@ -61,7 +61,7 @@ class NodePool {
         s.retry_at = Clock::now() + kNodeRetryDelay;
         return std::unexpected(rpc::RpcCallError{rpc::RpcCallError::Kind::kTransport, 0, cookie.error()});
       }
-      s.client.emplace("127.0.0.1", nodes_[i].rpc_port, *cookie, kRpcTimeout);
+      s.client.emplace(nodes_[i].host, nodes_[i].rpc_port, *cookie, kRpcTimeout);
     }
     auto r = s.client->call(method, params);
     if (!r && r.error().kind != rpc::RpcCallError::Kind::kRpc) {

@@ -48,7 +48,8 @@ struct UpFlags {
   std::string tallyd;
   std::string chain;
   std::int64_t block_time_s = 0;
-  std::string latency, jitter, rate;
+  std::string latency, jitter, rate, loss;
+  std::string net = "loopback";
   unsigned threads_per_miner = 1;
   std::uint64_t seed = 0;
   std::vector<std::string> tallyd_args;
@@ -71,6 +72,9 @@ void add_up_flags(CLI::App* cmd, UpFlags& f, bool run) {
   cmd->add_option("--latency", f.latency, "Added latency of each node's outgoing P2P traffic (e.g. 50ms)");
   cmd->add_option("--jitter", f.jitter, "Random jitter on top of --latency (e.g. 10ms)");
   cmd->add_option("--rate", f.rate, "Bandwidth cap of each node's outgoing P2P traffic (e.g. 10mbit)");
+  cmd->add_option("--net", f.net, "loopback (default) or netns: each node in its own network namespace (root)")
+      ->check(CLI::IsMember({"loopback", "netns"}));
+  cmd->add_option("--loss", f.loss, "netns mode: packet loss of each node's outgoing traffic (e.g. 1%; needs netem)");
   cmd->add_option("--threads-per-miner", f.threads_per_miner, "Mining threads per miner")
       ->check(CLI::Range(1u, 256u));
   cmd->add_option("--seed", f.seed, "Seed of random:K and of the load (0 = random; recorded in devnet.json)");
@@ -106,6 +110,8 @@ std::expected<UpCommand, std::string> up_command(const UpFlags& f, bool run) {
   o.latency = f.latency;
   o.jitter = f.jitter;
   o.rate = f.rate;
+  o.loss = f.loss;
+  o.net = f.net;
   o.threads_per_miner = f.threads_per_miner;
   o.seed = f.seed;
   o.tallyd_args = f.tallyd_args;
@@ -168,6 +174,19 @@ std::expected<void, std::string> validate(const UpOptions& o) {
     if (auto v = node::parse_duration_ms(o.jitter); !v) return std::unexpected("--jitter: " + v.error());
   if (!o.rate.empty())
     if (auto v = node::parse_rate(o.rate); !v) return std::unexpected("--rate: " + v.error());
+  if (o.net != "loopback" && o.net != "netns") return std::unexpected("--net must be loopback or netns");
+  if (!o.loss.empty()) {
+    if (o.net != "netns") return std::unexpected(std::string("--loss needs --net netns"));
+    std::string digits = o.loss.ends_with('%') ? o.loss.substr(0, o.loss.size() - 1) : o.loss;
+    std::size_t used = 0;
+    double v = -1;
+    try {
+      v = std::stod(digits, &used);
+    } catch (const std::exception&) {
+    }
+    if (digits.empty() || used != digits.size() || !(v >= 0 && v <= 100)) return std::unexpected("--loss: bad percentage '" + o.loss + "' (e.g. 1%)");
+  }
+  if (o.net == "netns" && o.nodes > 250) return std::unexpected(std::string("--net netns supports at most 250 nodes"));
   std::vector<bool> seen(o.nodes, false);
   for (const NodeOverride& n : o.node_overrides) {
     const std::string what = "node " + std::to_string(n.node) + ": ";

@@ -43,6 +43,10 @@ struct UpOptions {
   std::string latency;  // tallyd's --latency/--jitter/--rate text ("50ms", "10mbit")
   std::string jitter;
   std::string rate;
+  std::string loss;  // netns mode only: netem packet loss ("1%")
+  // "loopback" (default): every node on 127.0.0.1, shaping inside tallyd. "netns" (root):
+  // each node in its own network namespace, shaping with tc and partitions with nftables.
+  std::string net = "loopback";
   unsigned threads_per_miner = 1;
   std::uint64_t seed = 0;  // random:K topology and load; 0 = pick one (recorded)
   std::vector<std::string> tallyd_args;  // extra flags for every tallyd

@@ -1,0 +1,243 @@
+// tally-devnet's `--net netns` mode against real tallyd processes, each in its own network
+// namespace on a bridge: a line of three nodes syncs, --rate puts a tbf qdisc on every
+// node's veth, a {0} {1,2} partition (nftables drop rules) lets the two mining sides diverge
+// and healing converges them, and down removes every namespace and leaves no process. A
+// latency request on a kernel without netem fails with a clear error and leaves nothing.
+//
+// Needs root and working `ip netns` (skipped otherwise). Every namespace and process is
+// removed in TearDown (down()), and the nodes get SIGTERM should the test process die.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <functional>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "node/datadir.h"
+#include "node/devnet/devnet.h"
+#include "node/devnet/netns.h"
+#include "node/devnet/process.h"
+#include "node/node.h"
+
+namespace tally::devnet {
+namespace {
+
+namespace json = boost::json;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(200ms);
+  }
+}
+
+bool namespace_listed(const std::string& name) {
+  auto list = run_command({"ip", "netns", "list"});
+  if (!list) return false;
+  return list->find(name + " ") != std::string::npos || list->find(name + "\n") != std::string::npos;
+}
+
+TEST(DevnetNetnsOptions, WithoutRootSaysSoAndOffersLoopback) {
+  if (::geteuid() == 0) GTEST_SKIP() << "running as root";
+  auto r = check_netns_support();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().find("needs root"), std::string::npos) << r.error();
+  EXPECT_NE(r.error().find("loopback"), std::string::npos) << r.error();
+}
+
+TEST(DevnetNetnsOptions, NamesFitInterfacesAndRoundTrip) {
+  NetnsPlan p;
+  p.prefix = "tly1a2b";
+  p.subnet = 7;
+  p.nodes = 250;
+  EXPECT_LE(p.host_veth(249).size(), 15u);
+  EXPECT_LE(p.node_veth(249).size(), 15u);
+  EXPECT_LE(p.bridge().size(), 15u);
+  EXPECT_EQ(p.node_ip(0), "10.213.7.1");
+  EXPECT_EQ(p.bridge_ip(), "10.213.7.254");
+  auto back = netns_plan_from_json(to_json(p));
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->prefix, p.prefix);
+  EXPECT_EQ(back->subnet, p.subnet);
+  EXPECT_EQ(back->nodes, p.nodes);
+}
+
+TEST(DevnetNetnsOptions, LayoutRecordsHostsAndNamespaces) {
+  Layout l;
+  l.dir = "/tmp/d";
+  l.net = "netns";
+  NetnsPlan p;
+  p.prefix = "tly00ff";
+  p.subnet = 9;
+  p.nodes = 1;
+  l.netns = to_json(p);
+  NodeRecord n;
+  n.name = "node0";
+  n.datadir = "/tmp/d/node0";
+  n.host = p.node_ip(0);
+  n.netns = p.ns(0);
+  n.p2p_port = 20444;
+  l.nodes.push_back(n);
+  auto back = layout_from_json(to_json(l));
+  ASSERT_TRUE(back) << back.error();
+  EXPECT_EQ(back->net, "netns");
+  EXPECT_EQ(back->nodes[0].host, "10.213.9.1");
+  EXPECT_EQ(back->nodes[0].netns, "tly00ff-0");
+  EXPECT_EQ(back->nodes[0].p2p_endpoint(), "10.213.9.1:20444");
+  auto plan = netns_plan_from_json(back->netns);
+  ASSERT_TRUE(plan) << plan.error();
+  EXPECT_EQ(plan->bridge(), "tly00ff-br");
+}
+
+TEST(DevnetNetnsOptions, LossNeedsNetns) {
+  UpOptions o;
+  o.dir = "/tmp/d";
+  o.loss = "1%";
+  EXPECT_FALSE(validate(o));
+  o.net = "netns";
+  EXPECT_TRUE(validate(o));
+  o.loss = "lots";
+  EXPECT_FALSE(validate(o));
+}
+
+class DevnetNetnsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto ok = check_netns_support(); !ok) GTEST_SKIP() << ok.error();
+    std::random_device rd;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tally-devnet-netns-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000));
+    std::filesystem::create_directories(dir_);
+    json::value spec = json::parse(node::embedded_devnet_spec());
+    spec.as_object()["genesis_bits"] = "0x207fffff";
+    spec.as_object()["pow_limit_bits"] = "0x207fffff";
+    spec.as_object()["block_interval_s"] = 1;
+    spec.as_object()["asert_half_life_s"] = 10;
+    chain_file_ = dir_ / "fast-chain.json";
+    ASSERT_TRUE(node::write_file_atomic(chain_file_, json::serialize(spec)));
+  }
+
+  void TearDown() override {
+    if (net_) {
+      auto d = net_->down(false);
+      EXPECT_TRUE(d) << (d ? "" : d.error());
+    }
+    if (dir_.empty()) return;
+    if (HasFailure()) {
+      std::cerr << "devnet kept for inspection in " << dir_ << "\n";
+    } else {
+      std::error_code ec;
+      std::filesystem::remove_all(dir_, ec);
+    }
+  }
+
+  UpOptions options(const std::string& sub) const {
+    UpOptions o;
+    o.nodes = 3;
+    o.topology = *parse_topology("line");
+    o.miner_nodes = {0, 2};
+    o.miners = 2;
+    o.dir = dir_ / sub;
+    o.tallyd = TALLYD_PATH;
+    o.chain = chain_file_;
+    o.start_timeout = 20s;
+    o.stop_with_parent = true;
+    o.net = "netns";
+    return o;
+  }
+
+  std::string tip(std::size_t node) {
+    auto c = net_->client(node, 3s);
+    if (!c) return "";
+    auto r = c->call("getbestblockhash", json::array{});
+    if (!r || !r->is_string()) return "";
+    return std::string(r->get_string());
+  }
+
+  bool all_agree() {
+    last_ = net_->status();
+    return last_.up == last_.nodes.size() && last_.tips_agree() && last_.best_height > 3;
+  }
+
+  std::filesystem::path dir_;
+  std::filesystem::path chain_file_;
+  std::optional<Devnet> net_;
+  StatusReport last_;
+};
+
+TEST_F(DevnetNetnsTest, LineSyncsShapesPartitionsHealsAndGoesDown) {
+  UpOptions o = options("devnet");
+  o.rate = "20mbit";
+  auto up = Devnet::up(o);
+  ASSERT_TRUE(up) << up.error();
+  net_.emplace(std::move(*up));
+  const Layout l = net_->layout();
+  ASSERT_EQ(l.net, "netns");
+  auto plan = netns_plan_from_json(l.netns);
+  ASSERT_TRUE(plan) << plan.error();
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(namespace_listed(plan->ns(i))) << plan->ns(i);
+    EXPECT_EQ(l.nodes[i].host, plan->node_ip(i));
+    auto q = run_command({"tc", "-n", plan->ns(i), "qdisc", "show", "dev", plan->node_veth(i)});
+    ASSERT_TRUE(q) << q.error();
+    EXPECT_NE(q->find("tbf"), std::string::npos) << *q;
+  }
+
+  ASSERT_TRUE(wait_until([&] { return all_agree(); }, 20s)) << render_status(last_);
+
+  ASSERT_TRUE(net_->partition({{0}, {1, 2}}));
+  ASSERT_TRUE(wait_until([&] {
+    const std::string a = tip(0), b = tip(2);
+    return !a.empty() && !b.empty() && a != b && tip(1) == b;
+  }, 15s)) << render_status(net_->status());
+  // Stays split for a while: no block crosses the cut.
+  std::this_thread::sleep_for(2s);
+  EXPECT_NE(tip(0), tip(1));
+
+  ASSERT_TRUE(net_->heal());
+  ASSERT_TRUE(wait_until([&] { return all_agree(); }, 25s)) << render_status(last_);
+
+  std::vector<int> pids;
+  for (const NodeRecord& n : net_->layout().nodes)
+    for (int pid : live_pids(n)) pids.push_back(pid);
+  EXPECT_EQ(pids.size(), 3u);
+  auto d = net_->down(false);
+  ASSERT_TRUE(d) << d.error();
+  net_.reset();
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_FALSE(namespace_listed(plan->ns(i))) << plan->ns(i);
+  auto links = run_command({"ip", "-o", "link", "show"});
+  ASSERT_TRUE(links);
+  EXPECT_EQ(links->find(plan->prefix), std::string::npos) << *links;
+  for (int pid : pids) EXPECT_FALSE(process_running(pid)) << pid;
+}
+
+TEST_F(DevnetNetnsTest, NetemRequestWithoutNetemIsAClearError) {
+  UpOptions o = options("netem");
+  o.latency = "50ms";
+  auto probe_plan = plan_netns(o.dir, 1);
+  ASSERT_TRUE(probe_plan) << probe_plan.error();
+  auto created = netns_create(*probe_plan);
+  const bool has_netem = created && netem_available(*probe_plan);
+  (void)netns_teardown(*probe_plan);
+  ASSERT_TRUE(created) << created.error();
+  if (has_netem) GTEST_SKIP() << "this kernel has netem";
+
+  auto up = Devnet::up(o);
+  ASSERT_FALSE(up);
+  EXPECT_NE(up.error().find("netem"), std::string::npos) << up.error();
+  EXPECT_NE(up.error().find("loopback"), std::string::npos) << up.error();
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_FALSE(namespace_listed(probe_plan->ns(i)));
+  auto links = run_command({"ip", "-o", "link", "show"});
+  ASSERT_TRUE(links);
+  EXPECT_EQ(links->find(probe_plan->prefix), std::string::npos) << *links;
+}
+
+}  // namespace
+}  // namespace tally::devnet
