@@ -48,6 +48,39 @@ std::expected<std::int64_t, std::string> parse_duration_ms(const std::string& te
   return std::unexpected("bad duration unit '" + unit + "' (use ms or s)");
 }
 
+std::expected<NodeConfig::LinkShape, std::string> parse_link_shape(const std::string& text) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    return std::unexpected("'" + text + "': expected host:port=latency[/jitter[/rate]]");
+  NodeConfig::LinkShape shape;
+  shape.endpoint = text.substr(0, eq);
+  std::vector<std::string> parts;
+  std::string rest = text.substr(eq + 1);
+  for (std::size_t start = 0;;) {
+    const auto slash = rest.find('/', start);
+    parts.push_back(rest.substr(start, slash == std::string::npos ? std::string::npos : slash - start));
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  if (parts.size() > 3) return std::unexpected("'" + text + "': at most latency/jitter/rate");
+  if (!parts[0].empty()) {
+    auto v = parse_duration_ms(parts[0]);
+    if (!v) return std::unexpected("'" + text + "': " + v.error());
+    shape.latency_ms = *v;
+  }
+  if (parts.size() > 1 && !parts[1].empty()) {
+    auto v = parse_duration_ms(parts[1]);
+    if (!v) return std::unexpected("'" + text + "': " + v.error());
+    shape.jitter_ms = *v;
+  }
+  if (parts.size() > 2 && !parts[2].empty()) {
+    auto v = parse_rate(parts[2]);
+    if (!v) return std::unexpected("'" + text + "': " + v.error());
+    shape.rate_bytes_per_s = *v;
+  }
+  return shape;
+}
+
 std::expected<ParseOutcome, std::string> parse_config(int argc, const char* const* argv) {
   ParseOutcome out;
   NodeConfig& c = out.config;
@@ -90,6 +123,10 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
   app.add_option("--latency", latency, "Added one-way latency of outgoing P2P traffic (e.g. 50ms)");
   app.add_option("--jitter", jitter, "Added random jitter on top of --latency (e.g. 10ms)");
   app.add_option("--rate", rate, "Bandwidth cap of outgoing P2P traffic (e.g. 10mbit)");
+  std::vector<std::string> link_shapes;
+  app.add_option("--linkshaping", link_shapes,
+                 "Shape what is sent to one peer: host:port=latency[/jitter[/rate]] (e.g. "
+                 "127.0.0.1:17077=50ms/10ms/10mbit); repeatable; overrides --latency/--jitter/--rate for that link");
   app.add_option("--printtoconsole", c.printtoconsole, "Also log to the terminal (1/0)");
 
   // The config file lives in the datadir, which a flag may move: find it first.
@@ -139,6 +176,11 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
     auto v = parse_rate(rate);
     if (!v) return std::unexpected("--rate: " + v.error());
     c.rate_bytes_per_s = *v;
+  }
+  for (const auto& text : link_shapes) {
+    auto shape = parse_link_shape(text);
+    if (!shape) return std::unexpected("--linkshaping: " + shape.error());
+    c.linkshaping.push_back(*shape);
   }
   if (!c.rpcpassword.empty() && c.rpcuser.empty()) return std::unexpected("--rpcpassword: needs --rpcuser");
   if (!c.rpcuser.empty() && c.rpcuser.find(':') != std::string::npos)

@@ -41,6 +41,14 @@ struct NodeConfig {
   std::int64_t latency_ms = 0;  // link shaping of outgoing P2P traffic
   std::int64_t jitter_ms = 0;
   std::uint64_t rate_bytes_per_s = 0;
+  // Per-link shaping of what this node sends to one peer, by the peer's listening endpoint.
+  struct LinkShape {
+    std::string endpoint;  // host:port
+    std::int64_t latency_ms = 0;
+    std::int64_t jitter_ms = 0;
+    std::uint64_t rate_bytes_per_s = 0;
+  };
+  std::vector<LinkShape> linkshaping;
   bool printtoconsole = true;
 };
 
@@ -54,6 +62,9 @@ struct ParseOutcome {
 
 // "10mbit", "512kbit", "1mbyte", "100000" (bytes/s) -> bytes per second.
 [[nodiscard]] std::expected<std::uint64_t, std::string> parse_rate(const std::string& text);
+// "host:port=50ms", "host:port=50ms/10ms", "host:port=50ms/10ms/10mbit" (latency/jitter/rate;
+// empty parts keep 0: "host:port=//10mbit").
+[[nodiscard]] std::expected<NodeConfig::LinkShape, std::string> parse_link_shape(const std::string& text);
 // "50ms", "1s", "20" (ms) -> milliseconds.
 [[nodiscard]] std::expected<std::int64_t, std::string> parse_duration_ms(const std::string& text);
 

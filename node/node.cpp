@@ -200,6 +200,11 @@ std::expected<void, std::string> Node::start() {
   tc.port = p2p_port;
   tc.listen = config_.listen;
   tc.shaping = p2p::LinkShaping{config_.latency_ms, config_.jitter_ms, config_.rate_bytes_per_s};
+  for (const auto& link : config_.linkshaping) {
+    auto endpoint = p2p::parse_net_address(link.endpoint);
+    if (!endpoint) return std::unexpected("--linkshaping " + link.endpoint + ": " + endpoint.error());
+    tc.per_link[*endpoint] = p2p::LinkShaping{link.latency_ms, link.jitter_ms, link.rate_bytes_per_s};
+  }
   c.transport = std::make_unique<p2p::AsioTransport>(c.io, *c.net, tc, wall_ms);
   auto bound = c.transport->start();
   if (!bound) return std::unexpected(bound.error());

@@ -141,8 +141,18 @@ struct AsioTransport::Impl {
     });
   }
 
+  const LinkShaping& shaping_for(PeerId id) const {
+    if (!config.per_link.empty()) {
+      if (auto endpoint = core.peer_listen_endpoint(id)) {
+        auto it = config.per_link.find(*endpoint);
+        if (it != config.per_link.end()) return it->second;
+      }
+    }
+    return config.shaping;
+  }
+
   std::int64_t release_time(Connection& c, std::size_t bytes, std::int64_t now) {
-    const LinkShaping& s = config.shaping;
+    const LinkShaping& s = shaping_for(c.id);
     std::int64_t at = now;
     if (s.latency_ms > 0 || s.jitter_ms > 0) {
       std::uniform_int_distribution<std::int64_t> jitter(0, std::max<std::int64_t>(0, s.jitter_ms));
@@ -294,6 +304,9 @@ void AsioTransport::stop() {
 void AsioTransport::pump() { impl_->pump(); }
 void AsioTransport::set_activity_hook(std::function<void()> hook) { impl_->hook = std::move(hook); }
 void AsioTransport::set_shaping(const LinkShaping& shaping) { impl_->config.shaping = shaping; }
+void AsioTransport::set_link_shaping(const NetAddress& peer, const LinkShaping& shaping) {
+  impl_->config.per_link[peer] = shaping;
+}
 std::uint16_t AsioTransport::listen_port() const { return impl_->bound_port; }
 
 }  // namespace tally::p2p

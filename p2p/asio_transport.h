@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <expected>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -33,7 +34,10 @@ struct TransportConfig {
   bool listen = true;
   std::int64_t connect_timeout_ms = 5'000;
   std::size_t max_write_queue_bytes = 64u << 20;  // a peer that reads slower is dropped
-  LinkShaping shaping;
+  LinkShaping shaping;  // every link
+  // Per link, by the peer's listening endpoint (ip:port; for an inbound peer, the port from
+  // its version message): replaces `shaping` for traffic sent to that peer.
+  std::map<NetAddress, LinkShaping> per_link;
 };
 
 class AsioTransport {
@@ -54,6 +58,8 @@ class AsioTransport {
   // Called after every batch of core activity (the node drains events there).
   void set_activity_hook(std::function<void()> hook);
   void set_shaping(const LinkShaping& shaping);
+  // Shaping of traffic to the peer listening at `peer` (see TransportConfig::per_link).
+  void set_link_shaping(const NetAddress& peer, const LinkShaping& shaping);
 
   std::uint16_t listen_port() const;
 

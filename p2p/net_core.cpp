@@ -160,6 +160,17 @@ void NetCore::ban(const std::string& key, std::int64_t until_ms, const std::stri
 
 bool NetCore::unban(const std::string& key) { return bans_.erase(key) > 0; }
 
+std::optional<NetAddress> NetCore::peer_listen_endpoint(PeerId id) const {
+  auto it = peers_.find(id);
+  if (it == peers_.end()) return std::nullopt;
+  const Peer& p = *it->second;
+  if (!p.inbound) return p.address;
+  if (!p.version_received || p.version.listen_port == 0) return std::nullopt;
+  NetAddress a = p.address;
+  a.port = p.version.listen_port;
+  return a;
+}
+
 std::vector<BanEntry> NetCore::bans() const {
   std::vector<BanEntry> out;
   for (const auto& [k, b] : bans_)

@@ -111,6 +111,9 @@ class NetCore {
   // --- queries ----------------------------------------------------------------------
   std::vector<PeerStats> peer_stats() const;
   std::vector<BanEntry> bans() const;
+  // Where the peer accepts connections: the dialed address for outbound peers, the remote IP
+  // with the port of its version message for inbound ones (nullopt before that arrives).
+  std::optional<NetAddress> peer_listen_endpoint(PeerId peer) const;
   std::size_t peer_count() const { return peers_.size(); }
   // Bytes received and sent per message type (index = MessageType value), whole frames.
   struct Traffic {

@@ -204,6 +204,11 @@ std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, co
     if (!latency.empty()) a.insert(a.end(), {"--latency", latency});
     if (!jitter.empty()) a.insert(a.end(), {"--jitter", jitter});
     if (!rate.empty()) a.insert(a.end(), {"--rate", rate});
+    for (const LinkOverride& link : options.link_overrides) {
+      if (link.a != n.index && link.b != n.index) continue;
+      const NodeRecord& other = nodes[link.a == n.index ? link.b : link.a];
+      a.insert(a.end(), {"--linkshaping", other.p2p_endpoint() + "=" + link.latency + "/" + link.jitter + "/" + link.rate});
+    }
     a.insert(a.end(), options.tallyd_args.begin(), options.tallyd_args.end());
     if (own) a.insert(a.end(), own->tallyd_args.begin(), own->tallyd_args.end());
   }

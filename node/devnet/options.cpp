@@ -165,6 +165,11 @@ std::expected<void, std::string> validate(const UpOptions& o) {
   if (o.miners > o.nodes) return std::unexpected("--miners must not exceed --nodes");
   for (std::size_t m : o.miner_nodes)
     if (m >= o.nodes) return std::unexpected("--miner-nodes: node " + std::to_string(m) + " does not exist");
+  for (const auto& l : o.link_overrides) {
+    if (l.a >= o.nodes || l.b >= o.nodes || l.a == l.b)
+      return std::unexpected("link " + std::to_string(l.a) + "-" + std::to_string(l.b) +
+                             ": both ends must be distinct existing nodes");
+  }
   if (o.dir.empty()) return std::unexpected("--dir is required");
   if (o.threads_per_miner < 1) return std::unexpected("--threads-per-miner must be at least 1");
   if (o.block_time_s && *o.block_time_s < 1) return std::unexpected("--block-time must be at least 1 second");

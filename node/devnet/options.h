@@ -30,6 +30,12 @@ struct NodeOverride {
   std::vector<std::string> tallyd_args;  // appended after the devnet-wide tallyd_args
 };
 
+// Shaping of one link, both directions (tallyd --linkshaping on each end).
+struct LinkOverride {
+  std::size_t a = 0, b = 0;
+  std::string latency, jitter, rate;  // tallyd duration/rate text; empty = none
+};
+
 // Everything `up` needs to lay out and start a devnet.
 struct UpOptions {
   std::size_t nodes = 4;
@@ -48,6 +54,7 @@ struct UpOptions {
   // each node in its own network namespace, shaping with tc and partitions with nftables.
   std::string net = "loopback";
   unsigned threads_per_miner = 1;
+  std::vector<LinkOverride> link_overrides;  // per link, over the devnet-wide shaping
   std::uint64_t seed = 0;  // random:K topology and load; 0 = pick one (recorded)
   std::vector<std::string> tallyd_args;  // extra flags for every tallyd
   std::vector<NodeOverride> node_overrides;  // at most one per node

@@ -244,7 +244,7 @@ std::expected<Scenario, std::string> parse_scenario(std::string_view source, con
   if (!root.is_object()) return Error(std::string("a scenario must be a JSON object"));
   const json::object& o = root.get_object();
   if (auto k = only_keys(o, "", {"description", "nodes", "topology", "seed", "chain", "block_time_s", "miners",
-                                 "duration_s", "load", "personas", "links", "events"});
+                                 "duration_s", "load", "personas", "links", "link_overrides", "events"});
       !k)
     return Error(k.error());
 
@@ -324,6 +324,43 @@ std::expected<Scenario, std::string> parse_scenario(std::string_view source, con
       s.rate = *t;
     }
   }
+  if (const json::value* lv = o.if_contains("link_overrides")) {
+    if (!lv->is_array()) return err("link_overrides", "must be an array of {\"between\": [a, b], ...}");
+    std::size_t i = 0;
+    for (const json::value& item : lv->get_array()) {
+      const std::string where = "link_overrides[" + std::to_string(i++) + "]";
+      if (!item.is_object()) return err(where, "must be an object");
+      const json::object& lo = item.get_object();
+      if (auto k = only_keys(lo, where, {"between", "latency", "jitter", "rate"}); !k) return Error(k.error());
+      const json::value* between = lo.if_contains("between");
+      if (!between || !between->is_array() || between->get_array().size() != 2)
+        return err(where + ".between", "must be two node indices");
+      LinkOverride link;
+      for (std::size_t e = 0; e < 2; ++e) {
+        const json::value& v = between->get_array()[e];
+        if (!v.is_int64() || v.get_int64() < 0 || static_cast<std::size_t>(v.get_int64()) >= s.nodes)
+          return err(where + ".between", "node indices must be in 0.." + std::to_string(s.nodes - 1));
+        (e == 0 ? link.a : link.b) = static_cast<std::size_t>(v.get_int64());
+      }
+      if (link.a == link.b) return err(where + ".between", "must name two different nodes");
+      if (const json::value* v = lo.if_contains("latency")) {
+        auto t = duration_text(*v, where + ".latency");
+        if (!t) return Error(t.error());
+        link.latency = *t;
+      }
+      if (const json::value* v = lo.if_contains("jitter")) {
+        auto t = duration_text(*v, where + ".jitter");
+        if (!t) return Error(t.error());
+        link.jitter = *t;
+      }
+      if (const json::value* v = lo.if_contains("rate")) {
+        auto t = rate_text(*v, where + ".rate");
+        if (!t) return Error(t.error());
+        link.rate = *t;
+      }
+      s.link_overrides.push_back(std::move(link));
+    }
+  }
   if (const json::value* p = o.if_contains("personas")) {
     if (!p->is_object()) return err("personas", "must be an object keyed by node index (\"0\", \"3\", ...)");
     for (const auto& kv : p->get_object()) {
@@ -382,6 +419,7 @@ UpOptions up_options(const Scenario& s, const std::filesystem::path& dir) {
   o.latency = s.latency;
   o.jitter = s.jitter;
   o.rate = s.rate;
+  o.link_overrides = s.link_overrides;
   o.dir = dir;
   const bool persona_mines = std::any_of(s.personas.begin(), s.personas.end(),
                                          [](const auto& p) { return p.second.mining.value_or(false); });

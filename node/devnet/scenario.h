@@ -52,6 +52,7 @@ struct Scenario {
   double duration_s = 0;
   std::optional<double> load_tps;
   std::string latency, jitter, rate;  // "links": every node's default shaping
+  std::vector<LinkOverride> link_overrides;  // "link_overrides": per link, both directions
   std::map<std::size_t, Persona> personas;
   std::vector<ScenarioEvent> events;  // as written, in file order
 };

@@ -88,6 +88,24 @@ TEST(ScenarioParse, MinimalAndFull) {
   EXPECT_EQ(effective_miners(o), (std::vector<std::size_t>{0}));
 }
 
+TEST(ScenarioParse, LinkOverrides) {
+  auto s = parse_scenario(with(R"({"link_overrides": [{"between": [0, 1], "latency": "200ms", "rate": "1mbit"}]})"));
+  ASSERT_TRUE(s) << s.error();
+  ASSERT_EQ(s->link_overrides.size(), 1u);
+  EXPECT_EQ(s->link_overrides[0].a, 0u);
+  EXPECT_EQ(s->link_overrides[0].b, 1u);
+  EXPECT_EQ(s->link_overrides[0].latency, "200ms");
+  EXPECT_EQ(s->link_overrides[0].rate, "1mbit");
+  EXPECT_EQ(up_options(*s, "/tmp/x").link_overrides.size(), 1u);
+  EXPECT_NE(error_of(R"({"link_overrides": [{"between": [0, 9]}]})").find("link_overrides[0].between"), std::string::npos);
+  EXPECT_NE(error_of(R"({"link_overrides": [{"between": [2, 2]}]})").find("link_overrides[0].between"), std::string::npos);
+  EXPECT_NE(error_of(R"({"link_overrides": [{"between": [0, 1], "latency": "fast"}]})").find("link_overrides[0].latency"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"link_overrides": [{"between": [0, 1], "loss": 1}]})").find("link_overrides[0]"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"link_overrides": {}})").find("link_overrides"), std::string::npos);
+}
+
 TEST(ScenarioParse, MinersDefaultToPersonas) {
   auto s = parse_scenario(with(R"({"personas": {"1": {"mining": true}, "3": {"mining": true}}})"));
   ASSERT_TRUE(s) << s.error();

@@ -45,6 +45,26 @@ TEST(Tcp, FiveNodesInALineSyncAndRelay) {
     EXPECT_EQ(net.on_io([&] { return net.node(i).harness.chain->tip().hash; }), tip);
 }
 
+TEST(Tcp, PerLinkShapingDelaysOnlyThatLink) {
+  TcpNet net(3);
+  net.connect(1, 0);
+  net.connect(2, 0);
+  ASSERT_TRUE(net.wait_until([&] {
+    return net.on_io([&] { return net.node(0).core->peer_count(); }) == 2u;
+  }, 10s));
+  // Node 0 delays what it sends to node 2 by 300 ms; node 1's link is untouched.
+  net.on_io([&] { net.node(0).transport->set_link_shaping(net.node(2).address(), LinkShaping{300, 0, 0}); });
+  const auto start = std::chrono::steady_clock::now();
+  net.mine(0);
+  ASSERT_TRUE(net.wait_until([&] { return net.height(1) == 1; }, 10s));
+  const auto fast = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(net.wait_until([&] { return net.height(2) == 1; }, 10s));
+  const auto slow = std::chrono::steady_clock::now() - start;
+  // Functional check of the configured delay (a lower bound), not a speed assertion.
+  EXPECT_GE(slow, 250ms);
+  EXPECT_LT(fast, slow);
+}
+
 class TcpAdversary : public ::testing::Test {
  protected:
   TcpAdversary() : net(2) {
