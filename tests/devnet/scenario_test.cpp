@@ -4,6 +4,8 @@
 // partition at 3 s healed at 8 s, 14 s in all, then the report and down.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
@@ -245,10 +247,10 @@ TEST(ScenarioRun, PartitionHealConvergesAndReports) {
   ASSERT_TRUE(node::write_file_atomic(base / "fast-chain.json", json::serialize(spec)));
 
   auto scenario = parse_scenario(R"({
-    "nodes": 4, "topology": "line", "seed": 3, "chain": "fast-chain.json", "duration_s": 14,
+    "nodes": 6, "topology": "line", "seed": 3, "chain": "fast-chain.json", "duration_s": 14,
     "load": {"tps": 2}, "links": {"latency": "50ms"},
-    "personas": {"0": {"mining": true}, "2": {"mining": true}},
-    "events": [{"at_s": 3, "do": "partition", "groups": ["0-1", "2-3"]}, {"at_s": 8, "do": "heal"}]})",
+    "personas": {"0": {"mining": true}, "3": {"mining": true}},
+    "events": [{"at_s": 3, "do": "partition", "groups": ["0-2", "3-5"]}, {"at_s": 8, "do": "heal"}]})",
                                  base);
   ASSERT_TRUE(scenario) << scenario.error();
 
@@ -267,7 +269,7 @@ TEST(ScenarioRun, PartitionHealConvergesAndReports) {
 
   // Every node was up at the end and on one tip and state.
   const StatusReport& st = r->final_status;
-  EXPECT_EQ(st.up, 4u) << render_status(st);
+  EXPECT_EQ(st.up, 6u) << render_status(st);
   EXPECT_TRUE(st.tips_agree()) << render_status(st);
   EXPECT_TRUE(st.states_agree()) << render_status(st);
 
@@ -281,13 +283,43 @@ TEST(ScenarioRun, PartitionHealConvergesAndReports) {
 
   // Both sides mined while apart, so one side reorganized onto the other's chain after the heal.
   std::size_t reorged = 0;
-  for (std::size_t i = 0; i < 4; ++i)
+  for (std::size_t i = 0; i < 6; ++i)
     for (const auto& e : jsonl(o.dir / ("node" + std::to_string(i)) / "events.jsonl", "reorg"))
       if (e.at("ts_us").to_number<std::int64_t>() >= healed_us) {
         ++reorged;
         break;
       }
   EXPECT_GE(reorged, 1u) << "no node logged a reorg after the heal";
+
+  // The report's figures agree with what the event logs say, counted here independently.
+  auto report_text = node::read_file(o.dir / "report.json");
+  ASSERT_TRUE(report_text);
+  const json::value report = json::parse(*report_text);
+  const json::object& forks = report.at("forks").as_object();
+  std::set<std::string> connected_anywhere;
+  std::size_t reorgs_total = 0;
+  for (std::size_t i = 0; i < 6; ++i) {
+    const auto dir = o.dir / ("node" + std::to_string(i));
+    for (const auto& e : jsonl(dir / "events.jsonl", "block_connected"))
+      connected_anywhere.insert(std::string(e.at("hash").as_string()));
+    const std::size_t reorgs_here = jsonl(dir / "events.jsonl", "reorg").size();
+    reorgs_total += reorgs_here;
+    for (const auto& pn : forks.at("per_node").as_array()) {
+      if (pn.at("node").as_string() == ("node" + std::to_string(i))) {
+        EXPECT_EQ(pn.at("reorgs").to_number<std::size_t>(), reorgs_here) << "node" << i;
+      }
+    }
+  }
+  EXPECT_EQ(forks.at("blocks").to_number<std::size_t>(), connected_anywhere.size());
+  EXPECT_EQ(forks.at("reorg_count").to_number<std::size_t>(), reorgs_total);
+  // Both sides mined while apart: the losing side's blocks are stale.
+  EXPECT_GE(forks.at("stale_blocks").to_number<std::size_t>(), 1u);
+  EXPECT_EQ(forks.at("blocks").to_number<std::size_t>(),
+            forks.at("final_chain_blocks").to_number<std::size_t>() + forks.at("stale_blocks").to_number<std::size_t>());
+  // Agreement came back after the heal.
+  const json::array& report_heals = report.at("agreement").at("heals").as_array();
+  ASSERT_EQ(report_heals.size(), 1u);
+  EXPECT_TRUE(report_heals[0].at("time_to_agreement_ms").is_number()) << "no agreement after the heal";
 
   // down ran: nothing is left running.
   auto net = Devnet::open(o.dir);
