@@ -1,6 +1,9 @@
 #include "node/config.h"
 
 #include <CLI/CLI.hpp>
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <sstream>
 
@@ -176,6 +179,20 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
     auto v = parse_rate(rate);
     if (!v) return std::unexpected("--rate: " + v.error());
     c.rate_bytes_per_s = *v;
+  }
+  for (const auto& entry : c.rpcallowip) {
+    const auto slash = entry.find('/');
+    const std::string host = entry.substr(0, slash);
+    unsigned char buf[16];
+    const bool v4 = ::inet_pton(AF_INET, host.c_str(), buf) == 1;
+    const bool v6 = !v4 && ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+    bool ok = v4 || v6;
+    if (ok && slash != std::string::npos) {
+      const std::string bits = entry.substr(slash + 1);
+      ok = !bits.empty() && bits.size() <= 3 && std::all_of(bits.begin(), bits.end(), ::isdigit) &&
+           std::stoi(bits) <= (v4 ? 32 : 128);
+    }
+    if (!ok) return std::unexpected("--rpcallowip " + entry + ": expected an IP address or a network like 10.0.0.0/8");
   }
   for (const auto& text : link_shapes) {
     auto shape = parse_link_shape(text);

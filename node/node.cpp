@@ -230,6 +230,7 @@ std::expected<void, std::string> Node::start() {
   rc.port = rpc_port;
   rc.threads = config_.rpcthreads;
   rc.cookie_dir = datadir_;
+  rc.allow_ips = config_.rpcallowip;
   if (!config_.rpcuser.empty()) rc.users.push_back(rpc::Credentials{config_.rpcuser, config_.rpcpassword});
   c.rpc = std::make_unique<rpc::RpcServer>(*this, rc);
   auto rpc_bound = c.rpc->start();

@@ -14,6 +14,8 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/network_v4.hpp>
+#include <boost/asio/ip/network_v6.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -302,6 +304,35 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
+namespace {
+// True when `address` is loopback or inside one of the allowed networks.
+bool client_allowed(const asio::ip::address& address, const std::vector<std::string>& allow) {
+  if (address.is_loopback()) return true;
+  const asio::ip::address a =
+      address.is_v6() && address.to_v6().is_v4_mapped()
+          ? asio::ip::address(asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()))
+          : address;
+  for (const std::string& entry : allow) {
+    boost::system::error_code ec;
+    const auto slash = entry.find('/');
+    if (slash == std::string::npos) {
+      if (asio::ip::make_address(entry, ec) == a && !ec) return true;
+      continue;
+    }
+    if (a.is_v4()) {
+      const auto net = asio::ip::make_network_v4(entry, ec);
+      if (!ec && asio::ip::make_network_v4(a.to_v4(), net.prefix_length()).canonical() == net.canonical())
+        return true;
+    } else {
+      const auto net = asio::ip::make_network_v6(entry, ec);
+      if (!ec && asio::ip::make_network_v6(a.to_v6(), net.prefix_length()).canonical() == net.canonical())
+        return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
 void ServerState::do_accept() {
   acceptor.async_accept(asio::make_strand(ioc), beast::bind_front_handler(&ServerState::on_accept, this));
 }
@@ -315,6 +346,19 @@ void ServerState::on_accept(beast::error_code ec, tcp::socket socket) {
       if (!wec) do_accept();
     });
     return;
+  }
+  {
+    beast::error_code rec;
+    const auto remote = socket.remote_endpoint(rec);
+    if (rec || !client_allowed(remote.address(), config.allow_ips)) {
+      node.metrics().counter_add("tally_rpc_clients_refused_total",
+                                 "RPC connections closed because the client address is not allowed (--rpcallowip).", {},
+                                 {});
+      beast::error_code ignored;
+      socket.close(ignored);
+      do_accept();
+      return;
+    }
   }
   if (connections.load() >= config.max_connections) {
     static const auto kBusy = std::make_shared<const std::string>(

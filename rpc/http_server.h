@@ -43,6 +43,9 @@ struct RpcServerConfig {
   // Configured --rpcuser/--rpcpassword pairs, accepted alongside the cookie. With neither a
   // cookie nor users every authenticated route answers 401.
   std::vector<Credentials> users;
+  // Clients allowed to connect besides loopback: addresses or CIDR networks ("10.0.0.0/8",
+  // "192.168.1.7", "::1"). Empty: loopback only. Others are closed at accept.
+  std::vector<std::string> allow_ips;
 
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 4 * 1024 * 1024;
