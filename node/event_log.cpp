@@ -23,6 +23,12 @@ std::string event_json_fields(const p2p::NetEvent& event, std::string& type) {
           o["hash"] = crypto::to_hex(e.hash);
           o["height"] = e.height;
           o["txs"] = e.tx_count;
+          if (!e.txids.empty()) {
+            json::array ids;
+            ids.reserve(e.txids.size());
+            for (const auto& id : e.txids) ids.push_back(json::value(crypto::to_hex(id)));
+            o["txids"] = std::move(ids);
+          }
         } else if constexpr (std::is_same_v<T, p2p::TipChangedEvent>) {
           type = "tip_changed";
           o["old_tip"] = crypto::to_hex(e.old_tip);

@@ -170,6 +170,7 @@ std::expected<void, std::string> Node::start() {
   net.listen_port = config_.listen ? p2p_port : 0;
   net.max_outbound = config_.maxoutbound;
   net.max_inbound = config_.maxinbound;
+  net.event_txids = !config_.eventlog.empty();
   auto parse_list = [&](const std::vector<std::string>& list, const char* flag,
                         std::vector<p2p::NetAddress>& out) -> std::expected<void, std::string> {
     for (const auto& s : list) {

@@ -34,6 +34,7 @@ struct NetConfig {
   int ban_threshold = 100;
   std::int64_t ban_duration_ms = 24LL * 3600 * 1000;
   std::int64_t mempool_expiry_check_ms = 60'000;
+  bool event_txids = false;  // list each connected block's txids in its event (event logs)
 };
 
 }  // namespace tally::p2p

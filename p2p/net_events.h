@@ -21,6 +21,7 @@ struct BlockConnectedEvent {
   BlockHash hash;
   std::uint32_t height;
   std::size_t tx_count;
+  std::vector<ledger::TxId> txids;  // transfers (not the coinbase), with NetConfig::event_txids
 };
 struct TipChangedEvent {
   BlockHash old_tip;

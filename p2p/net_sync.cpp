@@ -252,7 +252,13 @@ void NetCore::after_chain_update(const ledger::ChainUpdate& update, std::int64_t
     const auto& e = *update.connected[i];
     auto tu = mempool_.on_block_connected(*update.connected_blocks[i], chain_.state());
     for (const auto& txid : tu.promoted) queue_tx_announcement(txid, 0);
-    emit(now_ms, BlockConnectedEvent{e.hash, e.height(), update.connected_blocks[i]->txs.size()});
+    const ledger::Block& block = *update.connected_blocks[i];
+    std::vector<ledger::TxId> txids;
+    if (config_.event_txids) {
+      txids.reserve(block.txs.size());
+      for (std::size_t t = 1; t < block.txs.size(); ++t) txids.push_back(block.txs[t].txid());
+    }
+    emit(now_ms, BlockConnectedEvent{e.hash, e.height(), block.txs.size(), std::move(txids)});
   }
   const BlockHash old_tip = update.disconnected.empty()
                                 ? (update.connected.front()->parent ? update.connected.front()->parent->hash : BlockHash{})

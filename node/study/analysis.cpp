@@ -21,6 +21,7 @@ Analysis analyze(const RunLog& run) {
   detail::compute_timeline(ctx);
   detail::compute_propagation(ctx);
   detail::compute_forks(ctx);
+  detail::compute_confirmations(ctx);
   detail::compute_agreement(ctx);
   if (!a.forks.parent_links_complete)
     a.limitations.push_back(

@@ -74,6 +74,10 @@ struct TxInfo {
   std::size_t reachable_count = 0;
   Reach reach;
   std::optional<double> inclusion_ms;  // first block_connected listing it (needs "txids")
+  std::vector<std::string> included_in;  // every block listing it (any branch)
+  // Until every node that ended on the final chain had connected the final-chain block k-1
+  // above the one including it (k = TxStats::confirmations).
+  std::optional<double> confirmed_all_ms;
 };
 
 struct TxStats {
@@ -88,6 +92,9 @@ struct TxStats {
   bool inclusion_available = false;
   std::size_t included = 0;
   Distribution inclusion_ms;
+  std::size_t confirmations = 6;     // k
+  std::size_t confirmed_all = 0;     // txs with k confirmations on every such node
+  Distribution confirmed_all_ms;     // submission to k confirmations on every such node
 };
 
 struct ReorgRecord {

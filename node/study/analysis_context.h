@@ -29,7 +29,8 @@ struct Context {
 // Passes, in the order analyze() runs them.
 void compute_timeline(Context& ctx);     // start/end, running intervals, partitions, heights, hops
 void compute_propagation(Context& ctx);  // blocks and transactions
-void compute_forks(Context& ctx);        // parents, final chain, stale blocks, reorgs, convergence
+void compute_forks(Context& ctx);
+void compute_confirmations(Context& ctx);  // after compute_forks: txs' k confirmations on all nodes        // parents, final chain, stale blocks, reorgs, convergence
 void compute_agreement(Context& ctx);    // majority share over time, time to agreement after heals
 
 }  // namespace tally::study::detail

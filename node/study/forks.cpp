@@ -216,6 +216,46 @@ void assign_lanes(Analysis& a, const std::unordered_map<std::string, std::size_t
 
 }  // namespace
 
+// Submission to k confirmations on every node that ended on the final chain: the latest of
+// those nodes' block_connected of the final-chain block at (inclusion height + k - 1).
+void compute_confirmations(Context& ctx) {
+  Analysis& a = ctx.out;
+  if (!a.tx.inclusion_available) return;
+  std::unordered_map<std::string, const BlockInfo*> by_hash;
+  std::unordered_map<std::int64_t, const BlockInfo*> final_at;
+  for (const BlockInfo& b : a.blocks) {
+    by_hash[b.hash] = &b;
+    if (b.on_final_chain && b.height >= 0) final_at[b.height] = &b;
+  }
+  std::vector<bool> on_final(ctx.run.nodes.size(), false);
+  for (std::size_t i = 0; i < on_final.size() && i < a.nodes.size(); ++i) on_final[i] = a.nodes[i].on_majority_tip;
+  std::vector<double> times;
+  for (TxInfo& tx : a.txs) {
+    const BlockInfo* including = nullptr;
+    for (const auto& h : tx.included_in)
+      if (auto it = by_hash.find(h); it != by_hash.end() && it->second->on_final_chain) including = it->second;
+    if (!including) continue;
+    auto deep = final_at.find(including->height + static_cast<std::int64_t>(a.tx.confirmations) - 1);
+    if (deep == final_at.end()) continue;
+    std::optional<std::int64_t> latest;
+    bool all = true;
+    for (std::size_t i = 0; i < on_final.size(); ++i) {
+      if (!on_final[i]) continue;
+      const auto& arrival = deep->second->arrivals[i].connected_us;
+      if (!arrival) {
+        all = false;
+        break;
+      }
+      latest = std::max(latest.value_or(*arrival), *arrival);
+    }
+    if (!all || !latest) continue;
+    tx.confirmed_all_ms = std::max(0.0, static_cast<double>(*latest - tx.first_us) / 1000.0);
+    times.push_back(*tx.confirmed_all_ms);
+  }
+  a.tx.confirmed_all = times.size();
+  a.tx.confirmed_all_ms = summarize(std::move(times));
+}
+
 void compute_forks(Context& ctx) {
   Analysis& a = ctx.out;
   ForkStats& f = a.forks;

@@ -132,11 +132,16 @@ void tx_figures(Context& ctx) {
   const std::size_t n = ctx.run.nodes.size();
   std::unordered_map<std::string, std::size_t> index;
   std::unordered_map<std::string, std::int64_t> included_us;  // txid -> first block_connected listing it
+  std::unordered_map<std::string, std::vector<std::string>> included_in;  // txid -> blocks listing it
   for (const Event* e : ctx.merged) {
     if (e->type == EventType::kTxRejected) ++t.rejected_events;
     if (e->type == EventType::kBlockConnected && e->has_txids) {
       t.inclusion_available = true;
-      for (const auto& id : e->txids) included_us.try_emplace(id, e->ts_us);
+      for (const auto& id : e->txids) {
+        included_us.try_emplace(id, e->ts_us);
+        auto& blocks = included_in[id];
+        if (std::find(blocks.begin(), blocks.end(), e->hash) == blocks.end()) blocks.push_back(e->hash);
+      }
     }
     if (e->type != EventType::kTxAccepted) continue;
     auto [it, inserted] = index.try_emplace(e->hash, a.txs.size());
@@ -177,6 +182,7 @@ void tx_figures(Context& ctx) {
     if (auto inc = included_us.find(tx.txid); inc != included_us.end()) {
       tx.inclusion_ms = ms_between(tx.first_us, inc->second);
       incl.push_back(*tx.inclusion_ms);
+      tx.included_in = included_in[tx.txid];
     }
   }
   t.txs = a.txs.size();

@@ -75,6 +75,8 @@ std::string summary_table(const RunLog& run, const Analysis& a) {
   s += row("Tx time to reach all nodes (median over txs)", ms(a.tx.t100_ms.p50));
   s += row("Tx submission to inclusion",
            a.tx.inclusion_available ? dist_cell(a.tx.inclusion_ms) : "not available (see limitations)");
+  s += row("Tx submission to " + std::to_string(a.tx.confirmations) + " confirmations on every node",
+           a.tx.inclusion_available ? dist_cell(a.tx.confirmed_all_ms) : "not available (see limitations)");
   s += row("Reorgs", std::to_string(f.reorgs.size()) + ", max depth " + std::to_string(f.max_reorg_depth) +
                          ", longest stale branch " + std::to_string(f.longest_stale_branch));
   s += row("Time in full agreement",

@@ -170,7 +170,8 @@ json::object tx_section(const RunLog& run, const Analysis& a) {
                                {"reachable_nodes", tx.reachable_count},
                                {"accepted_nodes", accepted},
                                {"reach", reach(tx.reach)},
-                               {"inclusion_ms", opt(tx.inclusion_ms)}});
+                               {"inclusion_ms", opt(tx.inclusion_ms)},
+                               {"confirmed_all_ms", opt(tx.confirmed_all_ms)}});
   }
   return {{"txs", t.txs},
           {"submitted_locally", t.submitted_locally},
@@ -184,6 +185,9 @@ json::object tx_section(const RunLog& run, const Analysis& a) {
           {"inclusion_available", t.inclusion_available},
           {"included", t.included},
           {"inclusion_ms", t.inclusion_available ? json::value(dist(t.inclusion_ms)) : json::value(nullptr)},
+          {"confirmations", t.confirmations},
+          {"confirmed_all", t.confirmed_all},
+          {"confirmed_all_ms", t.inclusion_available ? json::value(dist(t.confirmed_all_ms)) : json::value(nullptr)},
           {"list", std::move(txs)}};
 }
 

@@ -316,6 +316,10 @@ TEST(ScenarioRun, PartitionHealConvergesAndReports) {
   EXPECT_GE(forks.at("stale_blocks").to_number<std::size_t>(), 1u);
   EXPECT_EQ(forks.at("blocks").to_number<std::size_t>(),
             forks.at("final_chain_blocks").to_number<std::size_t>() + forks.at("stale_blocks").to_number<std::size_t>());
+  // Block events list their txids, so inclusion and k-confirmation times are computed.
+  const json::object& txs = report.at("transactions").as_object();
+  EXPECT_TRUE(txs.at("inclusion_available").as_bool());
+  EXPECT_GE(txs.at("included").to_number<std::size_t>(), 1u);
   // Agreement came back after the heal.
   const json::array& report_heals = report.at("agreement").at("heals").as_array();
   ASSERT_EQ(report_heals.size(), 1u);
