@@ -95,6 +95,8 @@ struct TxStats {
   std::size_t confirmations = 6;     // k
   std::size_t confirmed_all = 0;     // txs with k confirmations on every such node
   Distribution confirmed_all_ms;     // submission to k confirmations on every such node
+  // Clock-free: txids listed by more than one block of the final chain (must be empty).
+  std::vector<std::string> confirmed_twice;
 };
 
 struct ReorgRecord {

@@ -231,6 +231,10 @@ void compute_confirmations(Context& ctx) {
   for (std::size_t i = 0; i < on_final.size() && i < a.nodes.size(); ++i) on_final[i] = a.nodes[i].on_majority_tip;
   std::vector<double> times;
   for (TxInfo& tx : a.txs) {
+    std::size_t on_final_chain = 0;
+    for (const auto& h : tx.included_in)
+      if (auto it = by_hash.find(h); it != by_hash.end() && it->second->on_final_chain) ++on_final_chain;
+    if (on_final_chain > 1) a.tx.confirmed_twice.push_back(tx.txid);
     const BlockInfo* including = nullptr;
     for (const auto& h : tx.included_in)
       if (auto it = by_hash.find(h); it != by_hash.end() && it->second->on_final_chain) including = it->second;

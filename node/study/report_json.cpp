@@ -187,6 +187,7 @@ json::object tx_section(const RunLog& run, const Analysis& a) {
           {"inclusion_ms", t.inclusion_available ? json::value(dist(t.inclusion_ms)) : json::value(nullptr)},
           {"confirmations", t.confirmations},
           {"confirmed_all", t.confirmed_all},
+          {"confirmed_twice_on_final_chain", json::value_from(t.confirmed_twice)},
           {"confirmed_all_ms", t.inclusion_available ? json::value(dist(t.confirmed_all_ms)) : json::value(nullptr)},
           {"list", std::move(txs)}};
 }

@@ -320,6 +320,7 @@ TEST(ScenarioRun, PartitionHealConvergesAndReports) {
   const json::object& txs = report.at("transactions").as_object();
   EXPECT_TRUE(txs.at("inclusion_available").as_bool());
   EXPECT_GE(txs.at("included").to_number<std::size_t>(), 1u);
+  EXPECT_TRUE(txs.at("confirmed_twice_on_final_chain").as_array().empty());
   // Agreement came back after the heal.
   const json::array& report_heals = report.at("agreement").at("heals").as_array();
   ASSERT_EQ(report_heals.size(), 1u);
