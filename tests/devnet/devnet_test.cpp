@@ -26,6 +26,7 @@
 #include "node/devnet/devnet.h"
 #include "node/devnet/process.h"
 #include "node/node.h"
+#include "fast_chain.h"
 
 namespace tally::devnet {
 namespace {
@@ -60,13 +61,8 @@ class DevnetProcessTest : public ::testing::Test {
            ("tally-devnet-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000));
     std::filesystem::create_directories(dir_);
     // The devnet spec with trivial proof-of-work and a quickly adapting ASERT.
-    json::value spec = json::parse(node::embedded_devnet_spec());
-    spec.as_object()["genesis_bits"] = "0x207fffff";
-    spec.as_object()["pow_limit_bits"] = "0x207fffff";
-    spec.as_object()["block_interval_s"] = 1;
-    spec.as_object()["asert_half_life_s"] = 10;
     chain_file_ = dir_ / "fast-chain.json";
-    ASSERT_TRUE(node::write_file_atomic(chain_file_, json::serialize(spec)));
+    ASSERT_TRUE(testing::write_fast_chain(chain_file_));
   }
 
   void TearDown() override {
