@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "crypto/random.h"
 
@@ -104,6 +105,22 @@ Signature SecretKey::sign(ByteSpan message, const std::array<std::uint8_t, 32>& 
 bool schnorr_verify(const PublicKey& key, ByteSpan message, const Signature& sig) {
   secp256k1_xonly_pubkey xonly;
   if (secp256k1_xonly_pubkey_parse(context(), &xonly, key.data()) != 1) return false;
+  return secp256k1_schnorrsig_verify(context(), sig.data(), message.data(), message.size(), &xonly) == 1;
+}
+
+static_assert(sizeof(secp256k1_xonly_pubkey) == 64);
+
+std::optional<ParsedPublicKey> ParsedPublicKey::parse(const PublicKey& key) {
+  secp256k1_xonly_pubkey xonly;
+  if (secp256k1_xonly_pubkey_parse(context(), &xonly, key.data()) != 1) return std::nullopt;
+  ParsedPublicKey out;
+  std::memcpy(out.data_.data(), xonly.data, sizeof xonly.data);
+  return out;
+}
+
+bool ParsedPublicKey::verify(ByteSpan message, const Signature& sig) const {
+  secp256k1_xonly_pubkey xonly;
+  std::memcpy(xonly.data, data_.data(), sizeof xonly.data);
   return secp256k1_schnorrsig_verify(context(), sig.data(), message.data(), message.size(), &xonly) == 1;
 }
 

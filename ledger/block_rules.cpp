@@ -2,7 +2,7 @@
 
 #include <unordered_map>
 
-#include "ledger/sig_verifier.h"
+#include "ledger/merkle.h"
 
 namespace tally::ledger {
 
@@ -77,20 +77,17 @@ BlockResult check_header_contextual(const BlockHeader& header, const ParentConte
   return {};
 }
 
-BlockResult check_block_body(const Block& block, const ChainSpec& spec, SignatureVerifier* verifier) {
+BlockResult check_block_body(const Block& block, const ChainSpec& spec, std::span<const TxId> txids) {
   if (block.txs.empty()) return fail(BlockError::kNoTransactions);
   if (block.txs.size() > spec.max_block_txs) return fail(BlockError::kTooManyTransactions);
   const Transaction& coinbase = block.txs[0];
   if (!coinbase.is_coinbase()) return fail(BlockError::kFirstNotCoinbase);
   if (coinbase.chain_id != spec.chain_id || coinbase.nonce != block.header.height || coinbase.fee != 0)
     return fail(BlockError::kBadCoinbase);
-  if (block.compute_tx_root() != block.header.tx_root) return fail(BlockError::kBadTxRoot);
+  if (txids.size() != block.txs.size() || merkle_root(txids) != block.header.tx_root)
+    return fail(BlockError::kBadTxRoot);
   for (std::size_t i = 1; i < block.txs.size(); ++i) {
     if (auto r = check_tx_stateless(block.txs[i], spec, /*verify_signature=*/false); !r) return fail_tx(i, r.error());
-  }
-  if (verifier) {
-    if (auto bad = verifier->verify(std::span(block.txs).subspan(1)))
-      return fail_tx(*bad + 1, TxError::kBadSignature);
   }
   return {};
 }
@@ -101,6 +98,7 @@ std::expected<BlockEffects, BlockFailure> apply_block(const Block& block, const 
   std::unordered_map<crypto::Address, std::size_t> index;  // address -> position in changes
   index.reserve(block.txs.size() * 2);
   effects.changes.reserve(block.txs.size() * 2);
+  effects.senders.resize(block.txs.size());
   auto touch = [&](const crypto::Address& a) -> Account& {
     auto [it, inserted] = index.try_emplace(a, effects.changes.size());
     if (inserted) {
@@ -112,11 +110,12 @@ std::expected<BlockEffects, BlockFailure> apply_block(const Block& block, const 
 
   for (std::size_t i = 1; i < block.txs.size(); ++i) {
     const Transaction& tx = block.txs[i];
-    Account& sender = touch(crypto::address_of(tx.sender));
+    const crypto::Address& from = effects.senders[i] = crypto::address_of(tx.sender);
+    Account& sender = touch(from);
     if (auto r = check_tx_against_sender(tx, sender); !r) return fail_tx(i, r.error());
     Account& recipient = touch(tx.recipient);  // may alias sender: apply_transfer allows it
     // touch() may have grown the vector: take the sender again.
-    Account& sender_now = effects.changes[index[crypto::address_of(tx.sender)]].after;
+    Account& sender_now = effects.changes[index[from]].after;
     if (auto r = apply_transfer(tx, sender_now, recipient); !r) return fail_tx(i, r.error());
     if (!checked_add(effects.fees, tx.fee, effects.fees)) return fail_tx(i, TxError::kAmountOverflow);
   }

@@ -15,7 +15,6 @@
 
 namespace tally::ledger {
 
-class SignatureVerifier;
 
 enum class BlockError {
   kBadVersion,            // header version is not 1
@@ -57,9 +56,9 @@ struct ParentContext {
 [[nodiscard]] BlockResult check_header_contextual(const BlockHeader& header, const ParentContext& parent,
                                                   std::int64_t now_s, const ChainSpec& spec);
 
-// Everything that needs no state: counts, coinbase shape, Merkle root, stateless transaction
-// rules and (when verifier is non-null) all signatures.
-[[nodiscard]] BlockResult check_block_body(const Block& block, const ChainSpec& spec, SignatureVerifier* verifier);
+// Everything that needs no state and no signature check: counts, coinbase shape, Merkle root
+// and the stateless transaction rules. `txids` are the block's, in order (block.txids()).
+[[nodiscard]] BlockResult check_block_body(const Block& block, const ChainSpec& spec, std::span<const TxId> txids);
 
 // The accounts a block changes, each with its value before and after, in first-touch order.
 struct AccountChange {
@@ -69,6 +68,7 @@ struct AccountChange {
 };
 struct BlockEffects {
   std::vector<AccountChange> changes;
+  std::vector<crypto::Address> senders;  // by block position; the coinbase's is all zero
   Amount fees = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crypto/hex.h"
+#include "ledger/merkle.h"
 
 namespace tally::ledger {
 
@@ -192,6 +193,8 @@ std::expected<void, ChainError> Chain::initialize_or_load() {
   if (state_hash_.digest() != tip().header.state_root)
     return std::unexpected(corrupt("stored state does not match the tip's state commitment"));
 
+  if (auto r = check_unverified_tip(); !r) return r;
+
   // A crash between storing a block and connecting it leaves a better branch to activate.
   ChainUpdate update;
   return activate_best_chain(update);
@@ -317,10 +320,11 @@ std::expected<BlockAcceptResult, ChainError> Chain::accept_one_block(const Block
     result.entry = it->second.get();
     return result;
   }
+  std::vector<TxId> ids = block.txids();
   if (!entries_.contains(block.header.prev_hash) && !entries_.contains(hash)) {
     // Check what is cheap before holding it, so junk cannot fill the orphan pool.
     if (auto r = check_header_standalone(block.header, spec_); !r) return std::unexpected(invalid(r.error()));
-    if (auto r = check_block_body(block, spec_, nullptr); !r) return std::unexpected(invalid(r.error()));
+    if (auto r = check_block_body(block, spec_, ids); !r) return std::unexpected(invalid(r.error()));
     hold_orphan(block);
     result.status = AcceptStatus::kOrphan;
     return result;
@@ -331,9 +335,9 @@ std::expected<BlockAcceptResult, ChainError> Chain::accept_one_block(const Block
   // A body that does not match its header's Merkle root says nothing about the header: it
   // may have been damaged or mutated on the way. Refuse it without marking the header, or
   // whoever sent the mutation would keep the genuine block out of this node for good.
-  if (block.compute_tx_root() != block.header.tx_root)
+  if (merkle_root(ids) != block.header.tx_root)
     return std::unexpected(invalid(BlockFailure{BlockError::kBadTxRoot, std::nullopt, 0}));
-  if (auto r = check_block_body(block, spec_, nullptr); !r) {
+  if (auto r = check_block_body(block, spec_, ids); !r) {
     ChainUpdate ignored;
     if (auto m = mark_invalid(e, r.error(), ignored); !m) return std::unexpected(m.error());
     return std::unexpected(invalid(r.error()));
@@ -349,7 +353,7 @@ std::expected<BlockAcceptResult, ChainError> Chain::accept_one_block(const Block
   if (auto r = store_.write(batch); !r) return std::unexpected(store_error(r.error()));
   mark_chain_data(e);
   result.entry = e;
-  just_stored_ = JustStored{hash, std::make_shared<const Block>(block)};
+  just_stored_ = JustStored{hash, std::make_shared<const Block>(block), std::move(ids)};
   auto activated = activate_best_chain(result.update);
   just_stored_.reset();
   if (!activated) return std::unexpected(activated.error());
@@ -475,26 +479,30 @@ std::expected<void, ChainError> Chain::activate_best_chain(ChainUpdate& update) 
 }
 
 std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& update) {
+  auto fail = [&](const BlockFailure& f) -> std::expected<bool, ChainError> {
+    if (auto r = mark_invalid(e, f, update); !r) return std::unexpected(r.error());
+    return false;
+  };
   std::shared_ptr<const Block> block;
+  std::vector<TxId> ids;
   if (just_stored_ && just_stored_->hash == e->hash) {
-    block = just_stored_->block;  // the block accept_block just wrote: no need to read it back
+    // The block accept_block just checked and wrote: no need to read it back or check it again.
+    block = just_stored_->block;
+    ids = std::move(just_stored_->txids);
+    just_stored_.reset();
   } else {
     auto stored = read_block(e->hash);
     if (!stored) return std::unexpected(stored.error());
     if (!stored->has_value()) return std::unexpected(corrupt("block data missing for " + short_hash(e->hash)));
     block = std::make_shared<const Block>(std::move(**stored));
+    ids = block->txids();
+    if (auto r = check_block_body(*block, spec_, ids); !r) return fail(r.error());
   }
 
-  auto fail = [&](const BlockFailure& f) -> std::expected<bool, ChainError> {
-    if (auto r = mark_invalid(e, f, update); !r) return std::unexpected(r.error());
-    return false;
-  };
-  if (auto r = check_block_body(*block, spec_, nullptr); !r) return fail(r.error());
   // Signatures are checked on the worker threads while this thread applies the block; a
   // bad signature wins over any other failure so every node reports the same rule.
   // Transactions whose signatures this node already checked (in its mempool) are skipped:
   // a txid covers the signature, so the same txid means the same verified signature.
-  const std::vector<TxId> ids = block->txids();
   std::vector<Transaction> unchecked;
   std::vector<std::size_t> unchecked_pos;  // block position of each unchecked transaction
   if (!verified_.empty()) {
@@ -506,20 +514,26 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
   }
   const bool all = verified_.empty();
   const std::span<const Transaction> transfers = all ? std::span(block->txs).subspan(1) : std::span(unchecked);
+  auto bad_signature = [&](std::size_t index) {
+    const std::size_t position = all ? index + 1 : unchecked_pos[index];
+    return BlockFailure{BlockError::kInvalidTransaction, TxError::kBadSignature, position};
+  };
   verifier_.start(transfers);
   auto effects = apply_block(*block, spec_, *state_view_);
   StateHash lanes = state_hash_;
   if (effects)
     for (const auto& c : effects->changes) lanes.update(c.address, c.before, c.after);
-  const auto bad_signature = verifier_.finish();
-  if (bad_signature) {
-    const std::size_t position = all ? *bad_signature + 1 : unchecked_pos[*bad_signature];
-    return fail(BlockFailure{BlockError::kInvalidTransaction, TxError::kBadSignature, position});
+  auto read_error = state_view_->take_error();
+  if (read_error || !effects || lanes.digest() != block->header.state_root) {
+    if (const auto bad = verifier_.finish()) return fail(bad_signature(*bad));
+    if (read_error) return std::unexpected(ChainError{ChainError::Kind::kStore, *read_error, {}});
+    if (!effects) return fail(effects.error());
+    return fail(BlockFailure{BlockError::kBadStateRoot, std::nullopt, 0});
   }
-  if (auto err = state_view_->take_error()) return std::unexpected(ChainError{ChainError::Kind::kStore, *err, {}});
-  if (!effects) return fail(effects.error());
-  if (lanes.digest() != block->header.state_root) return fail(BlockFailure{BlockError::kBadStateRoot, std::nullopt, 0});
 
+  // Everything but the signatures holds. The block is written now, while the workers still
+  // verify, and marked unverified: if this process dies before the check ends, the next
+  // start checks the tip again (check_unverified_tip). A bad signature undoes the write.
   WriteBatch batch;
   std::vector<UndoEntry> undo;
   undo.reserve(effects->changes.size());
@@ -532,22 +546,36 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
     }
   }
   batch.put(Column::kUndo, e->hash.span(), encode_undo(undo));
-  for (std::uint32_t i = 0; i < block->txs.size(); ++i) {
-    const Transaction& tx = block->txs[i];
-    const TxId& id = ids[i];
-    if (options_.tx_index) batch.put(Column::kTxIndex, id.span(), encode_tx_location(TxLocation{e->hash, i}));
-    if (options_.address_index) {
-      batch.put(Column::kAddressHistory, address_history_key(tx.recipient, e->height(), i), id.span());
-      if (!tx.is_coinbase())
-        batch.put(Column::kAddressHistory, address_history_key(crypto::address_of(tx.sender), e->height(), i),
-                  id.span());
-    }
-  }
+  index_records(batch, *e, *block, ids, effects->senders, /*erase=*/false);
   const std::uint8_t new_status = e->status | kStatusValid;
   batch.put(Column::kBlockIndex, e->hash.span(), encode_index_record(IndexRecord{e->header, new_status, e->sequence}));
   batch.put(Column::kMeta, meta_key::bytes(meta_key::kTip), e->hash.span());
   batch.put(Column::kMeta, meta_key::bytes(meta_key::kStateLanes), lanes.serialize());
-  if (auto r = store_.write(batch); !r) return std::unexpected(store_error(r.error()));
+  batch.put(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip), e->hash.span());
+  const auto written = store_.write(batch);
+  const auto bad = verifier_.finish();
+  if (!written) return std::unexpected(store_error(written.error()));
+  if (bad) {
+    WriteBatch rollback;
+    for (const auto& c : effects->changes) {
+      if (c.before.empty()) {
+        rollback.erase(Column::kState, c.address.span());
+      } else {
+        rollback.put(Column::kState, c.address.span(), encode_account(c.before));
+      }
+    }
+    rollback.erase(Column::kUndo, e->hash.span());
+    index_records(rollback, *e, *block, ids, effects->senders, /*erase=*/true);
+    rollback.put(Column::kBlockIndex, e->hash.span(), encode_index_record(IndexRecord{e->header, e->status, e->sequence}));
+    rollback.put(Column::kMeta, meta_key::bytes(meta_key::kTip), e->parent->hash.span());
+    rollback.put(Column::kMeta, meta_key::bytes(meta_key::kStateLanes), state_hash_.serialize());
+    rollback.erase(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip));
+    if (auto r = store_.write(rollback); !r) return std::unexpected(store_error(r.error()));
+    return fail(bad_signature(*bad));
+  }
+  WriteBatch verified;
+  verified.erase(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip));
+  if (auto r = store_.write(verified); !r) return std::unexpected(store_error(r.error()));
 
   e->status = new_status;
   state_hash_ = lanes;
@@ -556,6 +584,27 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
   update.connected.push_back(e);
   update.connected_blocks.push_back(std::move(block));
   return true;
+}
+
+void Chain::index_records(WriteBatch& batch, const BlockEntry& e, const Block& block, std::span<const TxId> ids,
+                          std::span<const crypto::Address> senders, bool erase) const {
+  if (!options_.tx_index && !options_.address_index) return;
+  auto put = [&](Column c, crypto::ByteSpan key, crypto::ByteSpan value) {
+    if (erase) {
+      batch.erase(c, key);
+    } else {
+      batch.put(c, key, value);
+    }
+  };
+  for (std::uint32_t i = 0; i < block.txs.size(); ++i) {
+    const Transaction& tx = block.txs[i];
+    const TxId& id = ids[i];
+    if (options_.tx_index) put(Column::kTxIndex, id.span(), encode_tx_location(TxLocation{e.hash, i}));
+    if (options_.address_index) {
+      put(Column::kAddressHistory, address_history_key(tx.recipient, e.height(), i), id.span());
+      if (!tx.is_coinbase()) put(Column::kAddressHistory, address_history_key(senders[i], e.height(), i), id.span());
+    }
+  }
 }
 
 std::expected<void, ChainError> Chain::disconnect_tip(ChainUpdate& update) {
@@ -586,15 +635,9 @@ std::expected<void, ChainError> Chain::disconnect_tip(ChainUpdate& update) {
   if (lanes.digest() != e->parent->header.state_root)
     return std::unexpected(corrupt("undo data of " + short_hash(e->hash) + " does not restore the parent's state"));
   batch.erase(Column::kUndo, e->hash.span());
-  for (std::uint32_t i = 0; i < block.txs.size(); ++i) {
-    const Transaction& tx = block.txs[i];
-    if (options_.tx_index) batch.erase(Column::kTxIndex, tx.txid().span());
-    if (options_.address_index) {
-      batch.erase(Column::kAddressHistory, address_history_key(tx.recipient, e->height(), i));
-      if (!tx.is_coinbase())
-        batch.erase(Column::kAddressHistory, address_history_key(crypto::address_of(tx.sender), e->height(), i));
-    }
-  }
+  std::vector<crypto::Address> senders(block.txs.size());
+  for (std::size_t i = 1; i < block.txs.size(); ++i) senders[i] = crypto::address_of(block.txs[i].sender);
+  index_records(batch, *e, block, block.txids(), senders, /*erase=*/true);
   batch.put(Column::kMeta, meta_key::bytes(meta_key::kTip), e->parent->hash.span());
   batch.put(Column::kMeta, meta_key::bytes(meta_key::kStateLanes), lanes.serialize());
   if (auto r = store_.write(batch); !r) return std::unexpected(store_error(r.error()));
@@ -604,6 +647,31 @@ std::expected<void, ChainError> Chain::disconnect_tip(ChainUpdate& update) {
   e->in_active_chain = false;
   update.disconnected.push_back(e);
   for (std::size_t i = 1; i < block.txs.size(); ++i) update.disconnected_txs.push_back(block.txs[i]);
+  return {};
+}
+
+// A tip written by connect_tip whose signature check never finished (the process died in
+// between): check it now, and take it back off the chain if a signature fails.
+std::expected<void, ChainError> Chain::check_unverified_tip() {
+  auto marker = store_.get(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip));
+  if (!marker) return std::unexpected(store_error(marker.error()));
+  if (!marker->has_value()) return {};
+  if ((*marker)->size() == 32 && BlockHash::from_span(**marker) == tip().hash && tip().height() > 0) {
+    BlockEntry* e = active_.back();
+    auto stored = read_block(e->hash);
+    if (!stored) return std::unexpected(stored.error());
+    if (!stored->has_value()) return std::unexpected(corrupt("block data missing for " + short_hash(e->hash)));
+    const Block& block = **stored;
+    if (const auto bad = verifier_.verify(std::span(block.txs).subspan(1))) {
+      ChainUpdate update;
+      if (auto r = disconnect_tip(update); !r) return r;
+      const BlockFailure failure{BlockError::kInvalidTransaction, TxError::kBadSignature, *bad + 1};
+      if (auto r = mark_invalid(e, failure, update); !r) return r;
+    }
+  }
+  WriteBatch batch;
+  batch.erase(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip));
+  if (auto r = store_.write(batch); !r) return std::unexpected(store_error(r.error()));
   return {};
 }
 

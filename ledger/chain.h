@@ -145,6 +145,10 @@ class Chain {
   std::expected<void, ChainError> activate_best_chain(ChainUpdate& update);
   std::expected<bool, ChainError> connect_tip(BlockEntry* e, ChainUpdate& update);
   std::expected<void, ChainError> disconnect_tip(ChainUpdate& update);
+  std::expected<void, ChainError> check_unverified_tip();
+  // Puts (or, with erase, deletes) the transaction and address index records of `block`.
+  void index_records(WriteBatch& batch, const BlockEntry& e, const Block& block, std::span<const TxId> ids,
+                     std::span<const crypto::Address> senders, bool erase) const;
   std::expected<void, ChainError> mark_invalid(BlockEntry* e, const BlockFailure& failure, ChainUpdate& update);
   void hold_orphan(const Block& block);
   void recompute_best_header();
@@ -170,6 +174,7 @@ class Chain {
   struct JustStored {
     BlockHash hash;
     std::shared_ptr<const Block> block;
+    std::vector<TxId> txids;  // and it passed check_block_body
   };
   std::optional<JustStored> just_stored_;
   std::unordered_set<TxId> verified_;  // see note_verified()

@@ -20,6 +20,9 @@ inline constexpr std::string_view kSchema = "schema";
 inline constexpr std::string_view kGenesis = "genesis";
 inline constexpr std::string_view kTip = "tip";
 inline constexpr std::string_view kStateLanes = "state_lanes";
+// Hash of a tip written before its signatures finished verifying (see Chain::connect_tip);
+// present only between that write and the end of the check.
+inline constexpr std::string_view kUnverifiedTip = "unverified_tip";
 inline crypto::ByteSpan bytes(std::string_view k) {
   return crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(k.data()), k.size());
 }
