@@ -179,6 +179,10 @@ TEST_P(Bip340VectorTest, MatchesPublishedRow) {
     EXPECT_EQ(to_hex(secret->sign(message, aux)), to_hex(signature));
   }
   EXPECT_EQ(schnorr_verify(public_key, message, signature), v.verifies);
+  // A key parsed once gives the same answer; a key that does not parse verifies nothing.
+  const auto parsed = ParsedPublicKey::parse(public_key);
+  EXPECT_EQ(parsed.has_value(), is_valid_public_key(public_key));
+  EXPECT_EQ(parsed && parsed->verify(message, signature), v.verifies);
 }
 
 INSTANTIATE_TEST_SUITE_P(TestVectorsCsv, Bip340VectorTest, ::testing::ValuesIn(kVectors),
