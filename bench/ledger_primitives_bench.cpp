@@ -1,5 +1,6 @@
 // Ledger primitive micro benchmarks: transaction encode/decode/txid, the Merkle root of a
-// block's worth of txids, and decoding a full 2,000-transaction block.
+// block's worth of txids, decoding a full 2,000-transaction block, and the state hash
+// update of one changed account (one entry out, one in).
 // Rates are items/s: one item = one transaction (or one Merkle leaf); bytes/s where the
 // work is proportional to the encoding's size. Inputs come from a fixed seed.
 #include <benchmark/benchmark.h>
@@ -10,6 +11,7 @@
 
 #include "ledger/block.h"
 #include "ledger/merkle.h"
+#include "ledger/state_hash.h"
 
 namespace tally::ledger {
 namespace {
@@ -112,6 +114,22 @@ void BM_Block_Decode_2000(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(enc.size()));
 }
 BENCHMARK(BM_Block_Decode_2000);
+
+void BM_StateHash_Update(benchmark::State& state) {
+  std::mt19937_64 rng(kSeed);
+  std::vector<Address> addresses;
+  for (std::size_t i = 0; i < kPool; ++i) addresses.push_back(random_fixed<Address>(rng));
+  StateHash lanes;
+  std::uint64_t n = 0;
+  for (auto _ : state) {
+    const Address& a = addresses[n % kPool];
+    lanes.update(a, Account{1'000'000 - n, n}, Account{999'000 - n, n + 1});
+    ++n;
+  }
+  benchmark::DoNotOptimize(lanes);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StateHash_Update);
 
 }  // namespace
 }  // namespace tally::ledger

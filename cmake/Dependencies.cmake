@@ -4,6 +4,8 @@ find_package(Threads REQUIRED)
 
 pkg_check_modules(SECP256K1 REQUIRED IMPORTED_TARGET libsecp256k1)
 pkg_check_modules(CRYPTOPP REQUIRED IMPORTED_TARGET libcrypto++)
+# OpenSSL's libcrypto, for its ChaCha20 only (the state hash expansion; see docs/DECISIONS.md).
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
 find_package(RocksDB CONFIG QUIET)
 if(NOT TARGET RocksDB::rocksdb)

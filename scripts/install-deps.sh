@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   clang-16 libclang-rt-16-dev lld-16
   libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev
-  libsecp256k1-dev librocksdb-dev libcrypto++-dev
+  libsecp256k1-dev librocksdb-dev libcrypto++-dev libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev
   prometheus wrk curl jq procps iproute2 nftables python3
