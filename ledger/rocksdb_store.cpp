@@ -31,15 +31,14 @@ crypto::ByteSpan span(const rocksdb::Slice& s) {
   return crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
 }
 
-// Columns read by exact key or by a fixed-length prefix get a hashed memtable: a block's
-// thousands of random keys then go into small per-prefix lists instead of one big skip
-// list, which halves the cost of a block's write batch. The length is the key prefix that
-// names the bucket (and, for the address history, the prefix that range scans use).
+// Columns read by exact key get a hashed memtable: a block's thousands of random keys then
+// go into small buckets (by the key's first 8 bytes) instead of one big skip list, which
+// halves the cost of a block's write batch. Not the address history: its keys share their
+// address prefix, and busy addresses would make a few buckets as big as the whole list.
 std::size_t hashed_prefix_length(Column c) {
   switch (c) {
-    case Column::kState: return 8;           // addresses (20 bytes)
-    case Column::kTxIndex: return 8;         // txids (32 bytes)
-    case Column::kAddressHistory: return 20; // address || height || position
+    case Column::kState: return 8;    // addresses (20 bytes)
+    case Column::kTxIndex: return 8;  // txids (32 bytes)
     default: return 0;
   }
 }
