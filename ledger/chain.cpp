@@ -332,6 +332,15 @@ std::expected<BlockAcceptResult, ChainError> Chain::accept_one_block(const Block
   auto entry = accept_header_internal(block.header, now_s);
   if (!entry) return std::unexpected(entry.error());
   BlockEntry* e = *entry;
+  auto shared = std::make_shared<const Block>(block);
+  // A block on the active tip is about to be connected: its signatures start verifying now,
+  // while this thread checks and stores it. Whatever happens below, the job ends here or in
+  // connect_tip.
+  if (e->parent == active_.back()) start_signature_job(hash, shared, ids);
+  struct EndJob {
+    Chain* chain;
+    ~EndJob() { (void)chain->finish_signature_job(); }
+  } end_job{this};
   // A body that does not match its header's Merkle root says nothing about the header: it
   // may have been damaged or mutated on the way. Refuse it without marking the header, or
   // whoever sent the mutation would keep the genuine block out of this node for good.
@@ -353,7 +362,7 @@ std::expected<BlockAcceptResult, ChainError> Chain::accept_one_block(const Block
   if (auto r = store_.write(batch); !r) return std::unexpected(store_error(r.error()));
   mark_chain_data(e);
   result.entry = e;
-  just_stored_ = JustStored{hash, std::make_shared<const Block>(block), std::move(ids)};
+  just_stored_ = JustStored{hash, std::move(shared), std::move(ids)};
   auto activated = activate_best_chain(result.update);
   just_stored_.reset();
   if (!activated) return std::unexpected(activated.error());
@@ -501,31 +510,17 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
 
   // Signatures are checked on the worker threads while this thread applies the block; a
   // bad signature wins over any other failure so every node reports the same rule.
-  // Transactions whose signatures this node already checked (in its mempool) are skipped:
-  // a txid covers the signature, so the same txid means the same verified signature.
-  std::vector<Transaction> unchecked;
-  std::vector<std::size_t> unchecked_pos;  // block position of each unchecked transaction
-  if (!verified_.empty()) {
-    for (std::size_t i = 1; i < block->txs.size(); ++i) {
-      if (verified_.contains(ids[i])) continue;
-      unchecked.push_back(block->txs[i]);
-      unchecked_pos.push_back(i);
-    }
+  if (!job_ || job_->hash != e->hash) {
+    (void)finish_signature_job();  // one for another block: its answer no longer matters
+    start_signature_job(e->hash, block, ids);
   }
-  const bool all = verified_.empty();
-  const std::span<const Transaction> transfers = all ? std::span(block->txs).subspan(1) : std::span(unchecked);
-  auto bad_signature = [&](std::size_t index) {
-    const std::size_t position = all ? index + 1 : unchecked_pos[index];
-    return BlockFailure{BlockError::kInvalidTransaction, TxError::kBadSignature, position};
-  };
-  verifier_.start(transfers);
   auto effects = apply_block(*block, spec_, *state_view_);
   StateHash lanes = state_hash_;
   if (effects)
     for (const auto& c : effects->changes) lanes.update(c.address, c.before, c.after);
   auto read_error = state_view_->take_error();
   if (read_error || !effects || lanes.digest() != block->header.state_root) {
-    if (const auto bad = verifier_.finish()) return fail(bad_signature(*bad));
+    if (const auto bad = finish_signature_job()) return fail(*bad);
     if (read_error) return std::unexpected(ChainError{ChainError::Kind::kStore, *read_error, {}});
     if (!effects) return fail(effects.error());
     return fail(BlockFailure{BlockError::kBadStateRoot, std::nullopt, 0});
@@ -553,7 +548,7 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
   batch.put(Column::kMeta, meta_key::bytes(meta_key::kStateLanes), lanes.serialize());
   batch.put(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip), e->hash.span());
   const auto written = store_.write(batch);
-  const auto bad = verifier_.finish();
+  const auto bad = finish_signature_job();
   if (!written) return std::unexpected(store_error(written.error()));
   if (bad) {
     WriteBatch rollback;
@@ -571,7 +566,7 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
     rollback.put(Column::kMeta, meta_key::bytes(meta_key::kStateLanes), state_hash_.serialize());
     rollback.erase(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip));
     if (auto r = store_.write(rollback); !r) return std::unexpected(store_error(r.error()));
-    return fail(bad_signature(*bad));
+    return fail(*bad);
   }
   WriteBatch verified;
   verified.erase(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip));
@@ -584,6 +579,39 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
   update.connected.push_back(e);
   update.connected_blocks.push_back(std::move(block));
   return true;
+}
+
+void Chain::start_signature_job(const BlockHash& hash, std::shared_ptr<const Block> block,
+                                std::span<const TxId> ids) {
+  job_.emplace();
+  SignatureJob& job = *job_;
+  job.hash = hash;
+  job.block = std::move(block);
+  // Transactions whose signatures this node already checked (in its mempool) are skipped:
+  // a txid covers the signature, so the same txid means the same verified signature.
+  job.all = verified_.empty();
+  if (!job.all) {
+    for (std::size_t i = 1; i < job.block->txs.size(); ++i) {
+      if (verified_.contains(ids[i])) continue;
+      job.unchecked.push_back(job.block->txs[i]);
+      job.unchecked_pos.push_back(i);
+    }
+  }
+  // (The body may not have been checked yet: it may even lack its coinbase.)
+  const std::span<const Transaction> txs(job.block->txs);
+  verifier_.start(job.all ? txs.subspan(std::min<std::size_t>(1, txs.size())) : std::span<const Transaction>(job.unchecked));
+}
+
+std::optional<BlockFailure> Chain::finish_signature_job() {
+  if (!job_) return std::nullopt;
+  const auto bad = verifier_.finish();
+  std::optional<BlockFailure> failure;
+  if (bad) {
+    const std::size_t position = job_->all ? *bad + 1 : job_->unchecked_pos[*bad];
+    failure = BlockFailure{BlockError::kInvalidTransaction, TxError::kBadSignature, position};
+  }
+  job_.reset();
+  return failure;
 }
 
 void Chain::index_records(WriteBatch& batch, const BlockEntry& e, const Block& block, std::span<const TxId> ids,

@@ -146,6 +146,19 @@ class Chain {
   std::expected<bool, ChainError> connect_tip(BlockEntry* e, ChainUpdate& update);
   std::expected<void, ChainError> disconnect_tip(ChainUpdate& update);
   std::expected<void, ChainError> check_unverified_tip();
+  // The verifier's job: the signatures of one block's transactions that this node has not
+  // already checked. At most one runs; it is started by accept_one_block when the block
+  // extends the tip (so checking and storing it overlap the verification) or by connect_tip.
+  struct SignatureJob {
+    BlockHash hash;
+    std::shared_ptr<const Block> block;
+    bool all = true;                          // every transfer (none was checked before)
+    std::vector<Transaction> unchecked;       // otherwise: those not checked yet
+    std::vector<std::size_t> unchecked_pos;   // and their block positions
+  };
+  void start_signature_job(const BlockHash& hash, std::shared_ptr<const Block> block, std::span<const TxId> ids);
+  // Waits for the job (if any) and ends it: the failure of a bad signature, if one is bad.
+  std::optional<BlockFailure> finish_signature_job();
   // Puts (or, with erase, deletes) the transaction and address index records of `block`.
   void index_records(WriteBatch& batch, const BlockEntry& e, const Block& block, std::span<const TxId> ids,
                      std::span<const crypto::Address> senders, bool erase) const;
@@ -177,6 +190,7 @@ class Chain {
     std::vector<TxId> txids;  // and it passed check_block_body
   };
   std::optional<JustStored> just_stored_;
+  std::optional<SignatureJob> job_;
   std::unordered_set<TxId> verified_;  // see note_verified()
   std::deque<TxId> verified_order_;
   StateHash state_hash_;  // lanes of the active tip's state
