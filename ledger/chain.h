@@ -152,7 +152,7 @@ class Chain {
   struct SignatureJob {
     BlockHash hash;
     std::shared_ptr<const Block> block;
-    bool all = true;                          // every transfer (none was checked before)
+    bool all;                                 // every transfer (none was checked before)
     std::vector<Transaction> unchecked;       // otherwise: those not checked yet
     std::vector<std::size_t> unchecked_pos;   // and their block positions
   };
