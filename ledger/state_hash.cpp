@@ -1,6 +1,7 @@
 #include "ledger/state_hash.h"
 
 #include <cryptopp/chacha.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <bit>
@@ -15,9 +16,15 @@ namespace {
 using Lanes = std::array<std::uint16_t, StateHash::kLanes>;
 
 // One OpenSSL ChaCha20 context per thread, set up once; each entry only changes the key.
+// OpenSSL is started without reading the system's openssl.cnf: nothing here needs it, and a
+// configuration (a FIPS-only provider, say) could take ChaCha20 away and leave every entry
+// to the slower fallback.
 struct ChaChaContext {
-  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  EVP_CIPHER_CTX* ctx = nullptr;
   ChaChaContext() {
+    static const bool started = OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr) == 1;
+    if (!started) return;
+    ctx = EVP_CIPHER_CTX_new();
     if (ctx && EVP_EncryptInit_ex(ctx, EVP_chacha20(), nullptr, nullptr, nullptr) != 1) {
       EVP_CIPHER_CTX_free(ctx);
       ctx = nullptr;
