@@ -57,6 +57,8 @@ class WriteBatch {
     return crypto::ByteSpan(data_.data() + op.value_offset, op.value_size);
   }
   bool empty() const { return ops_.empty(); }
+  // Bytes of keys and values, for sizing a database's own batch up front.
+  std::size_t data_size() const { return data_.size(); }
 
  private:
   std::uint32_t append(crypto::ByteSpan b) {
