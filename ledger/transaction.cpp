@@ -1,5 +1,6 @@
 #include "ledger/transaction.h"
 
+#include "crypto/parsed_key_cache.h"
 #include "crypto/sha256.h"
 
 namespace tally::ledger {
@@ -67,7 +68,8 @@ Hash256 Transaction::signature_hash() const {
 }
 
 bool Transaction::has_valid_signature() const {
-  return crypto::schnorr_verify(sender, signature_hash().span(), signature);
+  // Senders sign again and again: their parsed keys are kept (see ParsedKeyCache).
+  return crypto::ParsedKeyCache::shared().verify(sender, signature_hash().span(), signature);
 }
 
 Transaction make_transfer(const crypto::SecretKey& key, std::uint32_t chain_id, const Address& to, Amount amount,
