@@ -29,4 +29,9 @@ std::size_t ParsedKeyCache::size() const {
   return keys_.size();
 }
 
+void ParsedKeyCache::clear() {
+  std::lock_guard lock(mu_);
+  keys_.clear();
+}
+
 }  // namespace tally::crypto

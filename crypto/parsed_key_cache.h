@@ -21,6 +21,7 @@ class ParsedKeyCache {
 
   [[nodiscard]] bool verify(const PublicKey& key, ByteSpan message, const Signature& sig);
   std::size_t size() const;
+  void clear();  // forgets every key (benchmarks that must start cold)
 
  private:
   const std::size_t capacity_;

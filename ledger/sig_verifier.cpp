@@ -25,33 +25,15 @@ void SignatureVerifier::run_chunks() {
     if (start >= job_.size() || failed_.load(std::memory_order_relaxed) != SIZE_MAX) return;
     const std::size_t end = std::min(job_.size(), start + kChunk);
     for (std::size_t i = start; i < end; ++i) {
-      if (!check(i)) {
+      const Transaction& tx = job_[i];
+      if (tx.is_coinbase()) continue;
+      if (!tx.has_valid_signature()) {
         std::size_t expected = SIZE_MAX;
         failed_.compare_exchange_strong(expected, i);
         return;
       }
     }
   }
-}
-
-bool SignatureVerifier::check(std::size_t i) {
-  const Transaction& tx = job_[i];
-  if (tx.is_coinbase()) return true;
-  const Hash256 message = tx.signature_hash();
-  if (auto it = keys_.find(tx.sender); it != keys_.end()) return it->second.verify(message.span(), tx.signature);
-  auto parsed = crypto::ParsedPublicKey::parse(tx.sender);
-  if (!parsed) return false;
-  parsed_[i] = *parsed;
-  return parsed->verify(message.span(), tx.signature);
-}
-
-void SignatureVerifier::keep_parsed_keys() {
-  for (std::size_t i = 0; i < parsed_.size(); ++i) {
-    if (!parsed_[i]) continue;
-    if (keys_.size() >= kMaxCachedKeys) keys_.clear();
-    keys_.emplace(job_[i].sender, *parsed_[i]);
-  }
-  parsed_.clear();
 }
 
 void SignatureVerifier::worker_loop() {
@@ -74,7 +56,6 @@ void SignatureVerifier::worker_loop() {
 
 void SignatureVerifier::start(std::span<const Transaction> txs) {
   job_ = txs;
-  parsed_.assign(txs.size(), std::nullopt);
   next_.store(0);
   failed_.store(SIZE_MAX);
   started_workers_ = !workers_.empty() && txs.size() > kChunk;
@@ -97,7 +78,6 @@ std::optional<std::size_t> SignatureVerifier::finish() {
   }
   started_workers_ = false;
   const std::size_t f = failed_.load();
-  keep_parsed_keys();
   job_ = {};
   if (f == SIZE_MAX) return std::nullopt;
   return f;

@@ -1,7 +1,6 @@
 // Checks the signatures of many transactions on a small pool of worker threads (the caller
 // works too). Owned by the chain's thread; verify() is not reentrant, call it from one thread.
-// Senders' public keys are kept parsed between jobs (bounded), since accounts send again
-// and parsing a key costs about a tenth of a verification.
+// Senders' parsed keys come from the process-wide crypto::ParsedKeyCache.
 #pragma once
 
 #include <atomic>
@@ -11,10 +10,7 @@
 #include <optional>
 #include <span>
 #include <thread>
-#include <unordered_map>
 #include <vector>
-
-#include "crypto/keys.h"
 
 #include "ledger/transaction.h"
 
@@ -28,11 +24,7 @@ class SignatureVerifier {
   SignatureVerifier(const SignatureVerifier&) = delete;
   SignatureVerifier& operator=(const SignatureVerifier&) = delete;
 
-  // Parsed keys kept between jobs; the cache is emptied when it would grow past this.
-  static constexpr std::size_t kMaxCachedKeys = 16384;
-
   unsigned threads() const { return static_cast<unsigned>(workers_.size()) + 1; }
-  std::size_t cached_keys() const { return keys_.size(); }
 
   // Index of some transaction whose signature fails, or nullopt when all verify.
   // Coinbase transactions (no sender) are skipped.
@@ -48,8 +40,6 @@ class SignatureVerifier {
  private:
   void worker_loop();
   void run_chunks();
-  bool check(std::size_t i);
-  void keep_parsed_keys();
 
   std::vector<std::thread> workers_;
   std::mutex mu_;
@@ -63,10 +53,6 @@ class SignatureVerifier {
   std::span<const Transaction> job_;
   std::atomic<std::size_t> next_{0};
   std::atomic<std::size_t> failed_{SIZE_MAX};
-  // Read by every thread during a job and changed only between jobs.
-  std::unordered_map<crypto::PublicKey, crypto::ParsedPublicKey> keys_;
-  // Keys parsed during the current job, by job position: each slot has one writer.
-  std::vector<std::optional<crypto::ParsedPublicKey>> parsed_;
 };
 
 }  // namespace tally::ledger
