@@ -219,29 +219,41 @@ BENCHMARK(BM_RawSchnorrVerify_2Threads)->Unit(benchmark::kMillisecond)->UseRealT
 // ---------------------------------------------------------------------------------------
 // Connecting blocks: Chain::accept_block of each prebuilt block in turn onto a fresh chain.
 
+// A chain on a RocksDB store of its own in a temporary directory.
+struct FreshChain {
+  std::unique_ptr<TempDir> dir;  // members are destroyed chain first, directory last
+  std::unique_ptr<RocksDbStore> store;
+  std::unique_ptr<Chain> chain;
+  std::string error;
+
+  // Closes the current chain and opens a new one at genesis; false (and error) on failure.
+  bool reset(const ChainSpec& spec, const ChainOptions& options) {
+    chain.reset();
+    store.reset();
+    dir = std::make_unique<TempDir>();
+    auto s = RocksDbStore::open(dir->path("chain"), RocksDbOptions{});
+    if (!s) return error = s.error().message, false;
+    store = std::move(*s);
+    auto c = Chain::open(spec, *store, options);
+    if (!c) return error = c.error().message, false;
+    chain = std::move(*c);
+    return true;
+  }
+};
+
 void BM_Chain_Connect_Block2000(benchmark::State& state) {
   const Workload& w = workload();
   if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
   const auto threads = static_cast<unsigned>(state.range(0));
   const ChainOptions options{.tx_index = state.range(1) != 0, .address_index = state.range(1) != 0,
                              .verify_threads = threads};
-  std::unique_ptr<TempDir> dir;
-  std::unique_ptr<RocksDbStore> store;
-  std::unique_ptr<Chain> chain;
+  FreshChain fresh;
   std::size_t next = kBlocks;
   std::chrono::duration<double> connecting{0};  // the timed part, for the ratio
   for (auto _ : state) {
     if (next == kBlocks) {
       state.PauseTiming();
-      chain.reset();
-      store.reset();
-      dir = std::make_unique<TempDir>();
-      auto s = RocksDbStore::open(dir->path("chain"), RocksDbOptions{});
-      if (!s) return state.SkipWithError(s.error().message.c_str());
-      store = std::move(*s);
-      auto c = Chain::open(w.spec, *store, options);
-      if (!c) return state.SkipWithError(c.error().message.c_str());
-      chain = std::move(*c);
+      if (!fresh.reset(w.spec, options)) return state.SkipWithError(fresh.error.c_str());
       // A fresh node has parsed none of the senders' keys: the first block starts cold.
       crypto::ParsedKeyCache::shared().clear();
       next = 0;
@@ -249,9 +261,9 @@ void BM_Chain_Connect_Block2000(benchmark::State& state) {
     }
     const Block& block = w.blocks[next++];
     const auto start = std::chrono::steady_clock::now();
-    auto r = chain->accept_block(block, static_cast<std::int64_t>(block.header.time) + 3600);
+    auto r = fresh.chain->accept_block(block, static_cast<std::int64_t>(block.header.time) + 3600);
     connecting += std::chrono::steady_clock::now() - start;
-    if (!r || chain->tip().hash != block.hash()) return state.SkipWithError("a block did not connect");
+    if (!r || fresh.chain->tip().hash != block.hash()) return state.SkipWithError("a block did not connect");
   }
   const double txs = static_cast<double>(state.iterations()) * static_cast<double>(kTxsPerBlock);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kTxsPerBlock));
@@ -273,30 +285,20 @@ BENCHMARK(BM_Chain_Connect_Block2000)
 void BM_Chain_Connect_Block2000_SignaturesKnown(benchmark::State& state) {
   const Workload& w = workload();
   if (!w.error.empty()) return state.SkipWithError(w.error.c_str());
-  std::unique_ptr<TempDir> dir;
-  std::unique_ptr<RocksDbStore> store;
-  std::unique_ptr<Chain> chain;
+  FreshChain fresh;
   std::size_t next = kBlocks;
   for (auto _ : state) {
     if (next == kBlocks) {
       state.PauseTiming();
-      chain.reset();
-      store.reset();
-      dir = std::make_unique<TempDir>();
-      auto s = RocksDbStore::open(dir->path("chain"), RocksDbOptions{});
-      if (!s) return state.SkipWithError(s.error().message.c_str());
-      store = std::move(*s);
-      auto c = Chain::open(w.spec, *store, ChainOptions{.verify_threads = 2});
-      if (!c) return state.SkipWithError(c.error().message.c_str());
-      chain = std::move(*c);
+      if (!fresh.reset(w.spec, ChainOptions{.verify_threads = 2})) return state.SkipWithError(fresh.error.c_str());
       for (const Block& b : w.blocks)
-        for (std::size_t i = 1; i < b.txs.size(); ++i) chain->note_verified(b.txs[i].txid());
+        for (std::size_t i = 1; i < b.txs.size(); ++i) fresh.chain->note_verified(b.txs[i].txid());
       next = 0;
       state.ResumeTiming();
     }
     const Block& block = w.blocks[next++];
-    auto r = chain->accept_block(block, static_cast<std::int64_t>(block.header.time) + 3600);
-    if (!r || chain->tip().hash != block.hash()) return state.SkipWithError("a block did not connect");
+    auto r = fresh.chain->accept_block(block, static_cast<std::int64_t>(block.header.time) + 3600);
+    if (!r || fresh.chain->tip().hash != block.hash()) return state.SkipWithError("a block did not connect");
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kTxsPerBlock));
 }
