@@ -529,6 +529,9 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
   // Everything but the signatures holds. The block is written now, while the workers still
   // verify, and marked unverified: if this process dies before the check ends, the next
   // start checks the tip again (check_unverified_tip). A bad signature undoes the write.
+  // A block with no signature left to check (a coinbase alone, or transactions this node
+  // verified in its mempool) is written as verified, in one write.
+  const bool verifying = job_ && (job_->all ? job_->block->txs.size() > 1 : !job_->unchecked.empty());
   WriteBatch batch;
   std::vector<UndoEntry> undo;
   undo.reserve(effects->changes.size());
@@ -546,7 +549,7 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
   batch.put(Column::kBlockIndex, e->hash.span(), encode_index_record(IndexRecord{e->header, new_status, e->sequence}));
   batch.put(Column::kMeta, meta_key::bytes(meta_key::kTip), e->hash.span());
   batch.put(Column::kMeta, meta_key::bytes(meta_key::kStateLanes), lanes.serialize());
-  batch.put(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip), e->hash.span());
+  if (verifying) batch.put(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip), e->hash.span());
   const auto written = store_.write(batch);
   const auto bad = finish_signature_job();
   if (!written) return std::unexpected(store_error(written.error()));
@@ -568,9 +571,11 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
     if (auto r = store_.write(rollback); !r) return std::unexpected(store_error(r.error()));
     return fail(*bad);
   }
-  WriteBatch verified;
-  verified.erase(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip));
-  if (auto r = store_.write(verified); !r) return std::unexpected(store_error(r.error()));
+  if (verifying) {
+    WriteBatch verified;
+    verified.erase(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip));
+    if (auto r = store_.write(verified); !r) return std::unexpected(store_error(r.error()));
+  }
 
   e->status = new_status;
   state_hash_ = lanes;

@@ -181,5 +181,22 @@ TEST_F(UnverifiedTip, CrashBeforeTheConnectWriteLeavesTheBlockToConnectAtStart) 
   expect_back_at_parent(b);
 }
 
+TEST_F(UnverifiedTip, BlockWithNoSignatureLeftToCheckIsWrittenVerifiedAtOnce) {
+  const Block b = child(/*bad=*/false);
+  const std::int64_t now = h.now();
+  h.chain.reset();
+  DyingStore dying(*h.store);
+  auto chain = Chain::open(h.spec, dying, ChainOptions{});
+  ASSERT_TRUE(chain) << chain.error().message;
+  // Its transactions were verified on entry to this node's mempool.
+  for (std::size_t i = 1; i < b.txs.size(); ++i) (*chain)->note_verified(b.txs[i].txid());
+  // A marker would need a second write to clear, and that write would fail.
+  dying.die_after(connects_unverified);
+  auto r = (*chain)->accept_block(b, now);
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ((*chain)->tip().hash, b.hash());
+  EXPECT_FALSE(marker_present());
+}
+
 }  // namespace
 }  // namespace tally::ledger
