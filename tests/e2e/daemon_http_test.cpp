@@ -1,13 +1,7 @@
 // tallyd's RPC server over the wire: JSON-RPC 2.0 edge cases, authentication, /health,
 // /metrics (checked with promtool when installed), and the limits: body size, header size,
 // connection cap, many clients, and a slowloris client that must not slow down others.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <boost/json.hpp>
@@ -15,105 +9,18 @@
 #include <thread>
 
 #include "tests/e2e/process.h"
+#include "tests/rpc/http_client.h"
 
 namespace tally::e2e {
 namespace {
 
 namespace json = boost::json;
 
-// One raw HTTP/1.1 connection: sends exactly the given bytes, reads one response with a
-// Content-Length body (or up to EOF).
-class RawHttp {
- public:
-  explicit RawHttp(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) close();
-    int one = 1;
-    if (fd_ >= 0) ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
-  ~RawHttp() { close(); }
-  RawHttp(const RawHttp&) = delete;
-  RawHttp& operator=(const RawHttp&) = delete;
-
-  bool connected() const { return fd_ >= 0; }
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  bool send(std::string_view bytes) {
-    while (!bytes.empty()) {
-      const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      bytes.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-  }
-
-  struct Reply {
-    int status = 0;
-    std::string head;  // status line and headers
-    std::string body;
-  };
-  // nullopt on timeout or when the connection closed before a whole response arrived.
-  std::optional<Reply> read(std::chrono::milliseconds timeout = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    std::size_t end;
-    while ((end = buffer_.find("\r\n\r\n")) == std::string::npos)
-      if (!fill(deadline)) return std::nullopt;
-    Reply r;
-    r.head = buffer_.substr(0, end);
-    buffer_.erase(0, end + 4);
-    if (r.head.size() < 12 || !r.head.starts_with("HTTP/1.1 ")) return std::nullopt;
-    r.status = std::stoi(r.head.substr(9, 3));
-    std::string lower = r.head;
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const auto cl = lower.find("\r\ncontent-length:");
-    if (cl == std::string::npos) return r;
-    const std::size_t length = std::stoul(lower.substr(cl + 17));
-    while (buffer_.size() < length)
-      if (!fill(deadline)) return std::nullopt;
-    r.body = buffer_.substr(0, length);
-    buffer_.erase(0, length);
-    return r;
-  }
-  // True when the server closed the connection (EOF or reset) within the timeout.
-  bool closed_by_peer(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-      if (!fill(deadline)) return eof_;
-    }
-  }
-
- private:
-  bool fill(std::chrono::steady_clock::time_point deadline) {
-    if (fd_ < 0) return false;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
-    char buf[16384];
-    const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) {
-      eof_ = true;
-      return false;
-    }
-    buffer_.append(buf, static_cast<std::size_t>(n));
-    return true;
-  }
-
-  int fd_ = -1;
-  std::string buffer_;
-  bool eof_ = false;
-};
+// Raw HTTP/1.1 connections, for requests RpcClient would never send.
+using rpc::testing::HttpClient;
 
 std::string post_request(const std::string& body, const std::string& authorization) {
-  std::string r = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n";
-  if (!authorization.empty()) r += "Authorization: " + authorization + "\r\n";
-  return r + "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  return HttpClient::request("POST", "/", body, authorization);
 }
 
 class DaemonHttp : public ::testing::Test {
@@ -267,15 +174,15 @@ TEST_F(DaemonHttp, HugeNumbersAndWrongParameterTypes) {
 TEST_F(DaemonHttp, Authentication) {
   const std::string body = R"({"jsonrpc":"2.0","id":1,"method":"getblockcount"})";
   {
-    RawHttp none(node_->rpc_port());
+    HttpClient none(node_->rpc_port());
     ASSERT_TRUE(none.send(post_request(body, "")));
     auto r = none.read();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401);
-    EXPECT_NE(r->head.find("WWW-Authenticate: Basic"), std::string::npos) << r->head;
+    EXPECT_TRUE(r->header("www-authenticate").starts_with("Basic")) << r->header("www-authenticate");
   }
   {
-    RawHttp garbage(node_->rpc_port());
+    HttpClient garbage(node_->rpc_port());
     ASSERT_TRUE(garbage.send(post_request(body, "Bearer xyz")));
     auto r = garbage.read();
     ASSERT_TRUE(r);
@@ -300,16 +207,16 @@ TEST_F(DaemonHttp, Authentication) {
   EXPECT_TRUE(by_user.call("getblockcount", json::array()));
 
   // /metrics needs credentials; /health does not; unknown paths need them too.
-  RawHttp metrics(node_->rpc_port());
+  HttpClient metrics(node_->rpc_port());
   ASSERT_TRUE(metrics.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(metrics.read()->status, 401);
-  RawHttp other(node_->rpc_port());
+  HttpClient other(node_->rpc_port());
   ASSERT_TRUE(other.send("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(other.read()->status, 401);
 }
 
 TEST_F(DaemonHttp, HealthWithoutAuthentication) {
-  RawHttp c(node_->rpc_port());
+  HttpClient c(node_->rpc_port());
   ASSERT_TRUE(c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto r = c.read();
   ASSERT_TRUE(r);
@@ -350,7 +257,7 @@ TEST_F(DaemonHttp, MetricsPassPromtool) {
 }
 
 TEST_F(DaemonHttp, OversizedBodyAndHeaders) {
-  RawHttp big(node_->rpc_port());
+  HttpClient big(node_->rpc_port());
   // Refused from the Content-Length alone, before any body byte is sent.
   ASSERT_TRUE(big.send("POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + cookie_auth() +
                        "\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n"));
@@ -358,13 +265,13 @@ TEST_F(DaemonHttp, OversizedBodyAndHeaders) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
 
-  RawHttp header(node_->rpc_port());
+  HttpClient header(node_->rpc_port());
   ASSERT_TRUE(header.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(20000, 'a') + "\r\n\r\n"));
   auto h = header.read(5s);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 431);
 
-  RawHttp garbage(node_->rpc_port());
+  HttpClient garbage(node_->rpc_port());
   ASSERT_TRUE(garbage.send("HELLO\r\n\r\n"));
   auto g = garbage.read(5s);
   ASSERT_TRUE(g);
@@ -374,9 +281,9 @@ TEST_F(DaemonHttp, OversizedBodyAndHeaders) {
 TEST_F(DaemonHttp, ManyConcurrentClientsAndTheConnectionCap) {
   // 100 connections open at once, each answered.
   const std::string body = post_request(R"({"jsonrpc":"2.0","id":1,"method":"getblockcount"})", cookie_auth());
-  std::vector<std::unique_ptr<RawHttp>> conns;
+  std::vector<std::unique_ptr<HttpClient>> conns;
   for (int i = 0; i < 100; ++i) {
-    conns.push_back(std::make_unique<RawHttp>(node_->rpc_port()));
+    conns.push_back(std::make_unique<HttpClient>(node_->rpc_port()));
     ASSERT_TRUE(conns.back()->connected());
     ASSERT_TRUE(conns.back()->send(body));
   }
@@ -387,7 +294,7 @@ TEST_F(DaemonHttp, ManyConcurrentClientsAndTheConnectionCap) {
   }
   EXPECT_EQ(answered, 100);
   // Beyond the cap (128 open connections) a connection gets 503 and is closed.
-  for (int i = 0; i < 40; ++i) conns.push_back(std::make_unique<RawHttp>(node_->rpc_port()));
+  for (int i = 0; i < 40; ++i) conns.push_back(std::make_unique<HttpClient>(node_->rpc_port()));
   int refused = 0;
   for (std::size_t i = 100; i < conns.size(); ++i) {
     ASSERT_TRUE(conns[i]->connected());
@@ -410,7 +317,7 @@ TEST_F(DaemonHttp, SlowClientDoesNotDelayOthers) {
   std::atomic<int> trickled{0};
   std::atomic<bool> slow_broken{false};
   std::thread slow([&] {
-    RawHttp s(node_->rpc_port());
+    HttpClient s(node_->rpc_port());
     const std::string request = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(400, 's');
     for (char ch : request) {
       if (stop) break;
@@ -432,7 +339,7 @@ TEST_F(DaemonHttp, SlowClientDoesNotDelayOthers) {
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     slowest = std::max(slowest, took);
     EXPECT_TRUE(r);
-    RawHttp health(node_->rpc_port());
+    HttpClient health(node_->rpc_port());
     health.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
     auto h = health.read(2s);
     EXPECT_TRUE(h && h->status == 200);
