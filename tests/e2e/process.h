@@ -12,12 +12,9 @@
 // Thread-safety: none; use each object from one thread. Header-only.
 #pragma once
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "node/devnet/process.h"
 #include "rpc/auth.h"
 #include "rpc/rpc_client.h"
 
@@ -105,22 +103,12 @@ class TempDir {
   fs::path path_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to :0, then released). Another
-// process may take it before the caller binds it; prefer passing port 0 to daemons.
+// A TCP port on 127.0.0.1 that was free a moment ago (tally-devnet's pick_free_ports; 0 if
+// none could be had). Another process may take it before the caller binds it; prefer
+// passing port 0 to daemons.
 inline std::uint16_t free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  std::uint16_t port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
+  auto ports = devnet::pick_free_ports(1);
+  return ports ? ports->front() : 0;
 }
 
 struct SpawnOptions {
