@@ -17,31 +17,15 @@ namespace json = boost::json;
 class Cli : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::make_unique<TempDir>("tally-cli-test");
-    spec_ = write_fast_chain_spec(dir_->path() / "spec.json");
-    node_ = std::make_unique<TallydProcess>(dir_->path() / "node",
-                                            std::vector<std::string>{"--chain", spec_.string(), "--rpcuser", "carol",
-                                                                     "--rpcpassword", "hunter2"});
-    if (auto r = node_->start(); !r) {
-      setup_error_ = r.error();
-      return;
-    }
-    auto client = node_->client();
-    if (auto g = client.call("generate", json::array{2}); !g) setup_error_ = "generate: " + g.error().message;
+    suite_.start("tally-cli-test", {"--rpcuser", "carol", "--rpcpassword", "hunter2"}, kFastChainId, /*blocks=*/2);
   }
-  static void TearDownTestSuite() {
-    if (node_) {
-      EXPECT_EQ(node_->stop(), 0);
-    }
-    node_.reset();
-    dir_.reset();
-  }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
+  static void TearDownTestSuite() { suite_.stop(); }
+  void SetUp() override { ASSERT_TRUE(suite_.error.empty()) << suite_.error; }
 
   // tally-cli with the node's datadir and the test chain spec.
   static RunResult cli(const std::vector<std::string>& args) {
-    std::vector<std::string> argv = {tally_cli_path(), "--datadir", node_->datadir().string(), "--chain",
-                                     spec_.string()};
+    std::vector<std::string> argv = {tally_cli_path(), "--datadir", suite_.node->datadir().string(), "--chain",
+                                     suite_.spec.string()};
     argv.insert(argv.end(), args.begin(), args.end());
     return run(argv);
   }
@@ -51,7 +35,7 @@ class Cli : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     // A HOME without a ~/.tally keeps the default datadir empty and predictable.
     SpawnOptions options;
-    options.env = {{"HOME", (dir_->path() / "home").string()}};
+    options.env = {{"HOME", (suite_.dir->path() / "home").string()}};
     return run(argv, 30s, options);
   }
   static std::string trimmed(std::string s) {
@@ -65,16 +49,10 @@ class Cli : public ::testing::Test {
     return v;
   }
 
-  static std::unique_ptr<TempDir> dir_;
-  static fs::path spec_;
-  static std::unique_ptr<TallydProcess> node_;
-  static std::string setup_error_;
+  static SuiteNode suite_;
 };
 
-std::unique_ptr<TempDir> Cli::dir_;
-fs::path Cli::spec_;
-std::unique_ptr<TallydProcess> Cli::node_;
-std::string Cli::setup_error_;
+SuiteNode Cli::suite_;
 
 TEST_F(Cli, GetBlockCountPrintsTheHeight) {
   const RunResult r = cli({"getblockcount"});
@@ -149,14 +127,14 @@ TEST_F(Cli, ConnectionAndAuthFailuresExitOne) {
 
 TEST_F(Cli, UserPasswordAndExplicitPortWork) {
   // No datadir: the port comes from --rpcport, credentials from --rpcuser/--rpcpassword.
-  const RunResult r = bare_cli({"--chain", spec_.string(), "--rpcport", std::to_string(node_->rpc_port()),
+  const RunResult r = bare_cli({"--chain", suite_.spec.string(), "--rpcport", std::to_string(suite_.node->rpc_port()),
                                 "--rpcuser", "carol", "--rpcpassword", "hunter2", "getbestblockhash"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(trimmed(r.out).size(), 64u);
 }
 
 TEST_F(Cli, KeygenWritesAPrivateKeyFileAndNeverOverwrites) {
-  const fs::path file = dir_->path() / "keygen.json";
+  const fs::path file = suite_.dir->path() / "keygen.json";
   const RunResult r = cli({"keygen", "--out", file.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   struct stat st{};
@@ -199,7 +177,7 @@ TEST_F(Cli, DevnetKeysMatchThePublishedList) {
 }
 
 TEST_F(Cli, SendFromADevnetKeyIsMined) {
-  const fs::path file = dir_->path() / "recipient.json";
+  const fs::path file = suite_.dir->path() / "recipient.json";
   const RunResult gen = cli({"keygen", "--out", file.string()});
   ASSERT_EQ(gen.exit_code, 0) << gen.err;
   const std::string to = trimmed(gen.out);
@@ -244,7 +222,7 @@ TEST_F(Cli, SendFromADevnetKeyIsMined) {
 
 TEST_F(Cli, SendRefusesAnotherChain) {
   // Without --chain the CLI signs for the embedded devnet (chain id 7077); the node runs 7177.
-  const RunResult r = bare_cli({"--datadir", node_->datadir().string(), "send", "--key", "devnet:2", "--to",
+  const RunResult r = bare_cli({"--datadir", suite_.node->datadir().string(), "send", "--key", "devnet:2", "--to",
                                 devnet_keys()[3].address, "--amount", "1"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("chain id 7177"), std::string::npos) << r.err;
@@ -297,12 +275,12 @@ TEST_F(Cli, RpcWaitWaitsForTheNodeToStart) {
   SpawnOptions o;
   o.stdout_path = dir / "out";
   o.stderr_path = dir / "err";
-  Process waiting = Process::spawn({tally_cli_path(), "--datadir", datadir.string(), "--chain", spec_.string(),
+  Process waiting = Process::spawn({tally_cli_path(), "--datadir", datadir.string(), "--chain", suite_.spec.string(),
                                     "--rpcwait", "--rpcwaittimeout", "30", "getblockcount"},
                                    o);
   std::this_thread::sleep_for(300ms);
   EXPECT_TRUE(waiting.running());
-  TallydProcess late(datadir, {"--chain", spec_.string()});
+  TallydProcess late(datadir, {"--chain", suite_.spec.string()});
   ASSERT_TRUE(late.start()) << read_text(late.stderr_path());
   EXPECT_EQ(waiting.wait(20s), 0) << read_text(dir / "err");
   EXPECT_EQ(trimmed(read_text(dir / "out")), "0");

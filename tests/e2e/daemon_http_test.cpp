@@ -25,30 +25,17 @@ std::string post_request(const std::string& body, const std::string& authorizati
 
 class DaemonHttp : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = std::make_unique<TempDir>("tally-http-e2e");
-    spec_ = write_fast_chain_spec(dir_->path() / "spec.json");
-    node_ = std::make_unique<TallydProcess>(dir_->path() / "n",
-                                            std::vector<std::string>{"--chain", spec_.string(), "--rpcuser", "alice",
-                                                                     "--rpcpassword", "wonderland"});
-    if (auto r = node_->start(); !r) setup_error_ = r.error();
-  }
-  static void TearDownTestSuite() {
-    if (node_) {
-      EXPECT_EQ(node_->stop(), 0);
-    }
-    node_.reset();
-    dir_.reset();
-  }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
+  static void SetUpTestSuite() { suite_.start("tally-http-e2e", {"--rpcuser", "alice", "--rpcpassword", "wonderland"}); }
+  static void TearDownTestSuite() { suite_.stop(); }
+  void SetUp() override { ASSERT_TRUE(suite_.error.empty()) << suite_.error; }
 
   static std::string cookie_auth() {
-    const auto& c = node_->credentials();
+    const auto& c = suite_.node->credentials();
     return "Basic " + rpc::base64_encode(c.user + ":" + c.password);
   }
   // POST a raw body with the cookie; the HTTP status and the parsed body (null if empty).
   static std::pair<int, json::value> post(const std::string& body) {
-    auto client = node_->client();
+    auto client = suite_.node->client();
     auto r = client.post(body);
     EXPECT_TRUE(r) << (r ? "" : r.error().message);
     if (!r) return {0, nullptr};
@@ -62,16 +49,10 @@ class DaemonHttp : public ::testing::Test {
     return static_cast<int>(response.at("error").at("code").as_int64());
   }
 
-  static std::unique_ptr<TempDir> dir_;
-  static fs::path spec_;
-  static std::unique_ptr<TallydProcess> node_;
-  static std::string setup_error_;
+  static SuiteNode suite_;
 };
 
-std::unique_ptr<TempDir> DaemonHttp::dir_;
-fs::path DaemonHttp::spec_;
-std::unique_ptr<TallydProcess> DaemonHttp::node_;
-std::string DaemonHttp::setup_error_;
+SuiteNode DaemonHttp::suite_;
 
 TEST_F(DaemonHttp, SingleCallsAndIds) {
   auto [status, r] = post(R"({"jsonrpc":"2.0","id":"abc","method":"getblockcount"})");
@@ -174,7 +155,7 @@ TEST_F(DaemonHttp, HugeNumbersAndWrongParameterTypes) {
 TEST_F(DaemonHttp, Authentication) {
   const std::string body = R"({"jsonrpc":"2.0","id":1,"method":"getblockcount"})";
   {
-    HttpClient none(node_->rpc_port());
+    HttpClient none(suite_.node->rpc_port());
     ASSERT_TRUE(none.send(post_request(body, "")));
     auto r = none.read();
     ASSERT_TRUE(r);
@@ -182,41 +163,41 @@ TEST_F(DaemonHttp, Authentication) {
     EXPECT_TRUE(r->header("www-authenticate").starts_with("Basic")) << r->header("www-authenticate");
   }
   {
-    HttpClient garbage(node_->rpc_port());
+    HttpClient garbage(suite_.node->rpc_port());
     ASSERT_TRUE(garbage.send(post_request(body, "Bearer xyz")));
     auto r = garbage.read();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401);
   }
-  rpc::RpcClient wrong("127.0.0.1", node_->rpc_port(), rpc::Credentials{"alice", "wrong"});
+  rpc::RpcClient wrong("127.0.0.1", suite_.node->rpc_port(), rpc::Credentials{"alice", "wrong"});
   auto w = wrong.call("getblockcount", json::array());
   ASSERT_FALSE(w);
   EXPECT_EQ(w.error().kind, rpc::RpcCallError::Kind::kHttp);
   EXPECT_EQ(w.error().code, 401);
-  rpc::RpcClient wrong_user("127.0.0.1", node_->rpc_port(), rpc::Credentials{"bob", "wonderland"});
+  rpc::RpcClient wrong_user("127.0.0.1", suite_.node->rpc_port(), rpc::Credentials{"bob", "wonderland"});
   EXPECT_FALSE(wrong_user.call("getblockcount", json::array()));
-  rpc::RpcClient stale_cookie("127.0.0.1", node_->rpc_port(), rpc::Credentials{"__cookie__", std::string(64, '0')});
+  rpc::RpcClient stale_cookie("127.0.0.1", suite_.node->rpc_port(), rpc::Credentials{"__cookie__", std::string(64, '0')});
   EXPECT_FALSE(stale_cookie.call("getblockcount", json::array()));
 
   // The cookie (mode 0600) and the configured user both work.
-  EXPECT_EQ(fs::status(node_->datadir() / ".cookie").permissions() & fs::perms::all,
+  EXPECT_EQ(fs::status(suite_.node->datadir() / ".cookie").permissions() & fs::perms::all,
             fs::perms::owner_read | fs::perms::owner_write);
-  auto by_cookie = node_->client().call("getblockcount", json::array());
+  auto by_cookie = suite_.node->client().call("getblockcount", json::array());
   EXPECT_TRUE(by_cookie);
-  rpc::RpcClient by_user("127.0.0.1", node_->rpc_port(), rpc::Credentials{"alice", "wonderland"});
+  rpc::RpcClient by_user("127.0.0.1", suite_.node->rpc_port(), rpc::Credentials{"alice", "wonderland"});
   EXPECT_TRUE(by_user.call("getblockcount", json::array()));
 
   // /metrics needs credentials; /health does not; unknown paths need them too.
-  HttpClient metrics(node_->rpc_port());
+  HttpClient metrics(suite_.node->rpc_port());
   ASSERT_TRUE(metrics.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(metrics.read()->status, 401);
-  HttpClient other(node_->rpc_port());
+  HttpClient other(suite_.node->rpc_port());
   ASSERT_TRUE(other.send("GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n"));
   EXPECT_EQ(other.read()->status, 401);
 }
 
 TEST_F(DaemonHttp, HealthWithoutAuthentication) {
-  HttpClient c(node_->rpc_port());
+  HttpClient c(suite_.node->rpc_port());
   ASSERT_TRUE(c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto r = c.read();
   ASSERT_TRUE(r);
@@ -233,7 +214,7 @@ TEST_F(DaemonHttp, HealthWithoutAuthentication) {
 
 TEST_F(DaemonHttp, MetricsPassPromtool) {
   // Some traffic first, so counters and histograms have samples.
-  auto client = node_->client();
+  auto client = suite_.node->client();
   ASSERT_TRUE(client.call("generate", json::array{1}));
   ASSERT_TRUE(client.call("getblockcount", json::array()));
   (void)client.call("nosuchmethod", json::array());
@@ -247,7 +228,7 @@ TEST_F(DaemonHttp, MetricsPassPromtool) {
 
   const fs::path promtool = "/usr/bin/promtool";
   if (!fs::exists(promtool)) GTEST_SKIP() << "promtool not installed";
-  const fs::path file = dir_->path() / "metrics.txt";
+  const fs::path file = suite_.dir->path() / "metrics.txt";
   write_text(file, text);
   SpawnOptions o;
   o.stdin_path = file;
@@ -257,7 +238,7 @@ TEST_F(DaemonHttp, MetricsPassPromtool) {
 }
 
 TEST_F(DaemonHttp, OversizedBodyAndHeaders) {
-  HttpClient big(node_->rpc_port());
+  HttpClient big(suite_.node->rpc_port());
   // Refused from the Content-Length alone, before any body byte is sent.
   ASSERT_TRUE(big.send("POST / HTTP/1.1\r\nHost: x\r\nAuthorization: " + cookie_auth() +
                        "\r\nContent-Type: application/json\r\nContent-Length: 50000000\r\n\r\n"));
@@ -265,13 +246,13 @@ TEST_F(DaemonHttp, OversizedBodyAndHeaders) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 413);
 
-  HttpClient header(node_->rpc_port());
+  HttpClient header(suite_.node->rpc_port());
   ASSERT_TRUE(header.send("GET /health HTTP/1.1\r\nHost: x\r\nX-Filler: " + std::string(20000, 'a') + "\r\n\r\n"));
   auto h = header.read(5s);
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 431);
 
-  HttpClient garbage(node_->rpc_port());
+  HttpClient garbage(suite_.node->rpc_port());
   ASSERT_TRUE(garbage.send("HELLO\r\n\r\n"));
   auto g = garbage.read(5s);
   ASSERT_TRUE(g);
@@ -283,7 +264,7 @@ TEST_F(DaemonHttp, ManyConcurrentClientsAndTheConnectionCap) {
   const std::string body = post_request(R"({"jsonrpc":"2.0","id":1,"method":"getblockcount"})", cookie_auth());
   std::vector<std::unique_ptr<HttpClient>> conns;
   for (int i = 0; i < 100; ++i) {
-    conns.push_back(std::make_unique<HttpClient>(node_->rpc_port()));
+    conns.push_back(std::make_unique<HttpClient>(suite_.node->rpc_port()));
     ASSERT_TRUE(conns.back()->connected());
     ASSERT_TRUE(conns.back()->send(body));
   }
@@ -294,7 +275,7 @@ TEST_F(DaemonHttp, ManyConcurrentClientsAndTheConnectionCap) {
   }
   EXPECT_EQ(answered, 100);
   // Beyond the cap (128 open connections) a connection gets 503 and is closed.
-  for (int i = 0; i < 40; ++i) conns.push_back(std::make_unique<HttpClient>(node_->rpc_port()));
+  for (int i = 0; i < 40; ++i) conns.push_back(std::make_unique<HttpClient>(suite_.node->rpc_port()));
   int refused = 0;
   for (std::size_t i = 100; i < conns.size(); ++i) {
     ASSERT_TRUE(conns[i]->connected());
@@ -306,8 +287,8 @@ TEST_F(DaemonHttp, ManyConcurrentClientsAndTheConnectionCap) {
   EXPECT_LE(refused, 40);
   conns.clear();
   // Once they are gone the server answers again.
-  EXPECT_TRUE(wait_until([&] { return node_->client().call("getblockcount", json::array()).has_value(); }, 5s));
-  auto again = node_->client().call("getblockcount", json::array());
+  EXPECT_TRUE(wait_until([&] { return suite_.node->client().call("getblockcount", json::array()).has_value(); }, 5s));
+  auto again = suite_.node->client().call("getblockcount", json::array());
   EXPECT_TRUE(again);
 }
 
@@ -317,7 +298,7 @@ TEST_F(DaemonHttp, SlowClientDoesNotDelayOthers) {
   std::atomic<int> trickled{0};
   std::atomic<bool> slow_broken{false};
   std::thread slow([&] {
-    HttpClient s(node_->rpc_port());
+    HttpClient s(suite_.node->rpc_port());
     const std::string request = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(400, 's');
     for (char ch : request) {
       if (stop) break;
@@ -330,7 +311,7 @@ TEST_F(DaemonHttp, SlowClientDoesNotDelayOthers) {
     }
   });
   // Meanwhile other clients are answered promptly.
-  auto client = node_->client();
+  auto client = suite_.node->client();
   std::this_thread::sleep_for(100ms);
   std::chrono::milliseconds slowest{0};
   for (int i = 0; i < 30; ++i) {
@@ -339,7 +320,7 @@ TEST_F(DaemonHttp, SlowClientDoesNotDelayOthers) {
     const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
     slowest = std::max(slowest, took);
     EXPECT_TRUE(r);
-    HttpClient health(node_->rpc_port());
+    HttpClient health(suite_.node->rpc_port());
     health.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
     auto h = health.read(2s);
     EXPECT_TRUE(h && h->status == 200);

@@ -18,7 +18,7 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::uint32_t kChainId = 7177;
+constexpr std::uint32_t kChainId = kFastChainId;
 
 crypto::SecretKey devnet_secret(std::size_t i) {
   const auto bytes = crypto::from_hex(devnet_keys().at(i).secret_key).value();
@@ -30,25 +30,14 @@ crypto::Address address_from(const std::string& text) { return crypto::decode_ad
 class DaemonRpc : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = std::make_unique<TempDir>("tally-rpc-e2e");
-    spec_ = write_fast_chain_spec(dir_->path() / "spec.json", kChainId);
-    node_ = std::make_unique<TallydProcess>(dir_->path() / "a", std::vector<std::string>{"--chain", spec_.string()});
-    if (auto r = node_->start(); !r) {
-      setup_error_ = r.error();
-      return;
-    }
-    client_ = std::make_unique<rpc::RpcClient>(node_->client());
-    if (auto g = client_->call("generate", json::array{3}); !g) setup_error_ = "generate: " + g.error().message;
+    suite_.start("tally-rpc-e2e", {}, kChainId, /*blocks=*/3);
+    if (suite_.error.empty()) client_ = std::make_unique<rpc::RpcClient>(suite_.node->client());
   }
   static void TearDownTestSuite() {
     client_.reset();
-    if (node_) {
-      EXPECT_EQ(node_->stop(), 0);
-    }
-    node_.reset();
-    dir_.reset();
+    suite_.stop();
   }
-  void SetUp() override { ASSERT_TRUE(setup_error_.empty()) << setup_error_; }
+  void SetUp() override { ASSERT_TRUE(suite_.error.empty()) << suite_.error; }
 
   // The result of a call that must succeed.
   static json::value ok(const std::string& method, const json::array& params = {}) {
@@ -69,18 +58,12 @@ class DaemonRpc : public ::testing::Test {
   static std::int64_t height() { return ok("getblockcount").as_int64(); }
   static std::string str(const json::value& v) { return std::string(v.as_string()); }
 
-  static std::unique_ptr<TempDir> dir_;
-  static fs::path spec_;
-  static std::unique_ptr<TallydProcess> node_;
+  static SuiteNode suite_;
   static std::unique_ptr<rpc::RpcClient> client_;
-  static std::string setup_error_;
 };
 
-std::unique_ptr<TempDir> DaemonRpc::dir_;
-fs::path DaemonRpc::spec_;
-std::unique_ptr<TallydProcess> DaemonRpc::node_;
+SuiteNode DaemonRpc::suite_;
 std::unique_ptr<rpc::RpcClient> DaemonRpc::client_;
-std::string DaemonRpc::setup_error_;
 
 const std::string kUnknownHash(64, 'a');
 
@@ -304,7 +287,7 @@ TEST_F(DaemonRpc, MiningGenerateSetminingSubmitblockAndChainTips) {
 TEST_F(DaemonRpc, NetworkBansAndPartitions) {
   const json::value net = ok("getnetworkinfo");
   EXPECT_EQ(net.at("chain_id").to_number<std::uint32_t>(), kChainId);
-  EXPECT_EQ(net.at("listen_port").to_number<std::uint16_t>(), node_->p2p_port());
+  EXPECT_EQ(net.at("listen_port").to_number<std::uint16_t>(), suite_.node->p2p_port());
   EXPECT_EQ(error_of("getnetworkinfo", json::array{1}), -32602);
   EXPECT_EQ(error_of("getpeerinfo", json::array{1}), -32602);
 
@@ -341,8 +324,8 @@ TEST_F(DaemonRpc, NetworkBansAndPartitions) {
 
 TEST_F(DaemonRpc, PeersSyncAndDisconnect) {
   // A second node that connects to the first syncs its chain over P2P.
-  TallydProcess b(dir_->path() / "b",
-                  {"--chain", spec_.string(), "--connect", "127.0.0.1:" + std::to_string(node_->p2p_port())});
+  TallydProcess b(suite_.dir->path() / "b",
+                  {"--chain", suite_.spec.string(), "--connect", "127.0.0.1:" + std::to_string(suite_.node->p2p_port())});
   ASSERT_TRUE(b.start()) << read_text(b.stderr_path());
   auto b_client = b.client();
   const json::value a_tip = ok("getbestblockhash");

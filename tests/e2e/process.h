@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -26,6 +27,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -321,10 +323,13 @@ class TallydProcess {
 
 #ifdef TALLY_SOURCE_DIR
 
+// The chain id of the e2e chain spec unless a test asks for another.
+inline constexpr std::uint32_t kFastChainId = 7177;
+
 // The devnet spec (genesis/devnet.json, so the well-known devnet keys are funded) with
 // trivial proof-of-work (genesis_bits = pow_limit_bits = 0x207fffff: about every second
 // hash is a valid block), a fresh chain id and name. Blocks are generated in milliseconds.
-inline std::string fast_chain_spec_json(std::uint32_t chain_id = 7177, const std::string& name = "tally-e2e") {
+inline std::string fast_chain_spec_json(std::uint32_t chain_id = kFastChainId, const std::string& name = "tally-e2e") {
   auto spec = boost::json::parse(read_text(source_dir() / "genesis" / "devnet.json")).as_object();
   spec["name"] = name;
   spec["chain_id"] = chain_id;
@@ -334,11 +339,47 @@ inline std::string fast_chain_spec_json(std::uint32_t chain_id = 7177, const std
 }
 
 // Writes fast_chain_spec_json() to `path` and returns the path.
-inline fs::path write_fast_chain_spec(const fs::path& path, std::uint32_t chain_id = 7177,
+inline fs::path write_fast_chain_spec(const fs::path& path, std::uint32_t chain_id = kFastChainId,
                                       const std::string& name = "tally-e2e") {
   write_text(path, fast_chain_spec_json(chain_id, name));
   return path;
 }
+
+// One tallyd on a fast chain spec, shared by every test of a suite: started from the
+// suite's SetUpTestSuite (in a fresh temporary directory), stopped from its
+// TearDownTestSuite. A failure to start (or to mine the first blocks) is kept in `error`,
+// for each test's SetUp to report.
+struct SuiteNode {
+  std::unique_ptr<TempDir> dir;
+  fs::path spec;
+  std::unique_ptr<TallydProcess> node;
+  std::string error;
+
+  // Starts tallyd with --chain <spec> and `args`, then mines `blocks` blocks.
+  void start(const std::string& prefix, const std::vector<std::string>& args = {}, std::uint32_t chain_id = kFastChainId,
+             int blocks = 0) {
+    dir = std::make_unique<TempDir>(prefix);
+    spec = write_fast_chain_spec(dir->path() / "spec.json", chain_id);
+    std::vector<std::string> all{"--chain", spec.string()};
+    all.insert(all.end(), args.begin(), args.end());
+    node = std::make_unique<TallydProcess>(dir->path() / "node", all);
+    if (auto r = node->start(); !r) {
+      error = r.error();
+      return;
+    }
+    if (blocks == 0) return;
+    if (auto g = node->client().call("generate", boost::json::array{blocks}); !g)
+      error = "generate: " + g.error().message;
+  }
+  // Stops the node (it must exit cleanly) and removes the directory.
+  void stop() {
+    if (node) {
+      EXPECT_EQ(node->stop(), 0);
+    }
+    node.reset();
+    dir.reset();
+  }
+};
 
 // The devnet keys of genesis/devnet-keys.json: {secret_key, public_key, address} hex/text.
 struct DevnetKey {
