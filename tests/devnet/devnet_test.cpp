@@ -16,7 +16,6 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
-#include <random>
 #include <thread>
 
 #include "crypto/address.h"
@@ -53,30 +52,9 @@ bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds tim
 
 std::string describe(const StatusReport& r) { return std::string("\n").append(render_status(r)); }
 
-class DevnetProcessTest : public ::testing::Test {
+class DevnetProcessTest : public testing::DevnetFixture {
  protected:
-  void SetUp() override {
-    std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tally-devnet-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000));
-    std::filesystem::create_directories(dir_);
-    // The devnet spec with trivial proof-of-work and a quickly adapting ASERT.
-    chain_file_ = dir_ / "fast-chain.json";
-    ASSERT_TRUE(testing::write_fast_chain(chain_file_));
-  }
-
-  void TearDown() override {
-    if (net_) {
-      auto d = net_->down(false);
-      EXPECT_TRUE(d) << (d ? "" : d.error());
-    }
-    if (HasFailure()) {
-      std::cerr << "devnet kept for inspection in " << dir_ << "\n";
-    } else {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
-  }
+  void SetUp() override { make_dir("tally-devnet-test"); }
 
   UpOptions options(std::size_t nodes, const std::string& topology, std::size_t miners) const {
     UpOptions o;
@@ -115,9 +93,6 @@ class DevnetProcessTest : public ::testing::Test {
     return r.up == r.nodes.size() && r.tips_agree() && r.states_agree();
   }
 
-  std::filesystem::path dir_;
-  std::filesystem::path chain_file_;
-  std::optional<Devnet> net_;
   StatusReport last_;
 };
 

@@ -13,7 +13,6 @@
 #include <chrono>
 #include <functional>
 #include <iostream>
-#include <random>
 #include <thread>
 
 #include "node/datadir.h"
@@ -108,31 +107,11 @@ TEST(DevnetNetnsOptions, LossNeedsNetns) {
   EXPECT_FALSE(validate(o));
 }
 
-class DevnetNetnsTest : public ::testing::Test {
+class DevnetNetnsTest : public testing::DevnetFixture {
  protected:
   void SetUp() override {
     if (auto ok = check_netns_support(); !ok) GTEST_SKIP() << ok.error();
-    std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() /
-           ("tally-devnet-netns-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000));
-    std::filesystem::create_directories(dir_);
-    // The devnet spec with trivial proof-of-work and a quickly adapting ASERT.
-    chain_file_ = dir_ / "fast-chain.json";
-    ASSERT_TRUE(testing::write_fast_chain(chain_file_));
-  }
-
-  void TearDown() override {
-    if (net_) {
-      auto d = net_->down(false);
-      EXPECT_TRUE(d) << (d ? "" : d.error());
-    }
-    if (dir_.empty()) return;
-    if (HasFailure()) {
-      std::cerr << "devnet kept for inspection in " << dir_ << "\n";
-    } else {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
+    make_dir("tally-devnet-netns");
   }
 
   UpOptions options(const std::string& sub) const {
@@ -163,9 +142,6 @@ class DevnetNetnsTest : public ::testing::Test {
     return last_.up == last_.nodes.size() && last_.tips_agree() && last_.best_height > 3;
   }
 
-  std::filesystem::path dir_;
-  std::filesystem::path chain_file_;
-  std::optional<Devnet> net_;
   StatusReport last_;
 };
 
