@@ -158,6 +158,19 @@ TEST_F(UnverifiedTip, CrashBeforeTheUndoOfABadBlockIsUndoneAtStart) {
   EXPECT_EQ(h.chain->height(), 2u);
 }
 
+TEST_F(UnverifiedTip, DamagedMarkerStillHasTheTipCheckedAgain) {
+  const Block b = child(/*bad=*/true);
+  auto r = accept_dying(b, connects_unverified);
+  ASSERT_FALSE(r);
+  // The marker's value is damaged (three bytes instead of a block hash).
+  WriteBatch damage;
+  const std::uint8_t junk[3] = {1, 2, 3};
+  damage.put(Column::kMeta, meta_key::bytes(meta_key::kUnverifiedTip), junk);
+  ASSERT_TRUE(h.store->write(damage));
+  restart();
+  expect_back_at_parent(b);
+}
+
 TEST_F(UnverifiedTip, CrashBeforeAGoodBlockIsConfirmedKeepsIt) {
   const Block b = child(/*bad=*/false);
   auto r = accept_dying(b, connects_unverified);
