@@ -140,7 +140,13 @@ bool process_running(int pid) {
   const auto close = line.rfind(')');
   if (close == std::string::npos || close + 2 >= line.size()) return false;
   const char state = line[close + 2];
-  return state != 'Z' && state != 'X';
+  if (state == 'Z' || state == 'X') {
+    // It may have exited after the waitpid above: reap it now if it is ours, so a pid that
+    // is reported gone is gone. A child of ours that waitpid cannot reap yet is a leader
+    // whose other threads are still exiting: it still exists, so it still counts.
+    return ::waitpid(pid, &status, WNOHANG) == 0;
+  }
+  return true;
 }
 
 std::vector<std::string> process_cmdline(int pid) {

@@ -33,7 +33,9 @@ struct SpawnSpec {
 // once exec succeeded; exec errors are reported here.
 [[nodiscard]] std::expected<int, std::string> spawn_detached(const SpawnSpec& spec);
 
-// True when `pid` exists and is not a zombie. Reaps it first if it is our exited child.
+// True when `pid` exists and is not a zombie. Our own exited child is reaped (and counts as
+// running until it can be: a thread group still exiting), so a child of ours reported not
+// running no longer exists.
 bool process_running(int pid);
 
 // The process's argv from /proc/PID/cmdline (empty when gone or unreadable).
