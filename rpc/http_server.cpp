@@ -158,17 +158,27 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // From any thread: closes the connection; `done` is set once it is closed.
+  // Closes the connection; a request being answered is answered first (its call finishes
+  // and the response is written), so a client that asked for `stop` gets its reply.
   void close(std::shared_ptr<std::promise<void>> done) {
     asio::post(stream_.get_executor(), [self = shared_from_this(), done] {
-      self->closed_ = true;
-      beast::error_code ec;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-      self->stream_.close();
-      done->set_value();
+      if (self->answering_) {
+        self->close_when_answered_ = done;
+        return;
+      }
+      self->close_now(done);
     });
   }
 
  private:
+  void close_now(const std::shared_ptr<std::promise<void>>& done) {
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+    done->set_value();
+  }
+
   void wait_for_request() {
     if (closed_) return;
     if (buffer_.size() > 0) return read_header();  // pipelined: the next request is here
@@ -239,6 +249,7 @@ class Session : public std::enable_shared_from_this<Session> {
     target_ = request.target;
 
     const HttpRouter& router = *server_.router;
+    answering_ = true;  // until the response is written (on_write)
     if (router.is_quick(request)) return respond(router.handle(request), keep_alive);
     asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive]() {
       tl_server_thread = true;
@@ -276,6 +287,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
     response_.reset();
+    answering_ = false;
+    if (close_when_answered_) return close_now(std::exchange(close_when_answered_, nullptr));
     if (ec || closed_) return finish();
     if (keep_alive) return wait_for_request();
     if (linger_after_write_) {
@@ -300,6 +313,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string target_;
   bool closed_ = false;
   bool linger_after_write_ = false;
+  bool answering_ = false;  // a request is being answered: from dispatch to on_write
+  std::shared_ptr<std::promise<void>> close_when_answered_;  // stop() waits on it
 };
 
 }  // namespace

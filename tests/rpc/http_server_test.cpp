@@ -384,6 +384,30 @@ TEST_F(HttpServerTest, StopWaitsForARunningCallThenCloses) {
   EXPECT_FALSE(std::filesystem::exists(datadir.path() / ".cookie"));
 }
 
+TEST_F(HttpServerTest, ACallThatAsksForStopStillGetsItsReply) {
+  // As the node's `stop`: the handler asks another thread to stop the server and returns.
+  // Here the stop begins while the call is still running, which once closed the
+  // connection before the reply was written.
+  MethodTable table = node_methods();
+  std::atomic<bool> stop_asked{false};
+  table.add({"askstop", "test", {}, "Asks for a stop, then answers.", [&](const Params&, RequestContext&) {
+               stop_asked = true;
+               std::this_thread::sleep_for(100ms);
+               return json::value("stopping");
+             }});
+  start(RpcServerConfig{}, std::move(table));
+  HttpClient client(port);
+  ASSERT_TRUE(client.send(HttpClient::request("POST", "/", R"({"jsonrpc":"2.0","id":1,"method":"askstop"})", cookie_auth)));
+  while (!stop_asked) std::this_thread::sleep_for(1ms);
+  std::thread stopper([&] { server->stop(); });
+  auto r = client.read(5s);
+  stopper.join();
+  ASSERT_TRUE(r) << "the reply was lost";
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("\"stopping\""), std::string::npos) << r->body;
+  EXPECT_TRUE(client.wait_closed(1s));
+}
+
 TEST_F(HttpServerTest, StopFromAHandlerIsRefusedNotADeadlock) {
   MethodTable table = node_methods();
   std::unique_ptr<RpcServer>* srv = &server;
