@@ -601,6 +601,9 @@ std::expected<ScenarioResult, std::string> run_scenario(const Scenario& s, const
     }
     at(elapsed(), std::string(result.interrupted ? "interrupted: " : "end: ") + status_line(result.final_status));
 
+    // The nodes stop before the report is made, so it covers every event they logged: a
+    // block mined while the report was being read would be in the logs but not in it.
+    if (auto d = net->down(false); !d) return std::unexpected("down: " + d.error());
     auto report = study::write_report(net->layout().dir);
     if (report) {
       result.report_json = report->json_path;
@@ -615,8 +618,6 @@ std::expected<ScenarioResult, std::string> run_scenario(const Scenario& s, const
     (void)net->down(false);
     return std::unexpected(std::string("scenario: ") + e.what());
   }
-  finish_load();
-  if (auto d = net->down(false); !d) return std::unexpected("down: " + d.error());
   return result;
 }
 
