@@ -7,49 +7,9 @@
 #include <cstdlib>
 #include <sstream>
 
+#include "base/units.h"
+
 namespace tally::node {
-
-std::filesystem::path default_datadir_root() {
-  const char* home = std::getenv("HOME");
-  return std::filesystem::path(home && *home ? home : ".") / ".tally";
-}
-
-std::expected<std::uint64_t, std::string> parse_rate(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::unexpected("bad rate '" + text + "' (e.g. 10mbit, 512kbit, 2mbyte)");
-  }
-  const std::string unit = text.substr(used);
-  double bytes_per_s;
-  if (unit.empty() || unit == "bps" || unit == "byte") bytes_per_s = value;
-  else if (unit == "kbit") bytes_per_s = value * 1000 / 8;
-  else if (unit == "mbit") bytes_per_s = value * 1000 * 1000 / 8;
-  else if (unit == "gbit") bytes_per_s = value * 1000 * 1000 * 1000 / 8;
-  else if (unit == "kbyte") bytes_per_s = value * 1000;
-  else if (unit == "mbyte") bytes_per_s = value * 1000 * 1000;
-  else return std::unexpected("bad rate unit '" + unit + "' (use bit, kbit, mbit, gbit, kbyte, mbyte)");
-  if (value < 0) return std::unexpected("rate must not be negative");
-  return static_cast<std::uint64_t>(bytes_per_s);
-}
-
-std::expected<std::int64_t, std::string> parse_duration_ms(const std::string& text) {
-  std::size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::unexpected("bad duration '" + text + "' (e.g. 50ms, 1s)");
-  }
-  const std::string unit = text.substr(used);
-  if (value < 0) return std::unexpected("duration must not be negative");
-  if (unit.empty() || unit == "ms") return static_cast<std::int64_t>(value);
-  if (unit == "s") return static_cast<std::int64_t>(value * 1000);
-  if (unit == "us") return static_cast<std::int64_t>(value / 1000);
-  return std::unexpected("bad duration unit '" + unit + "' (use ms or s)");
-}
 
 std::expected<NodeConfig::LinkShape, std::string> parse_link_shape(const std::string& text) {
   const auto eq = text.find('=');
@@ -67,17 +27,17 @@ std::expected<NodeConfig::LinkShape, std::string> parse_link_shape(const std::st
   }
   if (parts.size() > 3) return std::unexpected("'" + text + "': at most latency/jitter/rate");
   if (!parts[0].empty()) {
-    auto v = parse_duration_ms(parts[0]);
+    auto v = base::parse_duration_ms(parts[0]);
     if (!v) return std::unexpected("'" + text + "': " + v.error());
     shape.latency_ms = *v;
   }
   if (parts.size() > 1 && !parts[1].empty()) {
-    auto v = parse_duration_ms(parts[1]);
+    auto v = base::parse_duration_ms(parts[1]);
     if (!v) return std::unexpected("'" + text + "': " + v.error());
     shape.jitter_ms = *v;
   }
   if (parts.size() > 2 && !parts[2].empty()) {
-    auto v = parse_rate(parts[2]);
+    auto v = base::parse_rate(parts[2]);
     if (!v) return std::unexpected("'" + text + "': " + v.error());
     shape.rate_bytes_per_s = *v;
   }
@@ -166,17 +126,17 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
   c.datadir = datadir;
   if (!eventlog.empty()) c.eventlog = eventlog;
   if (!latency.empty()) {
-    auto v = parse_duration_ms(latency);
+    auto v = base::parse_duration_ms(latency);
     if (!v) return std::unexpected("--latency: " + v.error());
     c.latency_ms = *v;
   }
   if (!jitter.empty()) {
-    auto v = parse_duration_ms(jitter);
+    auto v = base::parse_duration_ms(jitter);
     if (!v) return std::unexpected("--jitter: " + v.error());
     c.jitter_ms = *v;
   }
   if (!rate.empty()) {
-    auto v = parse_rate(rate);
+    auto v = base::parse_rate(rate);
     if (!v) return std::unexpected("--rate: " + v.error());
     c.rate_bytes_per_s = *v;
   }

@@ -60,14 +60,9 @@ struct ParseOutcome {
 // argv as given to main. Reads <datadir>/tally.conf (or --conf) when present.
 [[nodiscard]] std::expected<ParseOutcome, std::string> parse_config(int argc, const char* const* argv);
 
-// "10mbit", "512kbit", "1mbyte", "100000" (bytes/s) -> bytes per second.
-[[nodiscard]] std::expected<std::uint64_t, std::string> parse_rate(const std::string& text);
 // "host:port=50ms", "host:port=50ms/10ms", "host:port=50ms/10ms/10mbit" (latency/jitter/rate;
 // empty parts keep 0: "host:port=//10mbit").
 [[nodiscard]] std::expected<NodeConfig::LinkShape, std::string> parse_link_shape(const std::string& text);
-// "50ms", "1s", "20" (ms) -> milliseconds.
-[[nodiscard]] std::expected<std::int64_t, std::string> parse_duration_ms(const std::string& text);
 
-std::filesystem::path default_datadir_root();
 
 }  // namespace tally::node

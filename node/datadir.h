@@ -31,9 +31,5 @@ class DatadirLock {
   std::filesystem::path path_;
 };
 
-// Writes `content` to `path` atomically (temporary file + rename).
-[[nodiscard]] std::expected<void, std::string> write_file_atomic(const std::filesystem::path& path,
-                                                                 const std::string& content);
-[[nodiscard]] std::expected<std::string, std::string> read_file(const std::filesystem::path& path);
 
 }  // namespace tally::node

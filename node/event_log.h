@@ -1,6 +1,6 @@
-// JSON-lines event log for convergence studies: one object per line with a wall-clock
-// timestamp in microseconds ("ts_us"), the node's name and the event's fields. Written by
-// the core thread only; flushed after every batch so a crash loses at most the last batch.
+// The node's JSON-lines event log for convergence studies: one line per event in the schema
+// of events/event.h, with a wall-clock timestamp in microseconds. Written by the core thread
+// only; flushed after every batch so a crash loses at most the last batch.
 #pragma once
 
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <string>
 
+#include "events/event.h"
 #include "p2p/net_events.h"
 
 namespace tally::node {
@@ -21,17 +22,15 @@ class EventLog {
   ~EventLog();
 
   void write(const p2p::NetEvent& event, std::int64_t ts_us);
-  // A free-form event (node start/stop).
-  void write_raw(const std::string& event, const std::string& json_fields, std::int64_t ts_us);
+  // node_started / node_stopped at `height`.
+  void write_lifecycle(events::EventType type, std::uint32_t height, std::int64_t ts_us);
   void flush();
 
  private:
   EventLog(std::FILE* f, std::string name) : file_(f), name_(std::move(name)) {}
+  void write_line(const events::Event& event);
   std::FILE* file_ = nullptr;
   std::string name_;
 };
-
-// The event as a JSON object (without the timestamp and node name).
-std::string event_json_fields(const p2p::NetEvent& event, std::string& type_out);
 
 }  // namespace tally::node

@@ -12,9 +12,11 @@
 #include <future>
 #include <sstream>
 
+#include "base/files.h"
 #include "crypto/hex.h"
 #include "crypto/random.h"
 #include "ledger/block_assembler.h"
+#include "ledger/embedded_spec.h"
 #include "ledger/rocksdb_store.h"
 #include "node/datadir.h"
 #include "node/event_log.h"
@@ -99,12 +101,12 @@ std::expected<void, std::string> Node::start() {
   started_ms_ = wall_ms();
 
   // Chain spec: a file, or the devnet built in.
-  auto spec = config_.chain.empty() ? ledger::parse_chain_spec(embedded_devnet_spec())
+  auto spec = config_.chain.empty() ? ledger::parse_chain_spec(ledger::embedded_devnet_spec())
                                     : ledger::load_chain_spec_file(config_.chain);
   if (!spec) return std::unexpected("chain spec: " + spec.error());
   c.spec = *spec;
 
-  datadir_ = config_.datadir.empty() ? default_datadir_root() / c.spec.name : config_.datadir;
+  datadir_ = config_.datadir.empty() ? base::default_datadir_root() / c.spec.name : config_.datadir;
   auto lock = DatadirLock::acquire(datadir_);
   if (!lock) return std::unexpected(lock.error());
   c.lock.emplace(std::move(*lock));
@@ -156,7 +158,7 @@ std::expected<void, std::string> Node::start() {
 
   // Peers: the address book and bans survive restarts.
   std::uint64_t seed = crypto::random_u64();
-  if (auto bytes = read_file(datadir_ / "peers.dat")) {
+  if (auto bytes = base::read_file(datadir_ / "peers.dat")) {
     auto book = p2p::AddrBook::deserialize(crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
     if (book) {
       c.book = std::make_unique<p2p::AddrBook>(std::move(*book));
@@ -188,7 +190,7 @@ std::expected<void, std::string> Node::start() {
   if (auto r = parse_list(config_.seed, "--seed", net.seeds); !r) return r;
   c.net = std::make_unique<p2p::NetCore>(net, *c.chain, *c.mempool, *c.book, seed, wall_ms());
   c.net->set_event_clock(wall_us);
-  if (auto bans = read_file(datadir_ / "banlist.dat")) {
+  if (auto bans = base::read_file(datadir_ / "banlist.dat")) {
     std::istringstream in(*bans);
     std::string key, reason;
     std::int64_t until = 0;
@@ -220,7 +222,7 @@ std::expected<void, std::string> Node::start() {
     auto log = EventLog::open(path, name_);
     if (!log) return std::unexpected(log.error());
     c.events.emplace(std::move(*log));
-    c.events->write_raw("node_started", "{\"height\":" + std::to_string(c.chain->height()) + "}", wall_us());
+    c.events->write_lifecycle(events::EventType::kNodeStarted, c.chain->height(), wall_us());
   }
   c.transport->set_activity_hook([this] { on_core_activity(); });
   publish_snapshot();
@@ -278,7 +280,7 @@ std::expected<void, std::string> Node::start() {
   // Where to find this node (tally-devnet and scripts read it).
   boost::json::object info{{"pid", ::getpid()}, {"name", name_}, {"p2p_port", p2p_port_}, {"rpc_port", rpc_port_},
                            {"chain", c.spec.name}};
-  (void)write_file_atomic(datadir_ / "node.json", boost::json::serialize(info) + "\n");
+  (void)base::write_file_atomic(datadir_ / "node.json", boost::json::serialize(info) + "\n");
   c.log->info("{} started: chain {} at height {}, p2p {}:{}, rpc {}:{}, datadir {}", name_, c.spec.name,
               c.chain->height(), config_.bind, p2p_port_, config_.rpcbind, rpc_port_, datadir_.string());
   return {};
@@ -310,7 +312,7 @@ void Node::shutdown() {
     asio::post(c.io, [&] {
       save_peers();
       if (c.events) {
-        c.events->write_raw("node_stopped", "{\"height\":" + std::to_string(c.chain->height()) + "}", wall_us());
+        c.events->write_lifecycle(events::EventType::kNodeStopped, c.chain->height(), wall_us());
         c.events->flush();
       }
       c.transport->stop();
@@ -441,11 +443,11 @@ std::expected<std::vector<ledger::BlockHash>, std::string> Node::generate(unsign
 void Node::save_peers() {
   Core& c = *core_;
   const auto bytes = c.book->serialize();
-  if (auto r = write_file_atomic(datadir_ / "peers.dat", std::string(bytes.begin(), bytes.end())); !r)
+  if (auto r = base::write_file_atomic(datadir_ / "peers.dat", std::string(bytes.begin(), bytes.end())); !r)
     c.log->warn("{}", r.error());
   std::ostringstream bans;
   for (const auto& b : c.net->bans()) bans << b.key << ' ' << b.until_ms << ' ' << b.reason << '\n';
-  if (auto r = write_file_atomic(datadir_ / "banlist.dat", bans.str()); !r) c.log->warn("{}", r.error());
+  if (auto r = base::write_file_atomic(datadir_ / "banlist.dat", bans.str()); !r) c.log->warn("{}", r.error());
 }
 
 void Node::on_core_activity() {

@@ -74,7 +74,4 @@ class Node final : public rpc::NodeApi {
   bool shut_down_ = false;
 };
 
-// The devnet chain spec built into the binary (genesis/devnet.json).
-const char* embedded_devnet_spec();
-
 }  // namespace tally::node

@@ -36,9 +36,6 @@ struct Credentials {
 // Removes datadir/.cookie if it still holds `mine` (a newer node's cookie is left alone).
 void remove_cookie(const std::filesystem::path& datadir, const Credentials& mine);
 
-std::string base64_encode(std::string_view data);
-// Standard alphabet with padding; nullopt for anything else.
-std::optional<std::string> base64_decode(std::string_view text);
 // "Basic <base64(user:password)>" -> credentials; nullopt when malformed.
 std::optional<Credentials> parse_basic_auth(std::string_view authorization);
 

@@ -1,6 +1,6 @@
 // Helpers shared by the RPC method handlers (methods_*.cpp): running a closure on the
-// node's core thread, parsing hashes, addresses and hex, and the JSON shapes of blocks,
-// headers and transactions. Hashes are lower-case hex in wire byte order (no reversal, see
+// node's core thread, parsing hashes, addresses and hex, summaries of the block tree (the
+// JSON shapes are in ledger_json.h). Hashes are lower-case hex in wire byte order (no reversal, see
 // docs/PROTOCOL.md); amounts are integers in base units.
 //
 // Thread-safety: the free functions are pure. Functions taking a Chain must run on the core
@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "rpc/json_rpc.h"
+#include "rpc/ledger_json.h"
 #include "rpc/node_api.h"
 
 namespace tally::rpc {
@@ -50,39 +51,15 @@ ledger::BlockHash parse_hash(std::string_view text, std::string_view param_name)
 crypto::Address parse_address(std::string_view text, const ledger::ChainSpec& spec);
 // Hex -> bytes; otherwise -22 "<what> decode failed: <reason>".
 crypto::Bytes parse_hex(std::string_view text, std::string_view what);
-std::string encode_address(const crypto::Address& address, const ledger::ChainSpec& spec);
-
-std::string hex_u256(const ledger::Uint256& v);  // 64 lower-case hex digits
-std::string bits_hex(std::uint32_t bits);         // "1e0fffff"
-// How much harder the target of `bits` is than the chain's easiest target (1.0 at the limit).
-double difficulty(std::uint32_t bits, const ledger::ChainSpec& spec);
-
 // getchaintips' status of a block: "active", "valid-fork", "valid-headers", "headers-only"
 // or "invalid" (as Bitcoin Core names them).
 std::string block_status(const ledger::BlockEntry& e);
 
-// What the JSON of a block or header needs from the block tree, copied on the core thread.
-struct BlockSummary {
-  ledger::BlockHeader header;
-  ledger::BlockHash hash;
-  std::string chain_work_hex;
-  std::int64_t median_time = 0;
-  std::int64_t confirmations = -1;  // -1 when not in the active chain (Bitcoin Core's convention)
-  std::optional<ledger::BlockHash> next;
-  std::string status;
-  bool has_data = false;
-};
 BlockSummary summarize(const ledger::Chain& chain, const ledger::BlockEntry& e);
 // The entry of a known block hash; -5 "Block not found" otherwise.
 const ledger::BlockEntry& find_block(const ledger::Chain& chain, const ledger::BlockHash& hash);
 // The stored block; -1 "Block not available" for a header whose block is not stored.
 ledger::Block read_block(const ledger::Chain& chain, const ledger::BlockEntry& e);
-
-boost::json::object header_json(const BlockSummary& s, const ledger::ChainSpec& spec);
-boost::json::object tx_json(const ledger::Transaction& tx, const ledger::ChainSpec& spec);
-// verbosity 1: "tx" lists txids; 2: "tx" lists tx_json objects.
-boost::json::object block_json(const BlockSummary& s, const ledger::Block& block, int verbosity,
-                               const ledger::ChainSpec& spec);
 
 // A store failure inside a handler: -1 with the chain's message.
 [[noreturn]] void throw_chain_error(const ledger::ChainError& e);

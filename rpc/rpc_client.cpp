@@ -1,5 +1,7 @@
 #include "rpc/rpc_client.h"
 
+#include "crypto/base64.h"
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -76,7 +78,7 @@ RpcClient::RpcClient(std::string host, std::uint16_t port, Credentials credentia
     : impl_(std::make_unique<Impl>()) {
   impl_->host = std::move(host);
   impl_->port = port;
-  impl_->authorization = "Basic " + base64_encode(credentials.user + ":" + credentials.password);
+  impl_->authorization = "Basic " + crypto::base64_encode(credentials.user + ":" + credentials.password);
   impl_->timeout = timeout;
 }
 RpcClient::~RpcClient() = default;

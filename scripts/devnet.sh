@@ -14,10 +14,12 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 bash scripts/install-deps.sh
-export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/tally-ccache}"  # shared with scripts/test.sh
+export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/tally-ccache}"
+# Paths relative to the tree, so a clone elsewhere (CI's, a worktree) reuses the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"  # shared with scripts/test.sh
 cmake --preset release
 cmake --build --preset release
 
-exec build/release/node/tally-devnet run \
+exec build/release/bin/tally-devnet run \
   --nodes 4 --topology ring --miners 2 --block-time 5 \
   --dir "${TALLY_DEVNET_DIR:-$HOME/.tally/devnet}" --load-tps 2 "$@"

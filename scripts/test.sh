@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 preset="${1:-release}"
 bash scripts/install-deps.sh
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/tally-ccache}"
+# Paths relative to the tree, so a clone elsewhere (CI's, a worktree) reuses the cache.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 cmake --preset "$preset"
 cmake --build --preset "$preset" -j "$(nproc)"
 ctest --preset "$preset"

@@ -7,6 +7,7 @@
 #include <regex>
 #include <thread>
 
+#include "crypto/base64.h"
 #include "bench/macro/benches.h"
 #include "bench/macro/harness.h"
 
@@ -222,7 +223,7 @@ void bench_rpc_read() {
     std::cout << "  note: wrk not found (apt-get install wrk); falling back to C++ client threads\n";
   const fs::path script = dir / "post.lua";
   if (wrk) {
-    const std::string auth = "Basic " + rpc::base64_encode(node.credentials().user + ":" + node.credentials().password);
+    const std::string auth = "Basic " + crypto::base64_encode(node.credentials().user + ":" + node.credentials().password);
     write_text(script, "wrk.method = \"POST\"\n"
                        "wrk.body = '" + kBlockCountBody + "'\n"
                        "wrk.headers[\"Content-Type\"] = \"application/json\"\n"

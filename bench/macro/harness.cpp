@@ -17,7 +17,8 @@
 #include <sstream>
 #include <thread>
 
-#include "node/devnet/process.h"
+#include "devnet/process.h"
+#include "support/ports.h"
 
 namespace tally::macro {
 
@@ -137,7 +138,7 @@ TempDir::~TempDir() {
 }
 
 std::uint16_t free_port() {
-  auto ports = devnet::pick_free_ports(1);
+  auto ports = support::pick_free_ports(1);
   return ports ? ports->front() : 0;
 }
 

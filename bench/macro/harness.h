@@ -84,7 +84,7 @@ class TempDir {
   fs::path path_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (tally-devnet's pick_free_ports; 0 if none).
+// A TCP port on 127.0.0.1 that was free a moment ago (support::pick_free_ports; 0 if none).
 std::uint16_t free_port();
 
 // ---- processes --------------------------------------------------------------------------

@@ -21,10 +21,10 @@
 #include "crypto/address.h"
 #include "crypto/hex.h"
 #include "ledger/transaction.h"
-#include "node/datadir.h"
-#include "node/devnet/devnet.h"
-#include "node/devnet/process.h"
-#include "node/node.h"
+#include "base/files.h"
+#include "devnet/devnet.h"
+#include "devnet/process.h"
+#include "ledger/embedded_spec.h"
 #include "fast_chain.h"
 
 namespace tally::devnet {

@@ -14,20 +14,20 @@
 #include <random>
 #include <string>
 
-#include "node/datadir.h"
-#include "node/devnet/devnet.h"
-#include "node/node.h"
+#include "base/files.h"
+#include "devnet/devnet.h"
+#include "ledger/embedded_spec.h"
 
 namespace tally::devnet::testing {
 
 // Writes the spec to `file`; false when it cannot.
 inline bool write_fast_chain(const std::filesystem::path& file, const std::string& genesis_bits = "0x207fffff") {
-  boost::json::value spec = boost::json::parse(node::embedded_devnet_spec());
+  boost::json::value spec = boost::json::parse(ledger::embedded_devnet_spec());
   spec.as_object()["genesis_bits"] = genesis_bits;
   spec.as_object()["pow_limit_bits"] = "0x207fffff";
   spec.as_object()["block_interval_s"] = 1;
   spec.as_object()["asert_half_life_s"] = 10;
-  return node::write_file_atomic(file, boost::json::serialize(spec)).has_value();
+  return base::write_file_atomic(file, boost::json::serialize(spec)).has_value();
 }
 
 // A fresh directory /tmp/<prefix>-<pid>-<random> holding the fast chain spec (make_dir,

@@ -15,11 +15,11 @@
 #include <iostream>
 #include <thread>
 
-#include "node/datadir.h"
-#include "node/devnet/devnet.h"
-#include "node/devnet/netns.h"
-#include "node/devnet/process.h"
-#include "node/node.h"
+#include "base/files.h"
+#include "devnet/devnet.h"
+#include "devnet/netns.h"
+#include "devnet/process.h"
+#include "ledger/embedded_spec.h"
 #include "fast_chain.h"
 
 namespace tally::devnet {

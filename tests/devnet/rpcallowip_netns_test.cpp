@@ -16,8 +16,8 @@
 #include <random>
 #include <thread>
 
-#include "node/devnet/netns.h"
-#include "node/devnet/process.h"
+#include "devnet/netns.h"
+#include "devnet/process.h"
 
 namespace tally::devnet {
 namespace {

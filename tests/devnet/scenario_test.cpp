@@ -8,15 +8,16 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <random>
 
-#include "node/datadir.h"
+#include "base/files.h"
 #include "fast_chain.h"
-#include "node/devnet/devnet.h"
-#include "node/devnet/scenario.h"
-#include "node/node.h"
+#include "devnet/devnet.h"
+#include "devnet/scenario.h"
+#include "ledger/embedded_spec.h"
 
 namespace tally::devnet {
 namespace {
@@ -205,7 +206,10 @@ TEST(ScenarioParse, EveryErrorNamesItsField) {
 }
 
 TEST(ScenarioParse, ExampleFilesParse) {
-  const std::filesystem::path root = std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+  // ctest sets TALLY_SOURCE_DIR (tests/CMakeLists.txt); __FILE__ may be relative under ccache.
+  const char* source_dir = std::getenv("TALLY_SOURCE_DIR");
+  ASSERT_NE(source_dir, nullptr) << "run under ctest, or set TALLY_SOURCE_DIR to the source tree";
+  const std::filesystem::path root = source_dir;
   for (const char* name : {"partition-heal.json", "churn.json"}) {
     auto s = load_scenario_file(root / "scenarios" / name);
     EXPECT_TRUE(s) << (s ? "" : s.error());
@@ -287,7 +291,7 @@ TEST(ScenarioRun, PartitionHealConvergesAndReports) {
   EXPECT_GE(reorged, 1u) << "no node logged a reorg after the heal";
 
   // The report's figures agree with what the event logs say, counted here independently.
-  auto report_text = node::read_file(o.dir / "report.json");
+  auto report_text = base::read_file(o.dir / "report.json");
   ASSERT_TRUE(report_text);
   const json::value report = json::parse(*report_text);
   const json::object& forks = report.at("forks").as_object();

@@ -5,9 +5,9 @@
 #include <boost/json.hpp>
 #include <set>
 
-#include "node/devnet/layout.h"
-#include "node/devnet/options.h"
-#include "node/devnet/topology.h"
+#include "devnet/layout.h"
+#include "devnet/options.h"
+#include "devnet/topology.h"
 
 namespace tally::devnet {
 namespace {

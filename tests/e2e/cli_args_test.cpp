@@ -5,11 +5,11 @@
 #include <boost/json.hpp>
 
 #include "crypto/hex.h"
-#include "node/cli/args.h"
-#include "node/cli/keys.h"
+#include "cli/args.h"
+#include "cli/keys.h"
 #include "tests/e2e/process.h"
 
-namespace tally::node::cli {
+namespace tally::cli {
 namespace {
 
 namespace json = boost::json;
@@ -141,4 +141,4 @@ TEST(CliKeys, DevnetKeysAndKeyFiles) {
 }
 
 }  // namespace
-}  // namespace tally::node::cli
+}  // namespace tally::cli

@@ -8,6 +8,7 @@
 #include <memory>
 #include <thread>
 
+#include "crypto/base64.h"
 #include "tests/e2e/process.h"
 #include "tests/rpc/http_client.h"
 
@@ -31,7 +32,7 @@ class DaemonHttp : public ::testing::Test {
 
   static std::string cookie_auth() {
     const auto& c = suite_.node->credentials();
-    return "Basic " + rpc::base64_encode(c.user + ":" + c.password);
+    return "Basic " + crypto::base64_encode(c.user + ":" + c.password);
   }
   // POST a raw body with the cookie; the HTTP status and the parsed body (null if empty).
   static std::pair<int, json::value> post(const std::string& body) {

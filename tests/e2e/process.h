@@ -36,7 +36,8 @@
 #include <utility>
 #include <vector>
 
-#include "node/devnet/process.h"
+#include "devnet/process.h"
+#include "support/ports.h"
 #include "rpc/auth.h"
 #include "rpc/rpc_client.h"
 
@@ -105,11 +106,11 @@ class TempDir {
   fs::path path_;
 };
 
-// A TCP port on 127.0.0.1 that was free a moment ago (tally-devnet's pick_free_ports; 0 if
+// A TCP port on 127.0.0.1 that was free a moment ago (support::pick_free_ports; 0 if
 // none could be had). Another process may take it before the caller binds it; prefer
 // passing port 0 to daemons.
 inline std::uint16_t free_port() {
-  auto ports = devnet::pick_free_ports(1);
+  auto ports = support::pick_free_ports(1);
   return ports ? ports->front() : 0;
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/base64.h"
 #include "rpc/auth.h"
 
 namespace tally::rpc::testing {
@@ -124,7 +125,7 @@ class HttpClient {
     return r;
   }
   static std::string basic(const std::string& user, const std::string& password) {
-    return "Basic " + base64_encode(user + ":" + password);
+    return "Basic " + crypto::base64_encode(user + ":" + password);
   }
 
   // One request and its response on this connection.

@@ -4,10 +4,10 @@
 
 #include <random>
 
-#include "node/study/event.h"
-#include "node/study/report.h"
-#include "node/study/run_log.h"
-#include "node/study/stats.h"
+#include "study/event.h"
+#include "study/report.h"
+#include "study/run_log.h"
+#include "study/stats.h"
 #include "tests/study/synthetic_run.h"
 
 namespace tally::study {
@@ -40,7 +40,7 @@ TEST(StudyEvent, ParsesEveryType) {
 
   e = parse_event_line(R"({"ts_us":1,"node":"n","event":"peer_connected","peer":1,"address":"1.2.3.4:5","inbound":true,"user_agent":"x"})");
   ASSERT_TRUE(e) << e.error();
-  EXPECT_EQ(e->text, "1.2.3.4:5");
+  EXPECT_EQ(e->address, "1.2.3.4:5");
 
   e = parse_event_line(R"({"ts_us":1,"node":"n","event":"something_new","x":[1,2]})");
   ASSERT_TRUE(e) << e.error();

@@ -14,7 +14,7 @@
 #include <sstream>
 #include <thread>
 
-#include "node/study/report.h"
+#include "study/report.h"
 #include "tests/study/synthetic_run.h"
 
 namespace tally::study {

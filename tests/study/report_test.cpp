@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "node/study/report.h"
+#include "study/report.h"
 #include "tests/study/synthetic_run.h"
 
 namespace tally::study {

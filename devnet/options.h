@@ -1,0 +1,140 @@
+// tally-devnet's command line: one subcommand per process (up, run, status, load, partition,
+// heal, stop, start, down), parsed into plain option structs. Parsing starts nothing and
+// touches no file; node indices are checked against the devnet later, when it is known.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "devnet/topology.h"
+
+namespace tally::devnet {
+
+// One node's departures from the devnet-wide settings (a scenario persona). Unset fields
+// keep the devnet-wide value; recorded in devnet.json and baked into the node's tallyd
+// arguments, so `start` reuses them.
+struct NodeOverride {
+  std::size_t node = 0;
+  std::optional<bool> mining;     // mine or not, whatever --miners chose
+  std::optional<unsigned> threads;  // mining threads (its share of the hash power)
+  std::optional<std::string> latency;  // tallyd --latency/--jitter/--rate of this node
+  std::optional<std::string> jitter;
+  std::optional<std::string> rate;
+  std::vector<std::string> tallyd_args;  // appended after the devnet-wide tallyd_args
+};
+
+// Shaping of one link, both directions (tallyd --linkshaping on each end).
+struct LinkOverride {
+  std::size_t a = 0, b = 0;
+  std::string latency, jitter, rate;  // tallyd duration/rate text; empty = none
+};
+
+// Everything `up` needs to lay out and start a devnet.
+struct UpOptions {
+  std::size_t nodes = 4;
+  Topology topology;          // default ring
+  std::size_t miners = 1;
+  std::vector<std::size_t> miner_nodes;  // explicit miner indices; empty: spread_miners()
+  std::filesystem::path dir;  // REQUIRED (the CLI defaults it, see default_devnet_dir())
+  std::filesystem::path tallyd;  // empty: next to this executable, else on PATH
+  std::filesystem::path chain;   // custom chain spec; empty: the embedded devnet spec
+  std::optional<std::int64_t> block_time_s;  // overrides the spec's block_interval_s
+  std::string latency;  // tallyd's --latency/--jitter/--rate text ("50ms", "10mbit")
+  std::string jitter;
+  std::string rate;
+  std::string loss;  // netns mode only: netem packet loss ("1%")
+  // "loopback" (default): every node on 127.0.0.1, shaping inside tallyd. "netns" (root):
+  // each node in its own network namespace, shaping with tc and partitions with nftables.
+  std::string net = "loopback";
+  unsigned threads_per_miner = 1;
+  std::vector<LinkOverride> link_overrides;  // per link, over the devnet-wide shaping
+  std::uint64_t seed = 0;  // random:K topology and load; 0 = pick one (recorded)
+  std::vector<std::string> tallyd_args;  // extra flags for every tallyd
+  std::vector<NodeOverride> node_overrides;  // at most one per node
+  std::chrono::milliseconds start_timeout{30'000};  // per node, until its RPC answers
+  // Nodes get SIGTERM when the thread that started them exits (prctl PR_SET_PDEATHSIG), so a
+  // crashed test or launcher leaves nothing behind. Only for callers that outlive the devnet
+  // on one thread (tests); `up` must leave its nodes running.
+  bool stop_with_parent = false;
+};
+
+// Checks ranges and cross-field rules (miners <= nodes, indices in range, shaping text).
+[[nodiscard]] std::expected<void, std::string> validate(const UpOptions& options);
+
+// The mining nodes: --miner-nodes, else spread_miners(), then the overrides' `mining`. Sorted.
+std::vector<std::size_t> effective_miners(const UpOptions& options);
+// The override for a node, or nullptr.
+const NodeOverride* override_of(const UpOptions& options, std::size_t node);
+
+struct UpCommand {
+  UpOptions up;
+  bool run = false;                // `run`: foreground with live status until a signal, then down
+  std::optional<double> load_tps;  // `run --load-tps R`
+  double refresh_s = 2;            // `run` status redraw interval
+};
+struct StatusCommand {
+  std::filesystem::path dir;
+  std::optional<double> watch_s;
+};
+struct LoadCommand {
+  std::filesystem::path dir;
+  double tps = 10;
+  double duration_s = 10;
+  std::uint64_t seed = 0;
+};
+struct PartitionCommand {
+  std::filesystem::path dir;
+  std::vector<std::vector<std::size_t>> groups;
+};
+struct HealCommand {
+  std::filesystem::path dir;
+};
+struct StopCommand {
+  std::filesystem::path dir;
+  std::size_t node = 0;
+};
+struct StartCommand {
+  std::filesystem::path dir;
+  std::size_t node = 0;
+};
+struct DownCommand {
+  std::filesystem::path dir;
+  bool clean = false;
+};
+
+struct ReportCommand {
+  std::filesystem::path dir;
+};
+
+// `scenario FILE`: the file is read and checked when the command runs (see scenario.h).
+struct ScenarioCommand {
+  std::filesystem::path file;
+  std::filesystem::path dir;
+  std::filesystem::path tallyd;  // empty: next to tally-devnet, else on PATH
+};
+
+using Command = std::variant<UpCommand, StatusCommand, LoadCommand, PartitionCommand, HealCommand, StopCommand,
+                             StartCommand, DownCommand, ReportCommand, ScenarioCommand>;
+
+struct ParsedCommandLine {
+  std::optional<Command> command;  // empty when help or the version was asked for
+  std::string output;              // help or version text to print
+};
+
+// argv as given to main. Errors carry a message for the user (CLI11's, or ours).
+[[nodiscard]] std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const char* const* argv);
+
+// $TALLY_DEVNET_DIR, else ~/.tally/devnet.
+std::filesystem::path default_devnet_dir();
+
+// "2", "0-3", "0,2,5", "0-1,4": sorted, without duplicates. Indices are not range-checked.
+[[nodiscard]] std::expected<std::vector<std::size_t>, std::string> parse_node_set(std::string_view text);
+
+}  // namespace tally::devnet

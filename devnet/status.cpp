@@ -1,0 +1,87 @@
+#include "devnet/status.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+namespace tally::devnet {
+
+namespace {
+
+std::string short_hash(const std::string& hex) { return hex.substr(0, 12); }
+
+std::string format_rate(double hashes_per_s) {
+  char buf[32];
+  if (hashes_per_s >= 1e6) std::snprintf(buf, sizeof buf, "%.1f MH/s", hashes_per_s / 1e6);
+  else if (hashes_per_s >= 1e3) std::snprintf(buf, sizeof buf, "%.1f kH/s", hashes_per_s / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f H/s", hashes_per_s);
+  return buf;
+}
+
+}  // namespace
+
+StatusReport summarize(std::vector<NodeStatus> nodes) {
+  StatusReport r;
+  std::set<std::string> tips, states;
+  for (const NodeStatus& n : nodes) {
+    if (!n.up) continue;
+    ++r.up;
+    r.best_height = std::max(r.best_height, n.height);
+    tips.insert(n.tip);
+    states.insert(n.stateroot);
+  }
+  for (NodeStatus& n : nodes) n.behind = n.up ? r.best_height - n.height : 0;
+  r.distinct_tips = tips.size();
+  r.distinct_states = states.size();
+  r.nodes = std::move(nodes);
+  return r;
+}
+
+std::string render_status(const StatusReport& report) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-8s %8s  %-12s  %5s  %7s  %-16s  %6s\n", "node", "height", "tip", "peers",
+                "mempool", "mining", "behind");
+  out += line;
+  for (const NodeStatus& n : report.nodes) {
+    if (!n.up) {
+      std::snprintf(line, sizeof line, "%-8s %8s  %-12s  %5s  %7s  %-16s  %6s  %s\n", n.name.c_str(), "-", "down",
+                    "-", "-", "-", "-", n.error.c_str());
+    } else {
+      const std::string mining = n.mining ? "yes " + format_rate(n.hashes_per_s) : "no";
+      std::snprintf(line, sizeof line, "%-8s %8u  %-12s  %5zu  %7zu  %-16s  %6u\n", n.name.c_str(), n.height,
+                    short_hash(n.tip).c_str(), n.peers, n.mempool, mining.c_str(), n.behind);
+    }
+    out += line;
+  }
+  if (!report.partition.empty()) {
+    out += "partitioned:";
+    for (const auto& g : report.partition) {
+      out += " {";
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        if (i > 0) out += ",";
+        out += std::to_string(g[i]);
+      }
+      out += "}";
+    }
+    out += "\n";
+  }
+  const std::size_t total = report.nodes.size();
+  const std::string down = report.up < total ? " (" + std::to_string(total - report.up) + " down)" : "";
+  if (report.up == 0) {
+    out += "no node is up\n";
+  } else if (report.tips_agree() && report.states_agree()) {
+    const NodeStatus* any = nullptr;
+    for (const NodeStatus& n : report.nodes)
+      if (n.up) any = &n;
+    out += "all " + std::to_string(report.up) + " up nodes agree on tip " + short_hash(any->tip) + " (height " +
+           std::to_string(any->height) + ") and state " + short_hash(any->stateroot) + down + "\n";
+  } else {
+    out += "NOT in agreement: " + std::to_string(report.distinct_tips) + " distinct tips and " +
+           std::to_string(report.distinct_states) + " distinct state hashes among " + std::to_string(report.up) +
+           " up nodes" + down + "\n";
+  }
+  return out;
+}
+
+}  // namespace tally::devnet
