@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev
   prometheus wrk curl jq procps iproute2 nftables python3
+  chromium  # tests/study/render_test.cpp renders the report headless
 )
 
 missing=()
