@@ -19,16 +19,23 @@ void NetCore::on_addr(Peer& p, const AddrMsg& m, std::int64_t now_ms) {
   for (const AddrEntry& e : m.entries) {
     // A timestamp from the future is clamped, not trusted.
     const std::uint32_t seen = std::min(e.last_seen, now_s);
-    if (addr_book_.add(e.address, p.address, seen) && now_s - seen < 600) fresh.push_back(e);
+    const bool known = addr_book_.find(e.address) != nullptr;
+    // Only addresses new to this node travel on: each node relays an address at most once,
+    // so an announcement reaches the network in O(nodes) messages and then stops.
+    if (addr_book_.add(e.address, p.address, seen) && !known && now_s - seen < 600)
+      fresh.push_back(AddrEntry{e.address, seen});
   }
-  // Small announcements of fresh addresses travel on to two random peers (gossip); large
-  // ones are getaddr answers and stop here.
-  if (fresh.empty() || m.entries.size() > 10) return;
+  // Small announcements travel on (gossip); large ones are getaddr answers and stop here.
+  if (m.entries.size() <= 10) relay_addresses(fresh, p.id);
+}
+
+void NetCore::relay_addresses(const std::vector<AddrEntry>& fresh, PeerId except) {
+  if (fresh.empty()) return;
   std::vector<Peer*> targets;
   for (auto& [id, other] : peers_)
-    if (other.get() != &p && other->established && !other->disconnecting) targets.push_back(other.get());
+    if (id != except && other->established && !other->disconnecting) targets.push_back(other.get());
   std::shuffle(targets.begin(), targets.end(), rng_);
-  if (targets.size() > 2) targets.resize(2);
+  if (targets.size() > kAddrRelayFanout) targets.resize(kAddrRelayFanout);
   for (Peer* t : targets) send(*t, AddrMsg{fresh});
 }
 

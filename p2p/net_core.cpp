@@ -277,9 +277,14 @@ void NetCore::on_established(Peer& p, std::int64_t now_ms) {
     addr_book_.mark_good(p.address, now_ms);
     if (config_.discovery) send(p, GetAddrMsg{});
   } else if (p.version.listen_port != 0) {
+    // An inbound peer that listens announces itself by connecting: its endpoint is gossiped
+    // on like a fresh addr entry (Bitcoin nodes advertise their own address the same way),
+    // so nodes that joined through a seed become reachable by the rest.
     NetAddress listen = p.address;
     listen.port = p.version.listen_port;
-    addr_book_.add(listen, p.address, static_cast<std::uint32_t>(now_ms / 1000));
+    const auto now_s = static_cast<std::uint32_t>(now_ms / 1000);
+    const bool known = addr_book_.find(listen) != nullptr;
+    if (addr_book_.add(listen, p.address, now_s) && !known) relay_addresses({AddrEntry{listen, now_s}}, p.id);
   }
   // Headers-first: learn the peer's chain, and tell it ours.
   request_headers(p);

@@ -154,6 +154,9 @@ class NetCore {
   // Addresses (net_addr.cpp)
   void on_getaddr(Peer& p);
   void on_addr(Peer& p, const AddrMsg& m, std::int64_t now_ms);
+  // Sends addresses new to this node on to kAddrRelayFanout random established peers.
+  void relay_addresses(const std::vector<AddrEntry>& fresh, PeerId except);
+  static constexpr std::size_t kAddrRelayFanout = 2;
 
   // Transactions (net_tx.cpp)
   void on_inv(Peer& p, const InvMsg& m, std::int64_t now_ms);

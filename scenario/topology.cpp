@@ -1,4 +1,4 @@
-#include "devnet/topology.h"
+#include "scenario/topology.h"
 
 #include <algorithm>
 #include <charconv>
@@ -6,7 +6,7 @@
 #include <random>
 #include <set>
 
-namespace tally::devnet {
+namespace tally::scenario {
 
 std::expected<Topology, std::string> parse_topology(std::string_view text) {
   if (text == "line") return Topology{Topology::Kind::kLine, 0};
@@ -137,4 +137,4 @@ std::vector<std::size_t> dial_targets(std::size_t index, const std::vector<Edge>
   return out;
 }
 
-}  // namespace tally::devnet
+}  // namespace tally::scenario
