@@ -1,0 +1,175 @@
+// tally-sim's engine: many nodes running the real ledger and protocol cores in one process,
+// on a virtual clock driven by one event queue (frame deliveries, connection set-ups and
+// closes, node timers, blocks found, transactions submitted, scripted actions). Nothing scans
+// all nodes per step: each node's next timer is one queue entry.
+//
+// Fidelity trade-offs (docs/STUDY.md, "tally-sim", lists them): an in-memory store per node,
+// a process-wide cache of verified signatures (each signature is checked once per process;
+// every node still runs its full validation path), processing time from a model rather than
+// measured, bandwidth FIFO per node in the order frames are sent.
+//
+// Determinism: everything derives from config.seed; the same config gives the same run and
+// the same output bytes (apart from sim.json's "cost"). Not thread-safe: one thread drives it.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <expected>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "events/control_event.h"
+#include "events/event.h"
+#include "ledger/chain_spec.h"
+#include "sim/event_queue.h"
+#include "sim/sim_config.h"
+#include "sim/sim_node.h"
+
+namespace tally::sim {
+
+struct SimStats {
+  std::uint64_t events = 0;          // queue entries processed
+  std::uint64_t frames = 0;          // P2P frames delivered
+  std::uint64_t frame_bytes = 0;
+  std::uint64_t connections = 0;     // connections established
+  std::uint64_t connect_failures = 0;
+  std::uint64_t blocks_mined = 0;
+  std::uint64_t txs_submitted = 0;
+  std::uint64_t txs_accepted = 0;
+};
+
+struct Progress {
+  std::int64_t sim_ms = 0;       // virtual time since the start
+  std::int64_t duration_ms = 0;
+  const SimStats* stats = nullptr;
+};
+
+class Simulator {
+ public:
+  // Builds the nodes (genesis state, personas, regions) and schedules the topology, mining,
+  // load and actions of `config`. With `out_dir`, event logs are written there as the run goes
+  // (DIR/node<i>/events.jsonl, DIR/control.jsonl); finish() writes the rest.
+  [[nodiscard]] static std::expected<std::unique_ptr<Simulator>, std::string> create(
+      SimConfig config, std::optional<std::filesystem::path> out_dir = std::nullopt);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // Runs until virtual time `ms` after the start (or config.duration_ms when omitted);
+  // `progress` is called every `progress_every_ms` of virtual time.
+  void run(std::optional<std::int64_t> until_ms = std::nullopt,
+           const std::function<void(const Progress&)>& progress = {}, std::int64_t progress_every_ms = 10'000);
+  // Runs until pred() holds (checked after every event) or `budget_ms` of virtual time pass.
+  bool run_until(const std::function<bool()>& pred, std::int64_t budget_ms);
+
+  // --- actions (also what scripted actions do) ---------------------------------------
+  void connect(std::size_t from, std::size_t to);  // from dials to
+  // Nodes of different groups refuse each other, through the mechanism tallyd uses
+  // (NetCore::set_blocked); nodes in no group form one more group.
+  void partition(const std::vector<std::vector<std::size_t>>& groups);
+  void heal();
+  void stop_node(std::size_t i);
+  void start_node(std::size_t i, bool keep_state);
+  // Mines one block at node i now (on its tip, from its mempool). nullopt if it is offline.
+  std::optional<ledger::BlockHash> mine(std::size_t i);
+  // Node i stops (or starts) mining from now on.
+  void set_mining(std::size_t i, bool on) { nodes_[i]->persona.mining = on; }
+  void stop_mining(std::size_t i) { set_mining(i, false); }
+  // Submits a transfer from sender key k through its home node now; true when accepted.
+  bool submit_transfer(std::size_t sender);
+
+  // --- queries ----------------------------------------------------------------------
+  std::size_t size() const { return nodes_.size(); }
+  const SimNode& node(std::size_t i) const { return *nodes_[i]; }
+  const SimConfig& config() const { return config_; }
+  const ledger::ChainSpec& spec() const { return spec_; }
+  std::int64_t now_ms() const { return (now_us_ - start_us_) / 1000; }
+  const SimStats& stats() const { return stats_; }
+  bool tips_agree() const;     // among online nodes
+  bool states_agree() const;   // among online nodes
+  // The current overlay: established connections as (a, b) with a > b, sorted, unique.
+  std::vector<std::pair<std::size_t, std::size_t>> overlay() const;
+  std::size_t outbound_count(std::size_t i) const;
+
+  // devnet.json's text: the nodes (name, datadir, region, miner) and the overlay's edges.
+  std::string layout_json() const;
+  // Writes what remains of the output: the logs, DIR/devnet.json and DIR/sim.json (the
+  // caller's summary, see sim/summary.h). No-op without an output directory.
+  [[nodiscard]] std::expected<void, std::string> finish(const std::string& summary_json);
+
+ private:
+  struct Link;
+  struct Ev;
+  explicit Simulator(SimConfig config);
+
+  // The loop (simulator.cpp)
+  void step();
+  void schedule_tick(SimNode& n);
+  // Takes what n's core emitted after an input at `at_us` of `frame_bytes` bytes: charges the
+  // processing time, logs the events, and carries out the actions when the work is done.
+  void drain(SimNode& n, std::int64_t at_us, std::size_t frame_bytes);
+  std::int64_t work_us(const std::vector<p2p::NetEvent>& events, std::size_t frame_bytes) const;
+  std::int64_t exponential_us(double mean_s);
+  // The network (sim_network.cpp)
+  void send_frame(SimNode& from, std::uint32_t link_index, std::shared_ptr<const crypto::Bytes> frame,
+                  std::int64_t at_us);
+  void on_frame(const Ev& ev);
+  void on_wake(const Ev& ev);
+  void deliver(SimNode& n, const Ev& ev);
+  void request_connect(SimNode& from, const p2p::NetAddress& to, std::int64_t at_us);
+  void on_connect(const Ev& ev);
+  void close_link(SimNode& n, p2p::PeerId peer, std::int64_t at_us);
+  void on_close(const Ev& ev);
+  std::int64_t one_way_us(const SimNode& a, const SimNode& b);
+  bool cut(std::size_t a, std::size_t b) const;
+  std::optional<std::size_t> node_at(const p2p::NetAddress& address) const;
+  // Nodes and actions (sim_nodes.cpp)
+  void build_node_state(SimNode& n, bool fresh);
+  void boot(SimNode& n);
+  void apply_partition(SimNode& n);
+  void schedule_start();
+  void on_action(const TimedAction& action);
+  // Mining and load (sim_work.cpp)
+  [[nodiscard]] std::expected<void, std::string> setup_senders();
+  void on_mine_timer();
+  void on_load_timer();
+  // Output (sim_output.cpp)
+  void log_events(SimNode& n, const std::vector<p2p::NetEvent>& events, std::int64_t at_us, std::int64_t done_us);
+  void log_lifecycle(SimNode& n, events::EventType type);
+  void log_control(const std::string& line);
+  void log_node_control(events::ControlType type, std::size_t node);
+  void flush_log(SimNode& n, bool force);
+
+  SimConfig config_;
+  ledger::ChainSpec spec_;
+  std::optional<std::filesystem::path> out_dir_;
+  std::vector<std::unique_ptr<SimNode>> nodes_;
+  std::vector<Link> links_;
+  std::vector<std::deque<Ev>> inbox_;  // per node: frames waiting while it is busy
+  std::vector<std::vector<std::size_t>> dial_targets_;  // fixed topologies
+  std::unique_ptr<EventQueue<Ev>> queue_;
+  std::mt19937_64 rng_;       // the network's randomness (jitter, loss)
+  std::mt19937_64 work_rng_;  // start times, mining and load
+  std::int64_t start_us_ = 0;  // virtual time of the start, in microseconds since the Unix epoch
+  std::int64_t now_us_ = 0;
+  std::vector<int> group_of_;  // partition group per node; empty when healed
+  std::vector<crypto::SecretKey> sender_keys_;
+  std::vector<crypto::Address> sender_address_;
+  std::vector<std::size_t> sender_home_;
+  std::uint32_t next_ephemeral_ = 0;
+  SimStats stats_;
+  std::string control_log_;
+};
+
+// The run's chain spec: the embedded devnet spec with the scenario's block interval and block
+// size, an easy genesis target (proof-of-work stays real but costs milliseconds per block),
+// and `senders` funded keys (secret key i = SHA-256("Tally sim sender " + i)).
+ledger::ChainSpec sim_chain_spec(const SimConfig& config);
+crypto::SecretKey sim_sender_key(std::size_t index);
+
+}  // namespace tally::sim
