@@ -23,6 +23,7 @@ Analysis analyze(const RunLog& run) {
   detail::compute_forks(ctx);
   detail::compute_confirmations(ctx);
   detail::compute_agreement(ctx);
+  if (!run.edges.empty()) a.overlay = overlay_stats(run.nodes.size(), run.edges);
   if (!a.forks.parent_links_complete)
     a.limitations.push_back(
         "final_chain: some parent links were not derivable from the logs; the final chain was completed from a "

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "study/overlay.h"
 #include "study/run_log.h"
 #include "study/stats.h"
 
@@ -60,6 +61,8 @@ struct PropagationStats {
   std::size_t missing_arrivals = 0;  // reachable non-origin nodes that never connected it
   Distribution t50_ms, t90_ms, t100_ms;  // over blocks (block_connected)
   Distribution header_t50_ms, header_t90_ms, header_t100_ms;
+  // Per block, sorted, for the reach CDF: time to 50%, 90% and 100% of reachable nodes.
+  std::vector<double> t50_values_ms, t90_values_ms, t100_values_ms;
   std::size_t blocks_reaching_all = 0;
   bool has_topology = false;
   std::vector<HopStats> by_hop;  // ascending hops, from the miner
@@ -197,6 +200,7 @@ struct Analysis {
   ForkStats forks;
   AgreementStats agreement;
   Convergence convergence;
+  OverlayStats overlay;  // from devnet.json's edges
   std::vector<std::string> limitations;
 };
 

@@ -62,6 +62,53 @@ void mark_controls(svg::Chart& chart, const RunLog& run, const Analysis& a) {
 
 }  // namespace
 
+std::string reach_cdf(const RunLog& run, const Analysis& a) {
+  (void)run;
+  const PropagationStats& p = a.propagation;
+  if (p.t50_values_ms.empty()) return empty_note("No block reached half of the nodes that could receive it.");
+  double hi = 0, lo = 0;
+  for (const auto* v : {&p.t50_values_ms, &p.t90_values_ms, &p.t100_values_ms}) {
+    if (v->empty()) continue;
+    hi = std::max(hi, v->back());
+    if (auto pos = std::ranges::upper_bound(*v, 0.0); pos != v->end()) lo = lo == 0 ? *pos : std::min(lo, *pos);
+  }
+  if (lo <= 0) lo = 1;
+  lo = std::pow(10.0, std::floor(std::log10(lo)));
+  hi = std::pow(10.0, std::ceil(std::log10(std::max(hi, lo * 1.01))));
+  svg::Chart chart(kWidth, 340, lo, hi, 0, 1);
+  chart.set_log_x(true);
+  std::vector<svg::LegendEntry> legend;
+  const std::pair<const std::vector<double>*, const char*> lines[] = {
+      {&p.t50_values_ms, "50% of nodes"}, {&p.t90_values_ms, "90% of nodes"}, {&p.t100_values_ms, "100% of nodes"}};
+  int k = 0;
+  for (const auto& [values, label] : lines) {
+    if (!values->empty()) {
+      const char* dash = k == 0 ? "" : (k == 1 ? "6 3" : "2 2");
+      chart.steps(cdf_points(*values), hi, svg::color(k), 2, dash);
+      legend.push_back({std::string(label) + " (n=" + std::to_string(values->size()) + ")", svg::color(k), dash});
+    }
+    ++k;
+  }
+  chart.axes("time from first appearance (ms, log scale)", "fraction of blocks", true);
+  chart.legend(legend);
+  return chart.str("Block reach CDF");
+}
+
+std::string degree_histogram(const RunLog& run, const Analysis& a) {
+  (void)run;
+  const OverlayStats& o = a.overlay;
+  if (!o.known || o.degree_histogram.empty()) return empty_note("devnet.json lists no edges.");
+  std::size_t most = 1;
+  for (const auto& [degree, count] : o.degree_histogram) most = std::max(most, count);
+  const double max_degree = static_cast<double>(o.max_degree) + 1;
+  svg::Chart chart(kWidth, 300, -0.5, max_degree, 0, static_cast<double>(most) * 1.05);
+  for (const auto& [degree, count] : o.degree_histogram)
+    chart.bar(static_cast<double>(degree) - 0.4, static_cast<double>(degree) + 0.4, 0, static_cast<double>(count),
+              svg::color(0), std::to_string(count) + " nodes with " + std::to_string(degree) + " connections");
+  chart.axes("connections (degree)", "nodes", false);
+  return chart.str("Degree distribution");
+}
+
 std::string propagation_cdf(const RunLog& run, const Analysis& a) {
   (void)run;
   const auto& blocks = a.propagation.connected_delays_ms;

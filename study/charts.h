@@ -11,6 +11,10 @@ namespace tally::study::charts {
 
 // CDF of the delay from first appearance to each node: block connected, header seen, tx accepted.
 std::string propagation_cdf(const RunLog& run, const Analysis& a);
+// CDF over blocks of the time to reach 50%, 90% and 100% of the reachable nodes.
+std::string reach_cdf(const RunLog& run, const Analysis& a);
+// How many nodes have each number of connections in the overlay.
+std::string degree_histogram(const RunLog& run, const Analysis& a);
 // Majority-tip share over time, partitions as bands, heals and node stops/starts as lines.
 std::string agreement(const RunLog& run, const Analysis& a);
 // Each node's tip height over time, one step line per node.

@@ -116,6 +116,10 @@ void block_figures(Context& ctx) {
   std::ranges::sort(p.header_delays_ms);
   p.connected_delay_ms = summarize(p.connected_delays_ms);
   p.header_delay_ms = summarize(p.header_delays_ms);
+  for (auto* v : {&t50, &t90, &t100}) std::ranges::sort(*v);
+  p.t50_values_ms = t50;
+  p.t90_values_ms = t90;
+  p.t100_values_ms = t100;
   p.t50_ms = summarize(std::move(t50));
   p.t90_ms = summarize(std::move(t90));
   p.t100_ms = summarize(std::move(t100));

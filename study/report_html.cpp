@@ -199,6 +199,20 @@ std::string malformed_section(const RunLog& run) {
   return list_section(items, "No malformed line.");
 }
 
+std::string overlay_block(const Analysis& a) {
+  const OverlayStats& o = a.overlay;
+  if (!o.known) return "<p class=\"note\">devnet.json lists no edges: the overlay is unknown.</p>";
+  auto opt = [](const auto& v, int digits) { return v ? number(static_cast<double>(*v), digits) : std::string("n/a"); };
+  return "<p class=\"note\">The connections open at the end of the run (devnet.json's edges).</p><table>"
+         "<tr><th>nodes</th><th>edges</th><th>degree min / mean / max</th><th>components</th>"
+         "<th>largest component</th><th>diameter (hops)</th><th>mean path (hops)</th></tr><tr><td>" +
+         std::to_string(o.nodes) + "</td><td>" + std::to_string(o.edges) + "</td><td>" + std::to_string(o.min_degree) +
+         " / " + number(o.mean_degree, 2) + " / " + std::to_string(o.max_degree) + "</td><td>" +
+         std::to_string(o.components) + "</td><td>" + std::to_string(o.largest_component) + "</td><td>" +
+         opt(o.diameter, 0) + (o.sampled ? " (sampled, at least)" : "") + "</td><td>" + opt(o.mean_path_hops, 2) +
+         "</td></tr></table>";
+}
+
 }  // namespace
 
 std::string report_html(const RunLog& run, const Analysis& a) {
@@ -215,7 +229,11 @@ std::string report_html(const RunLog& run, const Analysis& a) {
   h += "<h2>Block propagation</h2><p class=\"note\">Fraction of (block, node) arrivals within a delay of the "
        "block's first appearance anywhere, over nodes that were running and on the same side of any partition.</p>";
   h += charts::propagation_cdf(run, a);
+  h += "<h3>Reach</h3><p class=\"note\">For each block, the time from its first appearance until 50%, 90% and "
+       "100% of the nodes that could receive it had connected it; the curves are CDFs over blocks.</p>";
+  h += charts::reach_cdf(run, a);
   h += "<h3>By hop count</h3>" + hop_table(a);
+  h += "<h2>Overlay</h2>" + overlay_block(a) + charts::degree_histogram(run, a);
   h += "<h2>Agreement over time</h2><p class=\"note\">Share of running nodes on the most common tip, sampled every " +
        number(a.agreement.sample_interval_ms, 0) + " ms. Shaded: partitions.</p>";
   h += charts::agreement(run, a);

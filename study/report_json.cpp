@@ -96,6 +96,30 @@ json::array nodes_section(const RunLog& run, const Analysis& a) {
   return out;
 }
 
+json::value overlay_section(const OverlayStats& o) {
+  if (!o.known) return nullptr;
+  json::object degrees;
+  for (const auto& [degree, count] : o.degree_histogram) degrees[std::to_string(degree)] = count;
+  return json::object{{"nodes", o.nodes},
+                      {"edges", o.edges},
+                      {"degree_histogram", std::move(degrees)},
+                      {"min_degree", o.min_degree},
+                      {"max_degree", o.max_degree},
+                      {"mean_degree", o.mean_degree},
+                      {"components", o.components},
+                      {"largest_component", o.largest_component},
+                      {"diameter", o.diameter ? json::value(*o.diameter) : json::value(nullptr)},
+                      {"mean_path_hops", o.mean_path_hops ? json::value(*o.mean_path_hops) : json::value(nullptr)},
+                      {"sampled", o.sampled}};
+}
+
+json::array sorted_values(const std::vector<double>& v) {
+  json::array out;
+  out.reserve(v.size());
+  for (double x : v) out.emplace_back(x);
+  return out;
+}
+
 json::object propagation_section(const Analysis& a) {
   const PropagationStats& p = a.propagation;
   json::array hops;
@@ -114,6 +138,9 @@ json::object propagation_section(const Analysis& a) {
           {"header_time_to_90pct_ms", dist(p.header_t90_ms)},
           {"header_time_to_100pct_ms", dist(p.header_t100_ms)},
           {"blocks_reaching_all", p.blocks_reaching_all},
+          {"reach_cdf_ms", json::object{{"t50", sorted_values(p.t50_values_ms)},
+                                        {"t90", sorted_values(p.t90_values_ms)},
+                                        {"t100", sorted_values(p.t100_values_ms)}}},
           {"topology", p.has_topology},
           {"by_hop", p.has_topology ? json::value(std::move(hops)) : json::value(nullptr)}};
 }
@@ -307,6 +334,7 @@ json::object report_json(const RunLog& run, const Analysis& a) {
           {"forks", forks_section(run, a)},
           {"agreement", agreement_section(a)},
           {"convergence", convergence_section(run, a)},
+          {"overlay", overlay_section(a.overlay)},
           {"controls", std::move(controls)},
           {"blocks", blocks_section(run, a)},
           {"limitations", std::move(limitations)}};
