@@ -43,6 +43,7 @@ struct SimNode {
   std::map<p2p::PeerId, std::uint32_t> links;  // the node's connections (peer -> link index)
   std::string log;                  // events.jsonl lines not yet written
   std::uint64_t blocks_mined = 0;
+  std::uint64_t reorgs = 0;         // reorg events of its chain
 };
 
 }  // namespace tally::sim

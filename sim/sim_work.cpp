@@ -73,9 +73,17 @@ void Simulator::on_load_timer() {
   queue_->push(now_us_ + exponential_us(1.0 / config_.load.tps), Ev{.kind = EvKind::kLoad});
 }
 
+bool Simulator::submit_transaction(std::size_t i, const ledger::Transaction& tx) {
+  SimNode& n = *nodes_[i];
+  if (!n.online) return false;
+  auto r = n.core->submit_transaction(tx, now_us_ / 1000);
+  drain(n, now_us_, 0);
+  return r.has_value();
+}
+
 bool Simulator::submit_transfer(std::size_t sender) {
   ++stats_.txs_submitted;
-  if (sender >= sender_home_.size()) return false;
+  if (sender >= sender_home_.size()) return false;  // no home node: every node is relay-only
   SimNode& n = *nodes_[sender_home_[sender]];
   if (!n.online) return false;
   const std::uint64_t nonce = n.mempool->pending_nonce(sender_address_[sender], n.chain->state());
@@ -94,9 +102,7 @@ bool Simulator::submit_transfer(std::size_t sender) {
   std::array<std::uint8_t, 32> aux{};
   for (auto& b : aux) b = static_cast<std::uint8_t>(work_rng_());
   tx.signature = sender_keys_[sender].sign(tx.signature_hash().span(), aux);
-  auto r = n.core->submit_transaction(tx, now_us_ / 1000);
-  drain(n, now_us_, 0);
-  return r.has_value();
+  return submit_transaction(n.index, tx);
 }
 
 }  // namespace tally::sim

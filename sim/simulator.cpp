@@ -153,6 +153,7 @@ void Simulator::drain(SimNode& n, std::int64_t at_us, std::size_t frame_bytes) {
   n.busy_until_us = std::max(n.busy_until_us, done_us);
   for (const auto& e : events) {
     if (const auto* t = std::get_if<p2p::TxAcceptedEvent>(&e.body); t && t->from == 0) ++stats_.txs_accepted;
+    if (std::holds_alternative<p2p::ReorgEvent>(e.body)) ++n.reorgs;
   }
   log_events(n, events, at_us, done_us);
   // Carrying out an action can make the core ask for more (a close refills outbound slots).

@@ -64,6 +64,8 @@ class Simulator {
   // `progress` is called every `progress_every_ms` of virtual time.
   void run(std::optional<std::int64_t> until_ms = std::nullopt,
            const std::function<void(const Progress&)>& progress = {}, std::int64_t progress_every_ms = 10'000);
+  // Runs for `ms` more of virtual time.
+  void run_for(std::int64_t ms) { run(now_ms() + ms); }
   // Runs until pred() holds (checked after every event) or `budget_ms` of virtual time pass.
   bool run_until(const std::function<bool()>& pred, std::int64_t budget_ms);
 
@@ -80,6 +82,8 @@ class Simulator {
   // Node i stops (or starts) mining from now on.
   void set_mining(std::size_t i, bool on) { nodes_[i]->persona.mining = on; }
   void stop_mining(std::size_t i) { set_mining(i, false); }
+  // Submits `tx` to node i now, as an RPC sendrawtransaction would; true when accepted.
+  bool submit_transaction(std::size_t i, const ledger::Transaction& tx);
   // Submits a transfer from sender key k through its home node now; true when accepted.
   bool submit_transfer(std::size_t sender);
 

@@ -162,8 +162,13 @@ TEST(Sim, PartitionAndHealReorganizeTheLosingSide) {
   config.personas.assign(10, Persona{});
   config.personas[0].mining = true;
   config.personas[9].mining = true;
-  config.actions = {TimedAction{.at_ms = 20'000, .kind = ActionKind::kPartition, .groups = {{0, 1, 2, 3, 4}}},
-                    TimedAction{.at_ms = 200'000, .kind = ActionKind::kHeal}};
+  TimedAction cut, heal;
+  cut.at_ms = 20'000;
+  cut.kind = ActionKind::kPartition;
+  cut.groups = {{0, 1, 2, 3, 4}};
+  heal.at_ms = 200'000;
+  heal.kind = ActionKind::kHeal;
+  config.actions = {cut, heal};
   auto sim = Simulator::create(config, dir.path());
   ASSERT_TRUE(sim) << sim.error();
   (*sim)->run(190'000);
@@ -185,7 +190,11 @@ TEST(Sim, PartitionAndHealReorganizeTheLosingSide) {
 
 TEST(Sim, BadConfigsAreRefusedNamingTheProblem) {
   SimConfig c = small_config(4, 1);
-  c.actions = {TimedAction{.at_ms = 1000, .kind = ActionKind::kStop, .node = 9}};
+  TimedAction stop;
+  stop.at_ms = 1000;
+  stop.kind = ActionKind::kStop;
+  stop.node = 9;
+  c.actions = {stop};
   auto sim = Simulator::create(c);
   ASSERT_FALSE(sim);
   EXPECT_EQ(sim.error(), "events[0]: node 9 does not exist (4 nodes)");
