@@ -19,6 +19,7 @@
 #include "events/control_event.h"
 #include "devnet/process.h"
 #include "support/ports.h"
+#include "support/process.h"
 #include "ledger/embedded_spec.h"
 
 namespace tally::devnet {
@@ -412,21 +413,28 @@ std::expected<void, std::string> Devnet::spawn(std::size_t index) {
   std::error_code ec;
   std::filesystem::create_directories(n.datadir, ec);
   if (ec) return std::unexpected("cannot create " + n.datadir.string() + ": " + ec.message());
-  SpawnSpec spawn_spec{tallyd, n.args, n.log_file(), die_with_parent};
+  // A new session, so Ctrl-C in the devnet's terminal does not reach the node; released, so
+  // it outlives this tally-devnet invocation.
+  support::SpawnOptions spawn_options;
+  spawn_options.argv = {tallyd.string()};
   if (!n.netns.empty()) {
     // `ip netns exec` enters the namespace and execs tallyd in place (same pid).
-    spawn_spec.program = find_program("ip");
-    if (spawn_spec.program.empty()) return std::unexpected(n.name + ": `ip` not found (install iproute2)");
-    spawn_spec.args = {"netns", "exec", n.netns, tallyd.string()};
-    spawn_spec.args.insert(spawn_spec.args.end(), n.args.begin(), n.args.end());
+    if (support::find_program("ip").empty()) return std::unexpected(n.name + ": `ip` not found (install iproute2)");
+    spawn_options.argv = {"ip", "netns", "exec", n.netns, tallyd.string()};
   }
-  auto pid = spawn_detached(spawn_spec);
-  if (!pid) return std::unexpected(n.name + ": " + pid.error());
+  spawn_options.argv.insert(spawn_options.argv.end(), n.args.begin(), n.args.end());
+  spawn_options.out = support::Redirect::append_to(n.log_file());
+  spawn_options.err = support::Redirect::to_stdout();
+  spawn_options.new_session = true;
+  if (die_with_parent) spawn_options.parent_death_signal = SIGTERM;
+  auto child = support::Child::spawn(spawn_options);
+  if (!child) return std::unexpected(n.name + ": " + child.error());
+  const int pid = child->release();
   {
     std::lock_guard lock(*mu_);
-    layout_.nodes[index].pid = *pid;
+    layout_.nodes[index].pid = pid;
   }
-  say("started " + n.name + " (pid " + std::to_string(*pid) + ") p2p " + n.p2p_endpoint() + ", rpc " + n.host + ":" +
+  say("started " + n.name + " (pid " + std::to_string(pid) + ") p2p " + n.p2p_endpoint() + ", rpc " + n.host + ":" +
       std::to_string(n.rpc_port) + (n.mining ? ", mining" : ""));
   return save();
 }
