@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "base/json_read.h"
 #include "support/process.h"
 
 namespace tally::devnet {
@@ -78,19 +79,21 @@ json::object to_json(const NetnsPlan& p) {
                       {"namespaces", std::move(namespaces)}, {"veths", std::move(veths)}, {"nft_table", kNftTable}};
 }
 
+NetnsPlan tag_invoke(json::value_to_tag<NetnsPlan>, const json::value& v) {
+  const json::object& o = base::json_object(v);
+  NetnsPlan p;
+  p.prefix = base::json_field<std::string>(o, "prefix");
+  p.subnet = base::json_field<unsigned>(o, "subnet");
+  p.nodes = base::json_field<std::size_t>(o, "nodes");
+  if (!p.prefix.starts_with("tly") || p.prefix.size() != 7 || p.subnet == 0 || p.subnet > 254)
+    base::json_fail("not a plan of tally-devnet's");
+  return p;
+}
+
 std::expected<NetnsPlan, std::string> netns_plan_from_json(const json::value& v) {
-  try {
-    const json::object& o = v.as_object();
-    NetnsPlan p;
-    p.prefix = std::string(o.at("prefix").as_string());
-    p.subnet = o.at("subnet").to_number<unsigned>();
-    p.nodes = o.at("nodes").to_number<std::size_t>();
-    if (!p.prefix.starts_with("tly") || p.prefix.size() != 7 || p.subnet == 0 || p.subnet > 254)
-      return std::unexpected(std::string("bad \"netns\" record"));
-    return p;
-  } catch (const std::exception& e) {
-    return std::unexpected(std::string("bad \"netns\" record: ") + e.what());
-  }
+  auto plan = base::read_json<NetnsPlan>(v);
+  if (!plan) return std::unexpected("bad \"netns\" record: " + plan.error());
+  return plan;
 }
 
 std::expected<void, std::string> check_netns_support() {
