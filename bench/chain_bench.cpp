@@ -8,9 +8,8 @@
 // Rates are items/s of wall-clock time: one item = one transaction (or one verification,
 // or one key written).
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
-#include <atomic>
+#include <optional>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -25,6 +24,7 @@
 #include "ledger/chain.h"
 #include "ledger/chain_records.h"
 #include "ledger/rocksdb_store.h"
+#include "support/temp_dir.h"
 
 namespace tally::ledger {
 namespace {
@@ -46,24 +46,6 @@ Address recipient(std::size_t i) {
   const auto h = crypto::sha256(crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(seed.data()), seed.size()));
   return Address::from_span(h.span().first(Address::kSize));
 }
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("tally-bench-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string path(const char* name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A regtest-like spec (every other hash meets the target) with 2,000 funded senders.
 struct Workload {
@@ -100,8 +82,9 @@ const Workload& workload() {
     for (const auto& k : out.keys) public_keys.push_back(k.public_key());
 
     // Build the blocks on a chain of their own, so each one's state root is right.
-    TempDir dir;
-    auto store = RocksDbStore::open(dir.path("builder"), RocksDbOptions{});
+    auto dir = support::TempDir::create("tally-bench");
+    if (!dir) return out.error = dir.error(), out;
+    auto store = RocksDbStore::open((*dir / "builder").string(), RocksDbOptions{});
     if (!store) return out.error = store.error().message, out;
     auto chain = Chain::open(s, **store, ChainOptions{.verify_threads = 2});
     if (!chain) return out.error = chain.error().message, out;
@@ -221,7 +204,7 @@ BENCHMARK(BM_RawSchnorrVerify_2Threads)->Unit(benchmark::kMillisecond)->UseRealT
 
 // A chain on a RocksDB store of its own in a temporary directory.
 struct FreshChain {
-  std::unique_ptr<TempDir> dir;  // members are destroyed chain first, directory last
+  std::optional<support::TempDir> dir;  // members are destroyed chain first, directory last
   std::unique_ptr<RocksDbStore> store;
   std::unique_ptr<Chain> chain;
   std::string error;
@@ -230,8 +213,11 @@ struct FreshChain {
   bool reset(const ChainSpec& spec, const ChainOptions& options) {
     chain.reset();
     store.reset();
-    dir = std::make_unique<TempDir>();
-    auto s = RocksDbStore::open(dir->path("chain"), RocksDbOptions{});
+    dir.reset();
+    auto made = support::TempDir::create("tally-bench");
+    if (!made) return error = made.error(), false;
+    dir = std::move(*made);
+    auto s = RocksDbStore::open((*dir / "chain").string(), RocksDbOptions{});
     if (!s) return error = s.error().message, false;
     store = std::move(*s);
     auto c = Chain::open(spec, *store, options);
@@ -348,8 +334,9 @@ void BM_RocksDb_WriteBatch_Block(benchmark::State& state) {
   constexpr std::size_t kBatches = 8;  // new tx keys for 8 blocks, then overwrites
   std::vector<WriteBatch> batches;
   for (std::size_t b = 0; b < kBatches; ++b) batches.push_back(block_batch(b));
-  TempDir dir;
-  auto store = RocksDbStore::open(dir.path("chain"), RocksDbOptions{});
+  auto dir = support::TempDir::create("tally-bench");
+  if (!dir) return state.SkipWithError(dir.error().c_str());
+  auto store = RocksDbStore::open((*dir / "chain").string(), RocksDbOptions{});
   if (!store) return state.SkipWithError(store.error().message.c_str());
   std::size_t next = 0;
   for (auto _ : state) {

@@ -34,13 +34,13 @@ struct CliOptions {
   std::vector<std::string> args;    // everything after the command, verbatim
 };
 
-// Parses argv: global options (--name VALUE or --name=VALUE) up to the first word that is
-// not an option, which is the command; the rest are its arguments (a leading "-1" is an
-// argument, not an option).
+// Parses argv with CLI11: global options (--name VALUE, --name=VALUE, or bitcoin-cli's
+// -name=VALUE) up to the first word that is not an option, which is the command; the rest
+// are its arguments, verbatim (a leading "-1" is the command, not an option).
 [[nodiscard]] std::expected<CliOptions, std::string> parse_cli(int argc, const char* const* argv);
 
-// The options of an offline command (--key K --to A ...): name -> value. Unknown names, a
-// missing value or a repeated name are errors; `allowed` lists the accepted names (without
+// The options of an offline command (--key K --to A ...), parsed with CLI11: name -> value.
+// Unknown names, a missing value or a repeated name are errors; `allowed` lists the accepted names (without
 // "--"). Positional words go to `positional`.
 struct CommandArgs {
   std::vector<std::pair<std::string, std::string>> options;

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <ostream>
 
+#include "base/json_read.h"
 #include "crypto/address.h"
 #include "crypto/hex.h"
 #include "ledger/block.h"
@@ -72,15 +73,13 @@ std::expected<void, std::string> check_node_chain(RpcSession& session, const led
     failure = info.error();
     return std::unexpected(std::string());
   }
-  const json::value* id = info->is_object() ? info->as_object().if_contains("chain_id") : nullptr;
-  if (id != nullptr && id->is_number() && id->to_number<std::int64_t>() != spec.chain_id) {
-    const json::value* name = info->as_object().if_contains("chain");
-    return std::unexpected("the node runs chain " + (name != nullptr ? json::serialize(*name) : std::string("?")) +
-                           " (chain id " + json::serialize(*id) + ") but tally-cli signs for \"" + spec.name +
-                           "\" (chain id " + std::to_string(spec.chain_id) +
-                           "): pass --chain with the node's chain spec file");
-  }
-  return {};
+  // A node that does not say which chain it runs is given the benefit of the doubt.
+  auto id = base::read_json_with([&] { return base::json_optional<std::uint32_t>(base::json_object(*info), "chain_id"); });
+  if (!id || !*id || **id == spec.chain_id) return {};
+  const json::value* name = info->as_object().if_contains("chain");
+  return std::unexpected("the node runs chain " + (name != nullptr ? json::serialize(*name) : std::string("?")) +
+                         " (chain id " + std::to_string(**id) + ") but tally-cli signs for \"" + spec.name +
+                         "\" (chain id " + std::to_string(spec.chain_id) + "): pass --chain with the node's chain spec file");
 }
 
 int sign_or_send(const Context& ctx, bool send) {
@@ -134,9 +133,10 @@ int sign_or_send(const Context& ctx, bool send) {
       account.error().print(ctx.err);
       return 1;
     }
-    const json::value* pending = account->is_object() ? account->as_object().if_contains("pending_nonce") : nullptr;
-    if (pending == nullptr || !pending->is_number()) return fail(ctx, "getaccount returned no pending_nonce");
-    nonce = pending->to_number<std::uint64_t>();
+    auto pending = base::read_json_with(
+        [&] { return base::json_field<std::uint64_t>(base::json_object(*account), "pending_nonce"); });
+    if (!pending) return fail(ctx, "getaccount returned no pending_nonce (" + pending.error() + ")");
+    nonce = *pending;
   }
 
   const ledger::Transaction tx = ledger::make_transfer(*key, ctx.spec.chain_id, *to, *amount, fee, nonce);

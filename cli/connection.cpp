@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "base/files.h"
+#include "base/json_read.h"
 #include "rpc/auth.h"
 
 namespace tally::cli {
@@ -28,10 +29,13 @@ std::optional<std::uint16_t> port_from_node_json(const std::filesystem::path& da
   ss << in.rdbuf();
   boost::system::error_code ec;
   json::value v = json::parse(ss.str(), ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  const json::value* port = v.as_object().if_contains("rpc_port");
-  if (port == nullptr || !port->is_int64() || port->get_int64() <= 0 || port->get_int64() > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(port->get_int64());
+  if (ec) return std::nullopt;
+  auto port = base::read_json_with([&] {
+    return base::json_field(base::json_object(v), "rpc_port", [](const json::value& p) {
+      return base::json_integer<std::uint16_t>(p, 1, 65535);
+    });
+  });
+  return port ? std::optional<std::uint16_t>(*port) : std::nullopt;
 }
 
 }  // namespace

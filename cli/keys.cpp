@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/json_read.h"
 #include "crypto/address.h"
 #include "crypto/hex.h"
 #include "crypto/sha256.h"
@@ -18,6 +19,33 @@
 namespace tally::cli {
 
 namespace json = boost::json;
+
+namespace {
+
+std::expected<crypto::SecretKey, std::string> key_from_hex(std::string_view hex);
+
+}  // namespace
+
+// A key file as keygen --out writes it: {"secret_key", "public_key", "address"}.
+struct KeyFile {
+  crypto::SecretKey key;
+};
+
+// boost::json::value_to<KeyFile>. A public key that does not match means a damaged or
+// hand-edited file: refused.
+KeyFile tag_invoke(json::value_to_tag<KeyFile>, const json::value& v) {
+  const json::object& o = base::json_object(v, "not a JSON object");
+  KeyFile f{base::json_field(o, "secret_key", [](const json::value& s) {
+    auto key = key_from_hex(base::json_string(s));
+    if (!key) base::json_fail(key.error());
+    return *key;
+  })};
+  base::json_optional(o, "public_key", [&](const json::value& p) {
+    if (base::json_string(p) != crypto::to_hex(f.key.public_key())) base::json_fail("does not belong to secret_key");
+    return true;
+  });
+  return f;
+}
 
 namespace {
 
@@ -53,18 +81,10 @@ std::expected<crypto::SecretKey, std::string> key_from_file(const std::filesyste
   }
   boost::system::error_code ec;
   json::value doc = json::parse(text, ec);
-  if (ec || !doc.is_object()) return std::unexpected("key file " + path.string() + ": not valid JSON");
-  const json::value* secret = doc.as_object().if_contains("secret_key");
-  if (secret == nullptr || !secret->is_string())
-    return std::unexpected("key file " + path.string() + ": no \"secret_key\" string");
-  auto key = key_from_hex(std::string_view(secret->get_string().data(), secret->get_string().size()));
-  if (!key) return std::unexpected("key file " + path.string() + ": secret_key: " + key.error());
-  // A public key that does not match means a damaged or hand-edited file: refuse it.
-  if (const json::value* pub = doc.as_object().if_contains("public_key"); pub != nullptr && pub->is_string()) {
-    if (std::string_view(pub->get_string()) != crypto::to_hex(key->public_key()))
-      return std::unexpected("key file " + path.string() + ": public_key does not belong to secret_key");
-  }
-  return key;
+  if (ec) return std::unexpected("key file " + path.string() + ": not valid JSON");
+  auto file = base::read_json<KeyFile>(doc);
+  if (!file) return std::unexpected("key file " + path.string() + ": " + file.error());
+  return file->key;
 }
 
 }  // namespace

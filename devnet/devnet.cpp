@@ -15,10 +15,12 @@
 
 #include "crypto/address.h"
 #include "base/files.h"
+#include "base/json_read.h"
 #include "devnet/netns.h"
 #include "events/control_event.h"
 #include "devnet/process.h"
 #include "support/ports.h"
+#include "support/process.h"
 #include "ledger/embedded_spec.h"
 
 namespace tally::devnet {
@@ -119,27 +121,19 @@ json::object options_json(const UpOptions& o, const std::vector<std::size_t>& mi
 }
 
 milliseconds start_timeout_of(const Layout& l) {
-  if (const json::value* v = l.options.if_contains("start_timeout_ms")) {
-    std::error_code ec;
-    const auto ms = v->to_number<std::int64_t>(ec);
-    if (!ec && ms > 0) return milliseconds(ms);
-  }
+  auto ms = base::read_json_with([&] { return base::json_optional<std::int64_t>(l.options, "start_timeout_ms"); });
+  if (ms && *ms && **ms > 0) return milliseconds(**ms);
   return kDefaultStartTimeout;
 }
 
 std::optional<int> node_json_pid(const std::filesystem::path& datadir) {
   auto text = base::read_file(datadir / "node.json");
   if (!text) return std::nullopt;
-  try {
-    const json::value v = json::parse(*text);
-    if (const json::value* pid = v.as_object().if_contains("pid")) {
-      std::error_code ec;
-      const int p = pid->to_number<int>(ec);
-      if (!ec) return p;
-    }
-  } catch (const std::exception&) {
-  }
-  return std::nullopt;
+  boost::system::error_code ec;
+  const json::value v = json::parse(*text, ec);
+  if (ec) return std::nullopt;
+  auto pid = base::read_json_with([&] { return base::json_field<int>(base::json_object(v), "pid"); });
+  return pid ? std::optional<int>(*pid) : std::nullopt;
 }
 
 // Waits for every pid to exit, escalating to SIGTERM and then SIGKILL; returns the survivors.
@@ -406,27 +400,34 @@ std::expected<void, std::string> Devnet::spawn(std::size_t index) {
     std::lock_guard lock(*mu_);
     n = layout_.nodes.at(index);
     tallyd = layout_.tallyd;
-    if (const json::value* v = layout_.options.if_contains("stop_with_parent"); v != nullptr && v->is_bool())
-      die_with_parent = v->get_bool();
+    auto stop = base::read_json_with([&] { return base::json_optional<bool>(layout_.options, "stop_with_parent"); });
+    die_with_parent = stop && stop->value_or(false);
   }
   std::error_code ec;
   std::filesystem::create_directories(n.datadir, ec);
   if (ec) return std::unexpected("cannot create " + n.datadir.string() + ": " + ec.message());
-  SpawnSpec spawn_spec{tallyd, n.args, n.log_file(), die_with_parent};
+  // A new session, so Ctrl-C in the devnet's terminal does not reach the node; released, so
+  // it outlives this tally-devnet invocation.
+  support::SpawnOptions spawn_options;
+  spawn_options.argv = {tallyd.string()};
   if (!n.netns.empty()) {
     // `ip netns exec` enters the namespace and execs tallyd in place (same pid).
-    spawn_spec.program = find_program("ip");
-    if (spawn_spec.program.empty()) return std::unexpected(n.name + ": `ip` not found (install iproute2)");
-    spawn_spec.args = {"netns", "exec", n.netns, tallyd.string()};
-    spawn_spec.args.insert(spawn_spec.args.end(), n.args.begin(), n.args.end());
+    if (support::find_program("ip").empty()) return std::unexpected(n.name + ": `ip` not found (install iproute2)");
+    spawn_options.argv = {"ip", "netns", "exec", n.netns, tallyd.string()};
   }
-  auto pid = spawn_detached(spawn_spec);
-  if (!pid) return std::unexpected(n.name + ": " + pid.error());
+  spawn_options.argv.insert(spawn_options.argv.end(), n.args.begin(), n.args.end());
+  spawn_options.out = support::Redirect::append_to(n.log_file());
+  spawn_options.err = support::Redirect::to_stdout();
+  spawn_options.new_session = true;
+  if (die_with_parent) spawn_options.parent_death_signal = SIGTERM;
+  auto child = support::Child::spawn(spawn_options);
+  if (!child) return std::unexpected(n.name + ": " + child.error());
+  const int pid = child->release();
   {
     std::lock_guard lock(*mu_);
-    layout_.nodes[index].pid = *pid;
+    layout_.nodes[index].pid = pid;
   }
-  say("started " + n.name + " (pid " + std::to_string(*pid) + ") p2p " + n.p2p_endpoint() + ", rpc " + n.host + ":" +
+  say("started " + n.name + " (pid " + std::to_string(pid) + ") p2p " + n.p2p_endpoint() + ", rpc " + n.host + ":" +
       std::to_string(n.rpc_port) + (n.mining ? ", mining" : ""));
   return save();
 }
@@ -496,26 +497,28 @@ NodeStatus query_node(const NodeRecord& n) {
     s.error = "RPC: " + e.message;
     return s;
   };
-  try {
-    auto info = c.call("getblockchaininfo", json::array{});
-    if (!info) return fail(info.error());
-    const json::object& o = info->as_object();
-    s.height = o.at("blocks").to_number<std::uint32_t>();
-    s.tip = std::string(o.at("bestblockhash").as_string());
-    s.stateroot = std::string(o.at("stateroot").as_string());
-    s.chainwork = std::string(o.at("chainwork").as_string());
-    auto peers = c.call("getpeerinfo", json::array{});
-    if (!peers) return fail(peers.error());
-    s.peers = peers->as_array().size();
-    auto pool = c.call("getmempoolinfo", json::array{});
-    if (!pool) return fail(pool.error());
-    s.mempool = pool->as_object().at("size").to_number<std::size_t>();
-    auto mining = c.call("getmininginfo", json::array{});
-    if (!mining) return fail(mining.error());
-    s.mining = mining->as_object().at("mining").as_bool();
-    s.hashes_per_s = mining->as_object().at("hashespersec").to_number<double>();
-  } catch (const std::exception& e) {
-    s.error = std::string("unexpected RPC answer: ") + e.what();
+  auto info = c.call("getblockchaininfo", json::array{});
+  if (!info) return fail(info.error());
+  auto peers = c.call("getpeerinfo", json::array{});
+  if (!peers) return fail(peers.error());
+  auto pool = c.call("getmempoolinfo", json::array{});
+  if (!pool) return fail(pool.error());
+  auto mining = c.call("getmininginfo", json::array{});
+  if (!mining) return fail(mining.error());
+  auto read = base::read_json_with([&] {
+    const json::object& o = base::json_object(*info);
+    s.height = base::json_field<std::uint32_t>(o, "blocks");
+    s.tip = base::json_field<std::string>(o, "bestblockhash");
+    s.stateroot = base::json_field<std::string>(o, "stateroot");
+    s.chainwork = base::json_field<std::string>(o, "chainwork");
+    s.peers = base::json_array(*peers).size();
+    s.mempool = base::json_field<std::size_t>(base::json_object(*pool), "size");
+    s.mining = base::json_field<bool>(base::json_object(*mining), "mining");
+    s.hashes_per_s = base::json_field<double>(base::json_object(*mining), "hashespersec");
+    return true;
+  });
+  if (!read) {
+    s.error = "unexpected RPC answer: " + read.error();
     return s;
   }
   s.up = true;

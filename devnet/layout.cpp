@@ -3,10 +3,13 @@
 #include <boost/json.hpp>
 
 #include "base/files.h"
+#include "base/json_read.h"
 
 namespace tally::devnet {
 
 namespace json = boost::json;
+using base::json_field;
+using base::json_optional;
 
 namespace {
 
@@ -46,56 +49,6 @@ void pretty(const json::value& v, std::string& out, int indent) {
   } else {
     out += json::serialize(v);
   }
-}
-
-template <class T>
-std::expected<T, std::string> get_number(const json::object& o, const char* key) {
-  const json::value* v = o.if_contains(key);
-  if (v == nullptr) return std::unexpected(std::string("missing \"") + key + "\"");
-  std::error_code ec;
-  const T out = v->to_number<T>(ec);
-  if (ec) return std::unexpected(std::string("\"") + key + "\" is not a valid number");
-  return out;
-}
-
-std::expected<std::string, std::string> get_string(const json::object& o, const char* key) {
-  const json::value* v = o.if_contains(key);
-  if (v == nullptr || !v->is_string()) return std::unexpected(std::string("missing string \"") + key + "\"");
-  return std::string(v->get_string());
-}
-
-std::expected<NodeRecord, std::string> node_from_json(const json::value& v) {
-  if (!v.is_object()) return std::unexpected(std::string("a node is not an object"));
-  const json::object& o = v.get_object();
-  NodeRecord n;
-  auto index = get_number<std::size_t>(o, "index");
-  auto name = get_string(o, "name");
-  auto datadir = get_string(o, "datadir");
-  auto p2p = get_number<std::uint16_t>(o, "p2p_port");
-  auto rpc = get_number<std::uint16_t>(o, "rpc_port");
-  auto pid = get_number<int>(o, "pid");
-  if (!index) return std::unexpected(index.error());
-  if (!name) return std::unexpected(name.error());
-  if (!datadir) return std::unexpected(datadir.error());
-  if (!p2p) return std::unexpected(p2p.error());
-  if (!rpc) return std::unexpected(rpc.error());
-  if (!pid) return std::unexpected(pid.error());
-  n.index = *index;
-  n.name = *name;
-  n.datadir = *datadir;
-  n.p2p_port = *p2p;
-  n.rpc_port = *rpc;
-  n.pid = *pid;
-  if (const json::value* m = o.if_contains("mining"); m != nullptr && m->is_bool()) n.mining = m->get_bool();
-  if (const json::value* a = o.if_contains("args"); a != nullptr && a->is_array()) {
-    for (const auto& e : a->get_array()) {
-      if (!e.is_string()) return std::unexpected(std::string("\"args\" must hold strings"));
-      n.args.emplace_back(e.get_string());
-    }
-  }
-  if (const json::value* h = o.if_contains("host"); h != nullptr && h->is_string()) n.host = std::string(h->get_string());
-  if (const json::value* ns = o.if_contains("netns"); ns != nullptr && ns->is_string()) n.netns = std::string(ns->get_string());
-  return n;
 }
 
 }  // namespace
@@ -143,65 +96,59 @@ json::value to_json(const Layout& l) {
   return out;
 }
 
-std::expected<Layout, std::string> layout_from_json(const json::value& v) {
-  if (!v.is_object()) return std::unexpected(std::string("not a JSON object"));
-  const json::object& o = v.get_object();
-  auto version = get_number<int>(o, "version");
-  if (!version) return std::unexpected(version.error());
-  if (*version != kLayoutVersion) return std::unexpected("unsupported layout version " + std::to_string(*version));
+NodeRecord tag_invoke(json::value_to_tag<NodeRecord>, const json::value& v) {
+  const json::object& o = base::json_object(v, "a node is not an object");
+  NodeRecord n;
+  n.index = json_field<std::size_t>(o, "index");
+  n.name = json_field<std::string>(o, "name");
+  n.datadir = json_field<std::string>(o, "datadir");
+  n.p2p_port = json_field<std::uint16_t>(o, "p2p_port");
+  n.rpc_port = json_field<std::uint16_t>(o, "rpc_port");
+  n.pid = json_field<int>(o, "pid");
+  n.mining = json_optional<bool>(o, "mining").value_or(false);
+  n.args = json_optional<std::vector<std::string>>(o, "args").value_or(std::vector<std::string>{});
+  n.host = json_optional<std::string>(o, "host").value_or("127.0.0.1");
+  n.netns = json_optional<std::string>(o, "netns").value_or("");
+  return n;
+}
+
+Layout tag_invoke(json::value_to_tag<Layout>, const json::value& v) {
+  const json::object& o = base::json_object(v, "not a JSON object");
+  const int version = json_field<int>(o, "version");
+  if (version != kLayoutVersion) base::json_fail("unsupported layout version " + std::to_string(version));
   Layout l;
-  auto dir = get_string(o, "dir");
-  auto tallyd = get_string(o, "tallyd");
-  auto chain = get_string(o, "chain");
-  auto topology_text = get_string(o, "topology");
-  if (!dir) return std::unexpected(dir.error());
-  if (!tallyd) return std::unexpected(tallyd.error());
-  if (!chain) return std::unexpected(chain.error());
-  if (!topology_text) return std::unexpected(topology_text.error());
-  auto topology = parse_topology(*topology_text);
-  if (!topology) return std::unexpected(topology.error());
-  l.dir = *dir;
-  l.tallyd = *tallyd;
-  l.chain = *chain;
-  l.topology = *topology;
-  if (auto seed = get_number<std::uint64_t>(o, "seed")) l.seed = *seed;
-  if (auto created = get_number<std::int64_t>(o, "created_unix_s")) l.created_unix_s = *created;
-  if (const json::value* opts = o.if_contains("options"); opts != nullptr && opts->is_object())
-    l.options = opts->get_object();
-  if (const json::value* net = o.if_contains("net"); net != nullptr && net->is_string()) l.net = std::string(net->get_string());
-  if (const json::value* ns = o.if_contains("netns"); ns != nullptr && ns->is_object()) l.netns = ns->get_object();
-  if (const json::value* edges = o.if_contains("edges"); edges != nullptr && edges->is_array()) {
-    for (const auto& e : edges->get_array()) {
-      if (!e.is_array() || e.get_array().size() != 2) return std::unexpected(std::string("bad edge"));
-      std::error_code ec1, ec2;
-      const auto a = e.get_array()[0].to_number<std::size_t>(ec1);
-      const auto b = e.get_array()[1].to_number<std::size_t>(ec2);
-      if (ec1 || ec2) return std::unexpected(std::string("bad edge"));
-      l.edges.emplace_back(a, b);
-    }
-  }
-  if (const json::value* p = o.if_contains("partition"); p != nullptr && p->is_array()) {
-    for (const auto& g : p->get_array()) {
-      if (!g.is_array()) return std::unexpected(std::string("bad partition group"));
-      std::vector<std::size_t> group;
-      for (const auto& i : g.get_array()) {
-        std::error_code ec;
-        group.push_back(i.to_number<std::size_t>(ec));
-        if (ec) return std::unexpected(std::string("bad partition group"));
-      }
-      l.partition.push_back(std::move(group));
-    }
-  }
-  const json::value* nodes = o.if_contains("nodes");
-  if (nodes == nullptr || !nodes->is_array()) return std::unexpected(std::string("missing \"nodes\""));
-  for (const auto& n : nodes->get_array()) {
-    auto rec = node_from_json(n);
-    if (!rec) return std::unexpected("nodes[" + std::to_string(l.nodes.size()) + "]: " + rec.error());
-    if (rec->index != l.nodes.size()) return std::unexpected(std::string("nodes are not in index order"));
-    l.nodes.push_back(std::move(*rec));
-  }
+  l.dir = json_field<std::string>(o, "dir");
+  l.tallyd = json_field<std::string>(o, "tallyd");
+  l.chain = json_field<std::string>(o, "chain");
+  l.topology = json_field(o, "topology", [](const json::value& t) {
+    auto topology = parse_topology(base::json_string(t));
+    if (!topology) base::json_fail(topology.error());
+    return *topology;
+  });
+  l.seed = json_optional<std::uint64_t>(o, "seed").value_or(0);
+  l.created_unix_s = json_optional<std::int64_t>(o, "created_unix_s").value_or(0);
+  if (auto opts = json_optional(o, "options", [](const json::value& x) { return base::json_object(x); })) l.options = *opts;
+  l.net = json_optional<std::string>(o, "net").value_or("loopback");
+  if (auto ns = json_optional(o, "netns", [](const json::value& x) { return base::json_object(x); })) l.netns = *ns;
+  auto edges = json_optional(o, "edges", [](const json::value& x) {
+    return base::json_elements(x, [](const json::value& e) {
+      const auto ends = base::json_read<std::vector<std::size_t>>(e);
+      if (ends.size() != 2) base::json_fail("an edge is [a, b]");
+      return Edge(ends[0], ends[1]);
+    });
+  });
+  if (edges) l.edges = std::move(*edges);
+  l.partition = json_optional<std::vector<std::vector<std::size_t>>>(o, "partition").value_or(l.partition);
+  l.nodes = json_field(o, "nodes", [](const json::value& x) {
+    auto nodes = base::json_read<std::vector<NodeRecord>>(x);
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i].index != i) base::json_fail("nodes are not in index order");
+    return nodes;
+  });
   return l;
 }
+
+std::expected<Layout, std::string> layout_from_json(const json::value& v) { return base::read_json<Layout>(v); }
 
 std::expected<Layout, std::string> load_layout(const std::filesystem::path& dir) {
   const std::filesystem::path file = dir / kLayoutFileName;

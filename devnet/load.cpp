@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "base/json_read.h"
 #include "crypto/hex.h"
 #include "crypto/sha256.h"
 #include "ledger/transaction.h"
@@ -82,13 +83,9 @@ class NodePool {
 
 std::optional<std::uint64_t> pending_nonce(NodePool& pool, std::size_t node, const std::string& address) {
   auto r = pool.call(node, "getaccount", json::array{json::value(address)});
-  if (!r || !r->is_object()) return std::nullopt;
-  const json::value* n = r->get_object().if_contains("pending_nonce");
-  if (n == nullptr) return std::nullopt;
-  std::error_code ec;
-  const auto v = n->to_number<std::uint64_t>(ec);
-  if (ec) return std::nullopt;
-  return v;
+  if (!r) return std::nullopt;
+  auto nonce = base::read_json_with([&] { return base::json_field<std::uint64_t>(base::json_object(*r), "pending_nonce"); });
+  return nonce ? std::optional<std::uint64_t>(*nonce) : std::nullopt;
 }
 
 // "stale-nonce: nonce 3 is below ..." -> "stale-nonce".

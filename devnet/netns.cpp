@@ -1,14 +1,13 @@
 #include "devnet/netns.h"
 
-#include <fcntl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
-#include <cerrno>
-#include <cstdlib>
-#include <cstring>
-#include <set>
+#include <chrono>
+#include <cstdio>
+
+#include "base/json_read.h"
+#include "support/process.h"
 
 namespace tally::devnet {
 
@@ -18,11 +17,8 @@ namespace {
 
 constexpr const char* kNftTable = "tally_devnet";
 
-std::string join(const std::vector<std::string>& argv) {
-  std::string out;
-  for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
-  return out;
-}
+// No `ip`, `tc` or `nft` command takes long; one that hangs is killed.
+constexpr std::chrono::seconds kCommandTimeout{60};
 
 std::uint32_t fnv1a(const std::string& s) {
   std::uint32_t h = 2166136261u;
@@ -52,69 +48,24 @@ std::vector<std::string> in_ns(const NetnsPlan& plan, std::size_t i, std::vector
 
 }  // namespace
 
-std::filesystem::path find_program(const std::string& name) {
-  std::vector<std::string> dirs;
-  if (const char* path = std::getenv("PATH")) {
-    std::string p = path;
-    std::size_t start = 0;
-    for (;;) {
-      const auto colon = p.find(':', start);
-      dirs.push_back(p.substr(start, colon == std::string::npos ? std::string::npos : colon - start));
-      if (colon == std::string::npos) break;
-      start = colon + 1;
-    }
-  }
-  for (const char* d : {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) dirs.emplace_back(d);
-  for (const auto& d : dirs) {
-    if (d.empty()) continue;
-    const std::filesystem::path candidate = std::filesystem::path(d) / name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
-  }
-  return {};
-}
-
 std::expected<std::string, std::string> run_command(const std::vector<std::string>& argv) {
   if (argv.empty()) return std::unexpected(std::string("empty command"));
-  const std::filesystem::path program = find_program(argv[0]);
-  if (program.empty())
+  if (support::find_program(argv[0]).empty())
     return std::unexpected("`" + argv[0] + "` not found (install iproute2 and nftables, see scripts/install-deps.sh)");
-  std::vector<char*> cargv;
-  for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-  cargv.push_back(nullptr);
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) return std::unexpected("pipe: " + std::string(std::strerror(errno)));
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    const int e = errno;
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return std::unexpected("fork: " + std::string(std::strerror(e)));
-  }
-  if (pid == 0) {
-    const int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    ::execv(program.c_str(), cargv.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  std::string output;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n > 0) output.append(buf, static_cast<std::size_t>(n));
-    else if (n < 0 && errno == EINTR) continue;
-    else break;
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return output;
+  support::SpawnOptions o;
+  o.argv = argv;
+  o.out = support::Redirect::capture();
+  o.err = support::Redirect::to_stdout();
+  auto r = support::run(o, kCommandTimeout);
+  if (!r) return std::unexpected(r.error());
+  if (r->exit_code == 0) return std::move(r->out);
+  std::string output = std::move(r->out);
   while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
-  const std::string how = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status)) : "killed by a signal";
-  return std::unexpected("`" + join(argv) + "` failed (" + how + ")" + (output.empty() ? "" : ": " + output));
+  const std::string how = !r->exit_code         ? "timed out, killed"
+                          : *r->exit_code > 128 ? "killed by a signal"
+                                                : "exit status " + std::to_string(*r->exit_code);
+  return std::unexpected("`" + support::command_line(argv) + "` failed (" + how + ")" +
+                         (output.empty() ? "" : ": " + output));
 }
 
 json::object to_json(const NetnsPlan& p) {
@@ -128,24 +79,26 @@ json::object to_json(const NetnsPlan& p) {
                       {"namespaces", std::move(namespaces)}, {"veths", std::move(veths)}, {"nft_table", kNftTable}};
 }
 
+NetnsPlan tag_invoke(json::value_to_tag<NetnsPlan>, const json::value& v) {
+  const json::object& o = base::json_object(v);
+  NetnsPlan p;
+  p.prefix = base::json_field<std::string>(o, "prefix");
+  p.subnet = base::json_field<unsigned>(o, "subnet");
+  p.nodes = base::json_field<std::size_t>(o, "nodes");
+  if (!p.prefix.starts_with("tly") || p.prefix.size() != 7 || p.subnet == 0 || p.subnet > 254)
+    base::json_fail("not a plan of tally-devnet's");
+  return p;
+}
+
 std::expected<NetnsPlan, std::string> netns_plan_from_json(const json::value& v) {
-  try {
-    const json::object& o = v.as_object();
-    NetnsPlan p;
-    p.prefix = std::string(o.at("prefix").as_string());
-    p.subnet = o.at("subnet").to_number<unsigned>();
-    p.nodes = o.at("nodes").to_number<std::size_t>();
-    if (!p.prefix.starts_with("tly") || p.prefix.size() != 7 || p.subnet == 0 || p.subnet > 254)
-      return std::unexpected(std::string("bad \"netns\" record"));
-    return p;
-  } catch (const std::exception& e) {
-    return std::unexpected(std::string("bad \"netns\" record: ") + e.what());
-  }
+  auto plan = base::read_json<NetnsPlan>(v);
+  if (!plan) return std::unexpected("bad \"netns\" record: " + plan.error());
+  return plan;
 }
 
 std::expected<void, std::string> check_netns_support() {
   if (::geteuid() != 0) return std::unexpected(std::string("netns mode needs root; use the default loopback mode (--net loopback)"));
-  if (find_program("ip").empty())
+  if (support::find_program("ip").empty())
     return std::unexpected(std::string("netns mode needs `ip` (iproute2); install it or use the default loopback mode"));
   const std::string probe = "tlyprobe-" + std::to_string(::getpid());
   if (auto r = run({"ip", "netns", "add", probe}); !r)
@@ -236,7 +189,7 @@ std::expected<void, std::string> netns_shape(const NetnsPlan& p, const NetnsShap
 }
 
 std::expected<void, std::string> netns_partition(const NetnsPlan& p, const std::vector<std::vector<std::size_t>>& groups) {
-  if (find_program("nft").empty())
+  if (support::find_program("nft").empty())
     return std::unexpected(std::string("netns partitions need `nft` (apt-get install nftables)"));
   if (auto h = netns_heal(p); !h) return h;
   for (const auto& group : groups) {
@@ -264,7 +217,7 @@ std::expected<void, std::string> netns_partition(const NetnsPlan& p, const std::
 }
 
 std::expected<void, std::string> netns_heal(const NetnsPlan& p) {
-  if (find_program("nft").empty()) return {};  // nothing can have been set
+  if (support::find_program("nft").empty()) return {};  // nothing can have been set
   std::string errors;
   for (std::size_t i = 0; i < p.nodes; ++i) {
     auto r = run(in_ns(p, i, {"nft", "delete", "table", "inet", kNftTable}));

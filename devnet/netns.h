@@ -8,8 +8,8 @@
 // from the hash, skipping subnets already configured here): the bridge has .254, node i has
 // .(i+1). The addresses exist only inside these namespaces and on the bridge.
 //
-// Commands (`ip`, `tc`, `nft`) run by fork/exec with argument vectors; a failing command's
-// error carries its output. Needs root. Not thread-safe against concurrent changes of the
+// Commands (`ip`, `tc`, `nft`) run through support::run with argument vectors; a failing
+// command's error carries its output. Needs root. Not thread-safe against concurrent changes of the
 // same devnet from two processes.
 #pragma once
 
@@ -78,11 +78,9 @@ bool netem_available(const NetnsPlan& plan);
 // The program and argument prefix that runs a command inside node i's namespace.
 std::vector<std::string> netns_exec_prefix(const NetnsPlan& plan, std::size_t i);
 
-// Runs argv[0] (looked up on PATH and in the sbin directories) with the rest as its
-// arguments; returns its stdout+stderr, or an error with the command line and that output.
+// Runs argv[0] (looked up by support::find_program: PATH and the sbin directories) with the
+// rest as its arguments; returns its stdout+stderr, or an error with the command line and
+// that output. A command still running after a minute is killed.
 [[nodiscard]] std::expected<std::string, std::string> run_command(const std::vector<std::string>& argv);
-
-// The absolute path of a program (PATH, then /usr/sbin, /sbin, /usr/bin, /bin); empty if none.
-std::filesystem::path find_program(const std::string& name);
 
 }  // namespace tally::devnet

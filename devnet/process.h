@@ -1,32 +1,17 @@
-// Process helpers for tally-devnet: detached tallyd processes, and
-// finding, signalling and waiting for them by pid (through /proc, Linux only).
+// Process helpers for tally-devnet: finding, signalling and waiting for its tallyd
+// processes by pid (through /proc, Linux only), across tally-devnet invocations. Starting
+// them is support::Child's job (support/process.h).
 //
-// Thread-safe (no shared state); spawn_detached forks, so call it from a process whose other
-// threads hold no locks that the child would need (the child only calls async-signal-safe
-// functions before exec).
+// Thread-safe (no shared state).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <expected>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 namespace tally::devnet {
-
-struct SpawnSpec {
-  std::filesystem::path program;
-  std::vector<std::string> args;  // without argv[0]
-  std::filesystem::path log_file;  // stdout and stderr, appended
-  bool die_with_parent = false;    // SIGTERM when the calling thread exits (PR_SET_PDEATHSIG)
-};
-
-// Starts `program` in a new session (setsid: no controlling terminal, so Ctrl-C in the
-// devnet's terminal does not reach it), stdin from /dev/null, stdout/stderr appended to
-// log_file, no inherited descriptors beyond those, and an empty signal mask. Returns its pid
-// once exec succeeded; exec errors are reported here.
-[[nodiscard]] std::expected<int, std::string> spawn_detached(const SpawnSpec& spec);
 
 // True when `pid` exists and is not a zombie. Our own exited child is reaped (and counts as
 // running until it can be: a thread group still exiting), so a child of ours reported not

@@ -9,8 +9,9 @@
 #include <set>
 #include <thread>
 
-#include "base/units.h"
 #include "base/files.h"
+#include "base/json_read.h"
+#include "base/units.h"
 #include "study/report.h"
 
 namespace tally::devnet {
@@ -24,199 +25,281 @@ constexpr std::size_t kMaxScenarioNodes = 256;
 constexpr double kMaxDurationS = 7 * 86400.0;
 
 using Error = std::unexpected<std::string>;
+using base::json_elements;
+using base::json_fail;
+using base::json_field;
+using base::json_only_keys;
+using base::json_optional;
+using base::JsonReadError;
 
-Error err(const std::string& field, const std::string& message) { return Error(field + ": " + message); }
-
-// Every key of `o` must be one of `allowed`.
-std::expected<void, std::string> only_keys(const json::object& o, const std::string& where,
-                                           std::initializer_list<std::string_view> allowed) {
-  for (const auto& kv : o) {
-    if (std::find(allowed.begin(), allowed.end(), std::string_view(kv.key())) == allowed.end()) {
-      std::string names;
-      for (auto a : allowed) names += (names.empty() ? "" : ", ") + std::string(a);
-      return err(where.empty() ? std::string(kv.key()) : where + "." + std::string(kv.key()),
-                 "unknown field (expected one of: " + names + ")");
-    }
+// Runs `read`; its error (of the value at hand) gets `note` appended.
+template <class F>
+auto noted(F&& read, const std::string& note) {
+  try {
+    return read();
+  } catch (const JsonReadError& e) {
+    throw JsonReadError(e.path(), e.message() + note);
   }
-  return {};
 }
 
-std::expected<double, std::string> number(const json::value& v, const std::string& field) {
-  if (!v.is_number()) return err(field, "must be a number");
-  std::error_code ec;
-  const double d = v.to_number<double>(ec);
-  if (ec || !std::isfinite(d)) return err(field, "must be a finite number");
-  return d;
+std::int64_t integer(const json::value& v, std::int64_t lo, std::int64_t hi) {
+  return base::json_integer<std::int64_t>(v, lo, hi);
 }
 
-std::expected<std::int64_t, std::string> integer(const json::value& v, const std::string& field, std::int64_t lo,
-                                                 std::int64_t hi) {
-  const std::string range = "must be an integer " + std::to_string(lo) + ".." + std::to_string(hi);
-  if (!v.is_int64() && !v.is_uint64()) return err(field, range);
-  if (v.is_uint64() && v.get_uint64() > static_cast<std::uint64_t>(hi)) return err(field, range);
-  const std::int64_t i = v.is_int64() ? v.get_int64() : static_cast<std::int64_t>(v.get_uint64());
-  if (i < lo || i > hi) return err(field, range);
-  return i;
-}
-
-std::expected<std::string, std::string> text(const json::value& v, const std::string& field) {
-  if (!v.is_string()) return err(field, "must be a string");
-  return std::string(v.get_string());
-}
-
-std::expected<std::string, std::string> duration_text(const json::value& v, const std::string& field) {
-  auto t = text(v, field);
-  if (!t) return t;
-  if (auto ms = base::parse_duration_ms(*t); !ms) return err(field, ms.error() + " (e.g. \"50ms\")");
+std::string duration_text(const json::value& v) {
+  std::string t = base::json_string(v);
+  if (auto ms = base::parse_duration_ms(t); !ms) json_fail(ms.error() + " (e.g. \"50ms\")");
   return t;
 }
 
-std::expected<std::string, std::string> rate_text(const json::value& v, const std::string& field) {
-  auto t = text(v, field);
-  if (!t) return t;
-  if (auto r = base::parse_rate(*t); !r) return err(field, r.error() + " (e.g. \"10mbit\")");
+std::string rate_text(const json::value& v) {
+  std::string t = base::json_string(v);
+  if (auto r = base::parse_rate(t); !r) json_fail(r.error() + " (e.g. \"10mbit\")");
   return t;
 }
 
 // A time within the run: 0 <= t <= duration.
-std::expected<double, std::string> time_s(const json::value& v, const std::string& field, double duration_s) {
-  auto t = number(v, field);
-  if (!t) return t;
-  if (*t < 0 || *t > duration_s) {
+double time_s(const json::value& v, double duration_s) {
+  const double t = base::json_number(v);
+  if (t < 0 || t > duration_s) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "must be within the run, 0..%g s", duration_s);
-    return err(field, buf);
+    json_fail(buf);
   }
   return t;
 }
 
-std::expected<std::size_t, std::string> node_index(const json::value& v, const std::string& field, std::size_t nodes) {
-  auto i = integer(v, field, 0, static_cast<std::int64_t>(nodes) - 1);
-  if (!i) return Error(i.error() + " (a node index of the " + std::to_string(nodes) + " nodes)");
-  return static_cast<std::size_t>(*i);
+std::size_t node_index(const json::value& v, std::size_t nodes) {
+  return static_cast<std::size_t>(noted([&] { return integer(v, 0, static_cast<std::int64_t>(nodes) - 1); },
+                                        " (a node index of the " + std::to_string(nodes) + " nodes)"));
 }
 
-std::expected<Persona, std::string> parse_persona(const json::value& v, const std::string& where, double duration_s) {
-  if (!v.is_object()) return err(where, "must be an object");
-  const json::object& o = v.get_object();
-  if (auto k = only_keys(o, where, {"mining", "hash_share", "latency", "jitter", "rate", "offline"}); !k)
-    return Error(k.error());
+// [[from_s, to_s], ...]: in order, not overlapping.
+std::vector<std::pair<double, double>> read_offline(const json::value& v, double duration_s) {
+  base::json_array(v, "must be an array of [from_s, to_s] windows");
+  double previous_end = -1;
+  return json_elements(v, [&](const json::value& w) {
+    if (!w.is_array() || w.get_array().size() != 2) json_fail("must be [from_s, to_s]");
+    const auto t = json_elements(w, [&](const json::value& x) { return time_s(x, duration_s); });
+    if (!(t[0] < t[1])) json_fail("from_s must be before to_s");
+    if (t[0] < previous_end) json_fail("must start after the previous window ends (windows in order, not overlapping)");
+    previous_end = t[1];
+    return std::pair{t[0], t[1]};
+  });
+}
+
+Persona read_persona(const json::value& v, double duration_s) {
+  const json::object& o = base::json_object(v);
+  json_only_keys(o, {"mining", "hash_share", "latency", "jitter", "rate", "offline"});
   Persona p;
-  if (const json::value* m = o.if_contains("mining")) {
-    if (!m->is_bool()) return err(where + ".mining", "must be true or false");
-    p.mining = m->get_bool();
-  }
-  if (const json::value* h = o.if_contains("hash_share")) {
-    auto t = integer(*h, where + ".hash_share", 1, 256);
-    if (!t) return Error(t.error() + " (mining threads)");
-    p.hash_share = static_cast<unsigned>(*t);
-  }
-  if (const json::value* l = o.if_contains("latency")) {
-    auto t = duration_text(*l, where + ".latency");
-    if (!t) return Error(t.error());
-    p.latency = *t;
-  }
-  if (const json::value* j = o.if_contains("jitter")) {
-    auto t = duration_text(*j, where + ".jitter");
-    if (!t) return Error(t.error());
-    p.jitter = *t;
-  }
-  if (const json::value* r = o.if_contains("rate")) {
-    auto t = rate_text(*r, where + ".rate");
-    if (!t) return Error(t.error());
-    p.rate = *t;
-  }
-  if (const json::value* off = o.if_contains("offline")) {
-    const std::string f = where + ".offline";
-    if (!off->is_array()) return err(f, "must be an array of [from_s, to_s] windows");
-    for (std::size_t i = 0; i < off->get_array().size(); ++i) {
-      const std::string fi = f + "[" + std::to_string(i) + "]";
-      const json::value& w = off->get_array()[i];
-      if (!w.is_array() || w.get_array().size() != 2) return err(fi, "must be [from_s, to_s]");
-      auto from = time_s(w.get_array()[0], fi + "[0]", duration_s);
-      if (!from) return Error(from.error());
-      auto to = time_s(w.get_array()[1], fi + "[1]", duration_s);
-      if (!to) return Error(to.error());
-      if (!(*from < *to)) return err(fi, "from_s must be before to_s");
-      if (!p.offline.empty() && *from < p.offline.back().second)
-        return err(fi, "must start after the previous window ends (windows in order, not overlapping)");
-      p.offline.emplace_back(*from, *to);
-    }
-  }
+  p.mining = json_optional(o, "mining", base::json_bool);
+  p.hash_share = json_optional(o, "hash_share", [](const json::value& h) {
+    return static_cast<unsigned>(noted([&] { return integer(h, 1, 256); }, " (mining threads)"));
+  });
+  p.latency = json_optional(o, "latency", duration_text);
+  p.jitter = json_optional(o, "jitter", duration_text);
+  p.rate = json_optional(o, "rate", rate_text);
+  if (auto off = json_optional(o, "offline", [&](const json::value& w) { return read_offline(w, duration_s); }))
+    p.offline = std::move(*off);
   return p;
 }
 
-std::expected<std::vector<std::size_t>, std::string> parse_group(const json::value& v, const std::string& field,
-                                                                 std::size_t nodes) {
+// "0-2", "0,3" or [0, 1, 2]: sorted, no duplicates, every node exists.
+std::vector<std::size_t> read_group(const json::value& v, std::size_t nodes) {
   std::vector<std::size_t> out;
   if (v.is_string()) {
     auto set = parse_node_set(v.get_string());
-    if (!set) return err(field, set.error());
+    if (!set) json_fail(set.error());
     out = *set;
   } else if (v.is_array()) {
-    for (std::size_t i = 0; i < v.get_array().size(); ++i) {
-      auto n = node_index(v.get_array()[i], field + "[" + std::to_string(i) + "]", nodes);
-      if (!n) return Error(n.error());
-      out.push_back(*n);
-    }
+    out = json_elements(v, [&](const json::value& n) { return node_index(n, nodes); });
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
   } else {
-    return err(field, "must be a node list such as \"0-2\" or \"0,3\" (or an array of indices)");
+    json_fail("must be a node list such as \"0-2\" or \"0,3\" (or an array of indices)");
   }
-  if (out.empty()) return err(field, "is empty");
+  if (out.empty()) json_fail("is empty");
   for (std::size_t n : out)
-    if (n >= nodes) return err(field, "node " + std::to_string(n) + " does not exist (" + std::to_string(nodes) + " nodes)");
+    if (n >= nodes) json_fail("node " + std::to_string(n) + " does not exist (" + std::to_string(nodes) + " nodes)");
   return out;
 }
 
-std::expected<ScenarioEvent, std::string> parse_event(const json::value& v, const std::string& where,
-                                                      std::size_t nodes, double duration_s) {
-  if (!v.is_object()) return err(where, "must be an object");
-  const json::object& o = v.get_object();
+// A partition's groups: disjoint, and at least two unless they leave nodes out.
+std::vector<std::vector<std::size_t>> read_groups(const json::value& v, std::size_t nodes) {
+  if (!v.is_array() || v.get_array().empty()) json_fail("must be a non-empty array of node lists");
+  std::set<std::size_t> seen;
+  auto groups = json_elements(v, [&](const json::value& g) {
+    auto group = read_group(g, nodes);
+    for (std::size_t n : group)
+      if (!seen.insert(n).second) json_fail("node " + std::to_string(n) + " is in two groups");
+    return group;
+  });
+  if (groups.size() < 2 && seen.size() == nodes) json_fail("a partition needs at least two groups");
+  return groups;
+}
+
+ScenarioEvent read_event(const json::value& v, std::size_t nodes, double duration_s) {
+  const json::object& o = base::json_object(v);
   ScenarioEvent e;
-  e.origin = where;
-  const json::value* at = o.if_contains("at_s");
-  if (at == nullptr) return err(where + ".at_s", "missing");
-  auto t = time_s(*at, where + ".at_s", duration_s);
-  if (!t) return Error(t.error());
-  e.at_s = *t;
-  const json::value* d = o.if_contains("do");
-  if (d == nullptr) return err(where + ".do", "missing (partition, heal, stop or start)");
-  auto action = text(*d, where + ".do");
-  if (!action) return Error(action.error());
-  if (*action == "partition") {
+  e.at_s = json_field(o, "at_s", [&](const json::value& t) { return time_s(t, duration_s); });
+  if (!o.contains("do")) throw JsonReadError("do", "missing (partition, heal, stop or start)");
+  const std::string action = json_field(o, "do", base::json_string);
+  if (action == "partition") {
     e.kind = ScenarioEvent::Kind::kPartition;
-    if (auto k = only_keys(o, where, {"at_s", "do", "groups"}); !k) return Error(k.error());
-    const json::value* g = o.if_contains("groups");
-    if (g == nullptr) return err(where + ".groups", "missing (e.g. [\"0-2\", \"3-5\"])");
-    if (!g->is_array() || g->get_array().empty()) return err(where + ".groups", "must be a non-empty array of node lists");
-    std::set<std::size_t> seen;
-    for (std::size_t i = 0; i < g->get_array().size(); ++i) {
-      const std::string fi = where + ".groups[" + std::to_string(i) + "]";
-      auto group = parse_group(g->get_array()[i], fi, nodes);
-      if (!group) return Error(group.error());
-      for (std::size_t n : *group)
-        if (!seen.insert(n).second) return err(fi, "node " + std::to_string(n) + " is in two groups");
-      e.groups.push_back(std::move(*group));
-    }
-    if (e.groups.size() < 2 && seen.size() == nodes)
-      return err(where + ".groups", "a partition needs at least two groups");
-  } else if (*action == "heal") {
+    json_only_keys(o, {"at_s", "do", "groups"});
+    if (!o.contains("groups")) throw JsonReadError("groups", "missing (e.g. [\"0-2\", \"3-5\"])");
+    e.groups = json_field(o, "groups", [&](const json::value& g) { return read_groups(g, nodes); });
+  } else if (action == "heal") {
     e.kind = ScenarioEvent::Kind::kHeal;
-    if (auto k = only_keys(o, where, {"at_s", "do"}); !k) return Error(k.error());
-  } else if (*action == "stop" || *action == "start") {
-    e.kind = *action == "stop" ? ScenarioEvent::Kind::kStop : ScenarioEvent::Kind::kStart;
-    if (auto k = only_keys(o, where, {"at_s", "do", "node"}); !k) return Error(k.error());
-    const json::value* n = o.if_contains("node");
-    if (n == nullptr) return err(where + ".node", "missing");
-    auto i = node_index(*n, where + ".node", nodes);
-    if (!i) return Error(i.error());
-    e.node = *i;
+    json_only_keys(o, {"at_s", "do"});
+  } else if (action == "stop" || action == "start") {
+    e.kind = action == "stop" ? ScenarioEvent::Kind::kStop : ScenarioEvent::Kind::kStart;
+    json_only_keys(o, {"at_s", "do", "node"});
+    e.node = json_field(o, "node", [&](const json::value& n) { return node_index(n, nodes); });
   } else {
-    return err(where + ".do", "unknown action '" + *action + "' (partition, heal, stop or start)");
+    throw JsonReadError("do", "unknown action '" + action + "' (partition, heal, stop or start)");
   }
   return e;
+}
+
+// The steps of reading a scenario, one per section of the file (docs/SCENARIOS.md).
+
+void read_size(const json::object& o, Scenario& s) {
+  s.nodes = static_cast<std::size_t>(
+      json_field(o, "nodes", [](const json::value& v) { return integer(v, 1, kMaxScenarioNodes); }));
+  s.duration_s = json_field(o, "duration_s", [](const json::value& v) {
+    const double d = base::json_number(v);
+    if (!(d > 0) || d > kMaxDurationS) json_fail("must be > 0 and at most a week");
+    return d;
+  });
+}
+
+void read_network(const json::object& o, Scenario& s) {
+  if (auto t = json_optional(o, "topology", [](const json::value& v) {
+        auto topology = parse_topology(base::json_string(v));
+        if (!topology) json_fail(topology.error());
+        return *topology;
+      }))
+    s.topology = *t;
+  if (auto seed = json_optional(o, "seed", [](const json::value& v) {
+        if (!v.is_uint64() && !(v.is_int64() && v.get_int64() >= 1)) json_fail("must be an integer >= 1");
+        const std::uint64_t out = v.is_uint64() ? v.get_uint64() : static_cast<std::uint64_t>(v.get_int64());
+        if (out == 0) json_fail("must be an integer >= 1");
+        return out;
+      }))
+    s.seed = *seed;
+  if (auto chain = json_optional(o, "chain", [](const json::value& v) {
+        std::string c = base::json_string(v);
+        if (c.empty()) json_fail("must not be empty (leave it out for the embedded devnet spec)");
+        return c;
+      }))
+    s.chain = *chain;
+  s.block_time_s = json_optional(o, "block_time_s", [](const json::value& v) { return integer(v, 1, 86400); });
+  if (auto m = json_optional(o, "miners", [&](const json::value& v) {
+        return noted([&] { return integer(v, 0, static_cast<std::int64_t>(s.nodes)); }, " (at most nodes)");
+      }))
+    s.miners = static_cast<std::size_t>(*m);
+}
+
+void read_load(const json::object& o, Scenario& s) {
+  s.load_tps = json_optional(o, "load", [](const json::value& v) {
+    const json::object& load = base::json_object(v, "must be an object such as {\"tps\": 5}");
+    json_only_keys(load, {"tps"});
+    return json_field(load, "tps", [](const json::value& t) {
+      const double tps = base::json_number(t);
+      if (!(tps > 0) || tps > 100000) json_fail("must be in (0, 100000]");
+      return tps;
+    });
+  });
+}
+
+// "latency", "jitter", "rate" of "links" and of each "link_overrides" item.
+struct Shaping {
+  std::string latency, jitter, rate;
+};
+Shaping read_shaping(const json::object& o) {
+  return {json_optional(o, "latency", duration_text).value_or(""), json_optional(o, "jitter", duration_text).value_or(""),
+          json_optional(o, "rate", rate_text).value_or("")};
+}
+
+void read_links(const json::object& o, Scenario& s) {
+  auto links = json_optional(o, "links", [](const json::value& v) {
+    const json::object& l = base::json_object(v);
+    json_only_keys(l, {"latency", "jitter", "rate"});
+    return read_shaping(l);
+  });
+  if (!links) return;
+  s.latency = links->latency;
+  s.jitter = links->jitter;
+  s.rate = links->rate;
+}
+
+LinkOverride read_link_override(const json::value& v, std::size_t nodes) {
+  const json::object& o = base::json_object(v);
+  json_only_keys(o, {"between", "latency", "jitter", "rate"});
+  const json::value* between = o.if_contains("between");
+  if (!between || !between->is_array() || between->get_array().size() != 2)
+    throw JsonReadError("between", "must be two node indices");
+  LinkOverride link;
+  for (std::size_t e = 0; e < 2; ++e) {
+    const json::value& n = between->get_array()[e];
+    if (!n.is_int64() || n.get_int64() < 0 || static_cast<std::size_t>(n.get_int64()) >= nodes)
+      throw JsonReadError("between", "node indices must be in 0.." + std::to_string(nodes - 1));
+    (e == 0 ? link.a : link.b) = static_cast<std::size_t>(n.get_int64());
+  }
+  if (link.a == link.b) throw JsonReadError("between", "must name two different nodes");
+  Shaping shaping = read_shaping(o);
+  link.latency = std::move(shaping.latency);
+  link.jitter = std::move(shaping.jitter);
+  link.rate = std::move(shaping.rate);
+  return link;
+}
+
+void read_link_overrides(const json::object& o, Scenario& s) {
+  auto overrides = json_optional(o, "link_overrides", [&](const json::value& v) {
+    base::json_array(v, "must be an array of {\"between\": [a, b], ...}");
+    return json_elements(v, [&](const json::value& item) { return read_link_override(item, s.nodes); });
+  });
+  if (overrides) s.link_overrides = std::move(*overrides);
+}
+
+void read_personas(const json::object& o, Scenario& s) {
+  auto personas = json_optional(o, "personas", [&](const json::value& v) {
+    const json::object& by_key = base::json_object(v, "must be an object keyed by node index (\"0\", \"3\", ...)");
+    std::map<std::size_t, Persona> out;
+    for (const auto& kv : by_key) {
+      const std::string key(kv.key());
+      const bool ok = !key.empty() && key.size() <= 4 &&
+                      std::all_of(key.begin(), key.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+      const std::size_t index = ok ? static_cast<std::size_t>(std::stoul(key)) : 0;
+      if (!ok || index >= s.nodes)
+        throw JsonReadError(key, "the key must be a node index 0.." + std::to_string(s.nodes - 1));
+      out[index] = json_field(by_key, key, [&](const json::value& p) { return read_persona(p, s.duration_s); });
+    }
+    return out;
+  });
+  if (personas) s.personas = std::move(*personas);
+}
+
+void read_events(const json::object& o, Scenario& s) {
+  auto events = json_optional(o, "events", [&](const json::value& v) {
+    return json_elements(v, [&](const json::value& e) { return read_event(e, s.nodes, s.duration_s); });
+  });
+  if (!events) return;
+  s.events = std::move(*events);
+  for (std::size_t i = 0; i < s.events.size(); ++i) s.events[i].origin = "events[" + std::to_string(i) + "]";
+}
+
+// Rules across sections: hash shares only for miners, and what `up` itself checks.
+std::expected<void, std::string> check_across(const Scenario& s) {
+  const UpOptions up = up_options(s, "scenario");
+  const auto miners = effective_miners(up);
+  for (const auto& [index, persona] : s.personas) {
+    if (persona.hash_share && !std::binary_search(miners.begin(), miners.end(), index))
+      return Error("personas." + std::to_string(index) + ".hash_share: node " + std::to_string(index) +
+                   " does not mine (add \"mining\": true)");
+  }
+  return validate(up);
 }
 
 std::string node_set_text(const std::vector<std::size_t>& set) {
@@ -237,165 +320,32 @@ std::string node_set_text(const std::vector<std::size_t>& set) {
 
 }  // namespace
 
+// boost::json::value_to<Scenario>: the file's sections in order. Throws base::JsonReadError
+// naming the field; parse_scenario() is the library's entry point.
+Scenario tag_invoke(json::value_to_tag<Scenario>, const json::value& v) {
+  const json::object& o = base::json_object(v, "a scenario must be a JSON object");
+  json_only_keys(o, {"description", "nodes", "topology", "seed", "chain", "block_time_s", "miners", "duration_s",
+                     "load", "personas", "links", "link_overrides", "events"});
+  (void)json_optional(o, "description", base::json_string);
+  Scenario s;
+  read_size(o, s);
+  read_network(o, s);
+  read_load(o, s);
+  read_links(o, s);
+  read_link_overrides(o, s);
+  read_personas(o, s);
+  read_events(o, s);
+  return s;
+}
+
 std::expected<Scenario, std::string> parse_scenario(std::string_view source, const std::filesystem::path& base_dir) {
   boost::system::error_code ec;
   const json::value root = json::parse(source, ec);
   if (ec) return Error("not valid JSON: " + ec.message());
-  if (!root.is_object()) return Error(std::string("a scenario must be a JSON object"));
-  const json::object& o = root.get_object();
-  if (auto k = only_keys(o, "", {"description", "nodes", "topology", "seed", "chain", "block_time_s", "miners",
-                                 "duration_s", "load", "personas", "links", "link_overrides", "events"});
-      !k)
-    return Error(k.error());
-
-  Scenario s;
-  if (const json::value* d = o.if_contains("description"); d != nullptr && !d->is_string())
-    return err("description", "must be a string");
-
-  const json::value* nodes = o.if_contains("nodes");
-  if (nodes == nullptr) return err("nodes", "missing");
-  auto n = integer(*nodes, "nodes", 1, kMaxScenarioNodes);
-  if (!n) return Error(n.error());
-  s.nodes = static_cast<std::size_t>(*n);
-
-  const json::value* duration = o.if_contains("duration_s");
-  if (duration == nullptr) return err("duration_s", "missing");
-  auto d = number(*duration, "duration_s");
-  if (!d) return Error(d.error());
-  if (!(*d > 0) || *d > kMaxDurationS) return err("duration_s", "must be > 0 and at most a week");
-  s.duration_s = *d;
-
-  if (const json::value* t = o.if_contains("topology")) {
-    auto tt = text(*t, "topology");
-    if (!tt) return Error(tt.error());
-    auto topology = parse_topology(*tt);
-    if (!topology) return err("topology", topology.error());
-    s.topology = *topology;
-  }
-  if (const json::value* seed = o.if_contains("seed")) {
-    if (!seed->is_uint64() && !(seed->is_int64() && seed->get_int64() >= 1)) return err("seed", "must be an integer >= 1");
-    s.seed = seed->is_uint64() ? seed->get_uint64() : static_cast<std::uint64_t>(seed->get_int64());
-    if (s.seed == 0) return err("seed", "must be an integer >= 1");
-  }
-  if (const json::value* c = o.if_contains("chain")) {
-    auto ct = text(*c, "chain");
-    if (!ct) return Error(ct.error());
-    if (ct->empty()) return err("chain", "must not be empty (leave it out for the embedded devnet spec)");
-    s.chain = *ct;
-    if (s.chain.is_relative() && !base_dir.empty()) s.chain = base_dir / s.chain;
-  }
-  if (const json::value* b = o.if_contains("block_time_s")) {
-    auto bt = integer(*b, "block_time_s", 1, 86400);
-    if (!bt) return Error(bt.error());
-    s.block_time_s = *bt;
-  }
-  if (const json::value* m = o.if_contains("miners")) {
-    auto mm = integer(*m, "miners", 0, static_cast<std::int64_t>(s.nodes));
-    if (!mm) return Error(mm.error() + " (at most nodes)");
-    s.miners = static_cast<std::size_t>(*mm);
-  }
-  if (const json::value* l = o.if_contains("load")) {
-    if (!l->is_object()) return err("load", "must be an object such as {\"tps\": 5}");
-    if (auto k = only_keys(l->get_object(), "load", {"tps"}); !k) return Error(k.error());
-    const json::value* tps = l->get_object().if_contains("tps");
-    if (tps == nullptr) return err("load.tps", "missing");
-    auto t = number(*tps, "load.tps");
-    if (!t) return Error(t.error());
-    if (!(*t > 0) || *t > 100000) return err("load.tps", "must be in (0, 100000]");
-    s.load_tps = *t;
-  }
-  if (const json::value* l = o.if_contains("links")) {
-    if (!l->is_object()) return err("links", "must be an object");
-    const json::object& lo = l->get_object();
-    if (auto k = only_keys(lo, "links", {"latency", "jitter", "rate"}); !k) return Error(k.error());
-    if (const json::value* v = lo.if_contains("latency")) {
-      auto t = duration_text(*v, "links.latency");
-      if (!t) return Error(t.error());
-      s.latency = *t;
-    }
-    if (const json::value* v = lo.if_contains("jitter")) {
-      auto t = duration_text(*v, "links.jitter");
-      if (!t) return Error(t.error());
-      s.jitter = *t;
-    }
-    if (const json::value* v = lo.if_contains("rate")) {
-      auto t = rate_text(*v, "links.rate");
-      if (!t) return Error(t.error());
-      s.rate = *t;
-    }
-  }
-  if (const json::value* lv = o.if_contains("link_overrides")) {
-    if (!lv->is_array()) return err("link_overrides", "must be an array of {\"between\": [a, b], ...}");
-    std::size_t i = 0;
-    for (const json::value& item : lv->get_array()) {
-      const std::string where = "link_overrides[" + std::to_string(i++) + "]";
-      if (!item.is_object()) return err(where, "must be an object");
-      const json::object& lo = item.get_object();
-      if (auto k = only_keys(lo, where, {"between", "latency", "jitter", "rate"}); !k) return Error(k.error());
-      const json::value* between = lo.if_contains("between");
-      if (!between || !between->is_array() || between->get_array().size() != 2)
-        return err(where + ".between", "must be two node indices");
-      LinkOverride link;
-      for (std::size_t e = 0; e < 2; ++e) {
-        const json::value& v = between->get_array()[e];
-        if (!v.is_int64() || v.get_int64() < 0 || static_cast<std::size_t>(v.get_int64()) >= s.nodes)
-          return err(where + ".between", "node indices must be in 0.." + std::to_string(s.nodes - 1));
-        (e == 0 ? link.a : link.b) = static_cast<std::size_t>(v.get_int64());
-      }
-      if (link.a == link.b) return err(where + ".between", "must name two different nodes");
-      if (const json::value* v = lo.if_contains("latency")) {
-        auto t = duration_text(*v, where + ".latency");
-        if (!t) return Error(t.error());
-        link.latency = *t;
-      }
-      if (const json::value* v = lo.if_contains("jitter")) {
-        auto t = duration_text(*v, where + ".jitter");
-        if (!t) return Error(t.error());
-        link.jitter = *t;
-      }
-      if (const json::value* v = lo.if_contains("rate")) {
-        auto t = rate_text(*v, where + ".rate");
-        if (!t) return Error(t.error());
-        link.rate = *t;
-      }
-      s.link_overrides.push_back(std::move(link));
-    }
-  }
-  if (const json::value* p = o.if_contains("personas")) {
-    if (!p->is_object()) return err("personas", "must be an object keyed by node index (\"0\", \"3\", ...)");
-    for (const auto& kv : p->get_object()) {
-      const std::string key(kv.key());
-      const std::string where = "personas." + key;
-      std::size_t index = 0;
-      bool ok = !key.empty() && key.size() <= 4 && std::all_of(key.begin(), key.end(), [](char ch) {
-        return ch >= '0' && ch <= '9';
-      });
-      if (ok) index = static_cast<std::size_t>(std::stoul(key));
-      if (!ok || index >= s.nodes)
-        return err(where, "the key must be a node index 0.." + std::to_string(s.nodes - 1));
-      auto persona = parse_persona(kv.value(), where, s.duration_s);
-      if (!persona) return Error(persona.error());
-      s.personas[index] = std::move(*persona);
-    }
-  }
-  if (const json::value* e = o.if_contains("events")) {
-    if (!e->is_array()) return err("events", "must be an array");
-    for (std::size_t i = 0; i < e->get_array().size(); ++i) {
-      auto event = parse_event(e->get_array()[i], "events[" + std::to_string(i) + "]", s.nodes, s.duration_s);
-      if (!event) return Error(event.error());
-      s.events.push_back(std::move(*event));
-    }
-  }
-
-  // Cross-field rules.
-  const UpOptions up = up_options(s, "scenario");
-  const auto miners = effective_miners(up);
-  for (const auto& [index, persona] : s.personas) {
-    if (persona.hash_share && !std::binary_search(miners.begin(), miners.end(), index))
-      return err("personas." + std::to_string(index) + ".hash_share",
-                 "node " + std::to_string(index) + " does not mine (add \"mining\": true)");
-  }
-  if (auto ok = validate(up); !ok) return Error(ok.error());
+  auto s = base::read_json<Scenario>(root);
+  if (!s) return s;
+  if (s->chain.is_relative() && !s->chain.empty() && !base_dir.empty()) s->chain = base_dir / s->chain;
+  if (auto ok = check_across(*s); !ok) return Error(ok.error());
   return s;
 }
 

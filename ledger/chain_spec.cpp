@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/json_read.h"
 #include "crypto/sha256.h"
 #include "ledger/state_hash.h"
 
@@ -14,57 +15,126 @@ namespace json = boost::json;
 
 namespace {
 
-using Result = std::expected<void, std::string>;
+using base::json_fail;
+using base::json_field;
+using base::JsonReadError;
 
-std::unexpected<std::string> fail(std::string_view field, std::string_view why) {
-  return std::unexpected(std::string(field) + ": " + std::string(why));
-}
-
-// Unsigned integer field: a JSON integer, or a "0x..." hex string (for bits and magic).
-std::expected<std::uint64_t, std::string> get_uint(const json::object& o, std::string_view key, std::uint64_t max) {
-  const json::value* v = o.if_contains(key);
-  if (!v) return fail(key, "missing");
+// Unsigned integer: a JSON integer, or a "0x..." hex string (for bits and magic).
+std::uint64_t spec_uint(const json::value& v, std::uint64_t max) {
   std::uint64_t out = 0;
-  if (v->is_uint64()) {
-    out = v->as_uint64();
-  } else if (v->is_int64()) {
-    if (v->as_int64() < 0) return fail(key, "must not be negative");
-    out = static_cast<std::uint64_t>(v->as_int64());
-  } else if (v->is_string()) {
-    const std::string s(v->as_string());
+  if (v.is_uint64()) {
+    out = v.as_uint64();
+  } else if (v.is_int64()) {
+    if (v.as_int64() < 0) json_fail("must not be negative");
+    out = static_cast<std::uint64_t>(v.as_int64());
+  } else if (v.is_string()) {
+    const std::string s(v.as_string());
     if (s.size() < 3 || s.size() > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
-      return fail(key, "must be an integer or a \"0x\" hex string");
+      json_fail("must be an integer or a \"0x\" hex string");
     std::size_t used = 0;
     try {
       out = std::stoull(s.substr(2), &used, 16);
     } catch (const std::exception&) {
-      return fail(key, "is not a valid hex number");
+      json_fail("is not a valid hex number");
     }
-    if (used != s.size() - 2) return fail(key, "is not a valid hex number");
+    if (used != s.size() - 2) json_fail("is not a valid hex number");
   } else {
-    return fail(key, "must be an integer");
+    json_fail("must be an integer");
   }
-  if (out > max) return fail(key, "is too large (max " + std::to_string(max) + ")");
+  if (out > max) json_fail("is too large (max " + std::to_string(max) + ")");
   return out;
 }
 
-std::expected<std::string, std::string> get_string(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  if (!v) return fail(key, "missing");
-  if (!v->is_string()) return fail(key, "must be a string");
-  return std::string(v->as_string());
+template <class T>
+T uint_field(const json::object& o, std::string_view key, std::uint64_t max) {
+  return static_cast<T>(json_field(o, key, [max](const json::value& v) { return spec_uint(v, max); }));
 }
 
-Result check_keys(const json::object& o, std::initializer_list<std::string_view> allowed, std::string_view where) {
-  for (const auto& kv : o) {
-    bool known = false;
-    for (auto a : allowed) known = known || kv.key() == a;
-    if (!known) return fail(std::string(where) + std::string(kv.key()), "unknown field");
+GenesisAccount read_account(const json::value& v, const std::string& address_prefix) {
+  const json::object& o = base::json_object(v);
+  base::json_only_keys(o, {"address", "balance", "comment"});
+  GenesisAccount a;
+  a.address = json_field(o, "address", [&](const json::value& text) {
+    auto addr = crypto::decode_address(base::json_string(text), address_prefix);
+    if (!addr) json_fail(crypto::to_string(addr.error()));
+    return *addr;
+  });
+  a.balance = uint_field<Amount>(o, "balance", UINT64_MAX);
+  if (a.balance == 0) throw JsonReadError("balance", "must be positive");
+  return a;
+}
+
+// Rules between fields, once every field is read.
+void check_consistency(const ChainSpec& s) {
+  if (s.block_interval_s < 1) throw JsonReadError("block_interval_s", "must be at least 1");
+  if (s.asert_half_life_s < 1) throw JsonReadError("asert_half_life_s", "must be at least 1");
+  if (s.max_block_txs < 1) throw JsonReadError("max_block_txs", "must be at least 1 (the coinbase)");
+  if (s.network_magic == 0) throw JsonReadError("network_magic", "must not be zero");
+  const auto limit = target_from_compact(s.pow_limit_bits);
+  if (!limit) throw JsonReadError("pow_limit_bits", "is not a valid compact target");
+  const auto genesis_target = target_from_compact(s.genesis_bits);
+  if (!genesis_target) throw JsonReadError("genesis_bits", "is not a valid compact target");
+  if (*genesis_target > *limit) throw JsonReadError("genesis_bits", "is easier than pow_limit_bits");
+  if (s.default_p2p_port == 0 || s.default_rpc_port == 0 || s.default_p2p_port == s.default_rpc_port)
+    throw JsonReadError("default_p2p_port", "ports must be non-zero and distinct");
+}
+
+// Distinct addresses, and a total supply that fits 64 bits.
+void check_accounts(const std::vector<GenesisAccount>& accounts) {
+  std::set<crypto::Address> seen;
+  Amount total = 0;
+  for (std::size_t i = 0; i < accounts.size(); ++i) {
+    const std::string where = "accounts[" + std::to_string(i) + "]";
+    if (!seen.insert(accounts[i].address).second) throw JsonReadError(where + ".address", "duplicate account");
+    if (!checked_add(total, accounts[i].balance, total))
+      throw JsonReadError(where + ".balance", "total supply overflows 64 bits");
   }
-  return {};
 }
 
 }  // namespace
+
+// boost::json::value_to<ChainSpec>: every field, then the rules between them. Throws
+// base::JsonReadError naming the field; parse_chain_spec() is the library's entry point.
+ChainSpec tag_invoke(json::value_to_tag<ChainSpec>, const json::value& v) {
+  const json::object& o = base::json_object(v, "chain spec must be a JSON object");
+  base::json_only_keys(o, {"name", "chain_id", "address_prefix", "network_magic", "genesis_time", "genesis_bits",
+                           "pow_limit_bits", "block_interval_s", "asert_half_life_s", "subsidy", "max_block_txs",
+                           "min_fee", "max_future_drift_s", "default_p2p_port", "default_rpc_port", "accounts",
+                           "comment"});
+  ChainSpec s;
+  s.name = json_field(o, "name", [](const json::value& n) {
+    std::string name = base::json_string(n);
+    if (name.empty() || name.size() > 64) json_fail("must be 1..64 characters");
+    return name;
+  });
+  s.address_prefix = json_field(o, "address_prefix", [](const json::value& p) {
+    std::string prefix = base::json_string(p);
+    if (prefix.empty() || prefix.size() > 16) json_fail("must be 1..16 characters");
+    for (char c : prefix)
+      if (c < 'a' || c > 'z') json_fail("must be lower-case letters a-z");
+    return prefix;
+  });
+  s.chain_id = uint_field<std::uint32_t>(o, "chain_id", UINT32_MAX);
+  s.network_magic = uint_field<std::uint32_t>(o, "network_magic", UINT32_MAX);
+  s.genesis_time = uint_field<std::uint32_t>(o, "genesis_time", UINT32_MAX);
+  s.genesis_bits = uint_field<std::uint32_t>(o, "genesis_bits", UINT32_MAX);
+  s.pow_limit_bits = uint_field<std::uint32_t>(o, "pow_limit_bits", UINT32_MAX);
+  s.block_interval_s = uint_field<std::int64_t>(o, "block_interval_s", 86400);
+  s.asert_half_life_s = uint_field<std::int64_t>(o, "asert_half_life_s", 365 * 86400);
+  s.subsidy = uint_field<Amount>(o, "subsidy", UINT64_MAX);
+  s.max_block_txs = uint_field<std::uint32_t>(o, "max_block_txs", kMaxBlockTxsDecode);
+  s.min_fee = uint_field<Amount>(o, "min_fee", UINT64_MAX);
+  s.max_future_drift_s = uint_field<std::int64_t>(o, "max_future_drift_s", 86400);
+  s.default_p2p_port = uint_field<std::uint16_t>(o, "default_p2p_port", 65535);
+  s.default_rpc_port = uint_field<std::uint16_t>(o, "default_rpc_port", 65535);
+  check_consistency(s);
+  s.accounts = json_field(o, "accounts", [&](const json::value& a) {
+    base::json_array(a, "must be an array");
+    return base::json_elements(a, [&](const json::value& e) { return read_account(e, s.address_prefix); });
+  });
+  check_accounts(s.accounts);
+  return s;
+}
 
 Uint256 ChainSpec::pow_limit() const { return target_from_compact(pow_limit_bits).value_or(0); }
 
@@ -120,87 +190,7 @@ std::expected<ChainSpec, std::string> parse_chain_spec(std::string_view text) {
   boost::system::error_code ec;
   json::value root = json::parse(text, ec);
   if (ec) return std::unexpected("chain spec is not valid JSON: " + ec.message());
-  if (!root.is_object()) return std::unexpected(std::string("chain spec must be a JSON object"));
-  const json::object& o = root.as_object();
-  if (auto r = check_keys(o,
-                          {"name", "chain_id", "address_prefix", "network_magic", "genesis_time", "genesis_bits",
-                           "pow_limit_bits", "block_interval_s", "asert_half_life_s", "subsidy", "max_block_txs",
-                           "min_fee", "max_future_drift_s", "default_p2p_port", "default_rpc_port", "accounts",
-                           "comment"},
-                          "");
-      !r)
-    return std::unexpected(r.error());
-
-  ChainSpec s;
-#define TALLY_FIELD(field, key, max)            \
-  {                                             \
-    auto v = get_uint(o, key, max);             \
-    if (!v) return std::unexpected(v.error());  \
-    s.field = static_cast<decltype(s.field)>(*v); \
-  }
-  {
-    auto v = get_string(o, "name");
-    if (!v) return std::unexpected(v.error());
-    if (v->empty() || v->size() > 64) return fail("name", "must be 1..64 characters");
-    s.name = *v;
-  }
-  {
-    auto v = get_string(o, "address_prefix");
-    if (!v) return std::unexpected(v.error());
-    if (v->empty() || v->size() > 16) return fail("address_prefix", "must be 1..16 characters");
-    for (char c : *v)
-      if (c < 'a' || c > 'z') return fail("address_prefix", "must be lower-case letters a-z");
-    s.address_prefix = *v;
-  }
-  TALLY_FIELD(chain_id, "chain_id", UINT32_MAX);
-  TALLY_FIELD(network_magic, "network_magic", UINT32_MAX);
-  TALLY_FIELD(genesis_time, "genesis_time", UINT32_MAX);
-  TALLY_FIELD(genesis_bits, "genesis_bits", UINT32_MAX);
-  TALLY_FIELD(pow_limit_bits, "pow_limit_bits", UINT32_MAX);
-  TALLY_FIELD(block_interval_s, "block_interval_s", 86400);
-  TALLY_FIELD(asert_half_life_s, "asert_half_life_s", 365 * 86400);
-  TALLY_FIELD(subsidy, "subsidy", UINT64_MAX);
-  TALLY_FIELD(max_block_txs, "max_block_txs", kMaxBlockTxsDecode);
-  TALLY_FIELD(min_fee, "min_fee", UINT64_MAX);
-  TALLY_FIELD(max_future_drift_s, "max_future_drift_s", 86400);
-  TALLY_FIELD(default_p2p_port, "default_p2p_port", 65535);
-  TALLY_FIELD(default_rpc_port, "default_rpc_port", 65535);
-#undef TALLY_FIELD
-
-  if (s.block_interval_s < 1) return fail("block_interval_s", "must be at least 1");
-  if (s.asert_half_life_s < 1) return fail("asert_half_life_s", "must be at least 1");
-  if (s.max_block_txs < 1) return fail("max_block_txs", "must be at least 1 (the coinbase)");
-  if (s.network_magic == 0) return fail("network_magic", "must not be zero");
-  const auto limit = target_from_compact(s.pow_limit_bits);
-  if (!limit) return fail("pow_limit_bits", "is not a valid compact target");
-  const auto genesis_target = target_from_compact(s.genesis_bits);
-  if (!genesis_target) return fail("genesis_bits", "is not a valid compact target");
-  if (*genesis_target > *limit) return fail("genesis_bits", "is easier than pow_limit_bits");
-  if (s.default_p2p_port == 0 || s.default_rpc_port == 0 || s.default_p2p_port == s.default_rpc_port)
-    return fail("default_p2p_port", "ports must be non-zero and distinct");
-
-  const json::value* accounts = o.if_contains("accounts");
-  if (!accounts || !accounts->is_array()) return fail("accounts", "must be an array");
-  std::set<crypto::Address> seen;
-  Amount total = 0;
-  std::size_t i = 0;
-  for (const json::value& a : accounts->as_array()) {
-    const std::string where = "accounts[" + std::to_string(i++) + "]";
-    if (!a.is_object()) return fail(where, "must be an object");
-    const json::object& ao = a.as_object();
-    if (auto r = check_keys(ao, {"address", "balance", "comment"}, where + "."); !r) return std::unexpected(r.error());
-    auto addr_text = get_string(ao, "address");
-    if (!addr_text) return std::unexpected(where + "." + addr_text.error());
-    auto addr = crypto::decode_address(*addr_text, s.address_prefix);
-    if (!addr) return fail(where + ".address", crypto::to_string(addr.error()));
-    auto balance = get_uint(ao, "balance", UINT64_MAX);
-    if (!balance) return std::unexpected(where + "." + balance.error());
-    if (*balance == 0) return fail(where + ".balance", "must be positive");
-    if (!seen.insert(*addr).second) return fail(where + ".address", "duplicate account");
-    if (!checked_add(total, *balance, total)) return fail(where + ".balance", "total supply overflows 64 bits");
-    s.accounts.push_back(GenesisAccount{*addr, *balance});
-  }
-  return s;
+  return base::read_json<ChainSpec>(root);
 }
 
 std::expected<ChainSpec, std::string> load_chain_spec_file(const std::string& path) {

@@ -30,6 +30,7 @@ std::string SimConfig::check() const {
   if (duration_ms <= 0 || duration_ms > 30LL * 24 * 3600 * 1000) return "duration must be within 1 ms..30 days";
   if (!(block_interval_s >= 1) || block_interval_s > 86'400) return "block interval must be within 1..86400 s";
   if (max_block_txs < 2 || max_block_txs > 100'000) return "max_block_txs must be within 2..100000";
+  if (asert_half_life_s < 0) return "asert_half_life_s must not be negative";
   if (topology.kind == TopologyKind::kDiscovery && (topology.seeds < 1 || topology.seeds > nodes))
     return "topology: seeds must be within 1..nodes";
   if (topology.kind == TopologyKind::kRandom && topology.degree < 1) return "topology: random:K needs K >= 1";

@@ -68,6 +68,12 @@ struct SimConfig {
   std::int64_t duration_ms = 0;
   double block_interval_s = 10;
   std::uint32_t max_block_txs = 4000;
+  // Proof-of-work: the genesis target (the default costs about 65,000 hashes a block) and
+  // ASERT's half-life (0: the devnet spec's, and at least 24 block intervals).
+  // Tests that mine by hand, faster than the interval, use the easiest target and a long
+  // half-life so the target does not climb.
+  std::uint32_t genesis_bits = 0x1f00ffff;
+  std::int64_t asert_half_life_s = 0;
   Topology topology;
   NetworkModel network = NetworkModel::constant(50, 0);
   ProcessingModel processing;

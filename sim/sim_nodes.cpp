@@ -27,9 +27,10 @@ ledger::ChainSpec sim_chain_spec(const SimConfig& config) {
   ledger::ChainSpec spec = *ledger::parse_chain_spec(ledger::embedded_devnet_spec());
   spec.name = "tally-sim";
   spec.block_interval_s = std::max<std::int64_t>(1, std::llround(config.block_interval_s));
-  spec.asert_half_life_s = std::max<std::int64_t>(spec.asert_half_life_s, 24 * spec.block_interval_s);
-  // About 65,000 hashes a block: real proof-of-work that costs a few milliseconds.
-  spec.genesis_bits = 0x1f00ffff;
+  spec.asert_half_life_s = config.asert_half_life_s > 0
+                               ? config.asert_half_life_s
+                               : std::max<std::int64_t>(spec.asert_half_life_s, 24 * spec.block_interval_s);
+  spec.genesis_bits = config.genesis_bits;
   spec.max_block_txs = config.max_block_txs;
   spec.accounts.clear();
   for (std::size_t i = 0; i < config.load.senders; ++i)

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "base/files.h"
+#include "base/json_read.h"
 #include "events/control_event.h"
 
 namespace tally::study {
@@ -117,6 +118,27 @@ void read_topology(const json::object& root, const std::vector<const json::objec
   run.edges.erase(std::unique(run.edges.begin(), run.edges.end()), run.edges.end());
 }
 
+}  // namespace
+
+// One entry of devnet.json's "nodes", as much as a study needs: its name (optional) and its
+// event log, "events" or else <"datadir">/events.jsonl.
+struct LayoutNode {
+  std::string name;
+  fs::path events;
+};
+
+LayoutNode tag_invoke(json::value_to_tag<LayoutNode>, const json::value& v) {
+  const json::object& o = base::json_object(v, "not an object");
+  LayoutNode n;
+  n.name = base::json_optional<std::string>(o, "name").value_or("");
+  if (auto events = base::json_optional<std::string>(o, "events")) n.events = *events;
+  else if (auto datadir = base::json_optional<std::string>(o, "datadir")) n.events = fs::path(*datadir) / "events.jsonl";
+  else base::json_fail("node \"" + n.name + "\" has neither datadir nor events");
+  return n;
+}
+
+namespace {
+
 std::expected<void, std::string> read_layout(const fs::path& dir, const std::string& text, RunLog& run) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
@@ -127,28 +149,19 @@ std::expected<void, std::string> read_layout(const fs::path& dir, const std::str
   std::vector<const json::object*> node_objs;
   std::vector<std::string> names;
   for (const auto& n : nodes->get_array()) {
-    const auto* o = n.if_object();
-    if (!o) {
-      run.warnings.push_back("devnet.json: a node entry is not an object; skipped");
+    auto entry = base::read_json<LayoutNode>(n);
+    if (!entry) {
+      run.warnings.push_back("devnet.json: a node entry: " + entry.error() + "; skipped");
       continue;
     }
     NodeLog log;
-    if (const auto* name = o->if_contains("name"); name && name->is_string()) log.name = std::string(name->get_string());
-    fs::path events;
-    if (const auto* ev = o->if_contains("events"); ev && ev->is_string()) {
-      events = std::string(ev->get_string());
-    } else if (const auto* dd = o->if_contains("datadir"); dd && dd->is_string()) {
-      events = fs::path(std::string(dd->get_string())) / "events.jsonl";
-    }
-    if (events.empty()) {
-      run.warnings.push_back("devnet.json: node \"" + log.name + "\" has neither datadir nor events; skipped");
-      continue;
-    }
+    log.name = entry->name;
+    fs::path events = entry->events;
     if (events.is_relative()) events = dir / events;
     if (log.name.empty()) log.name = events.parent_path().filename().string();
     log.events_path = events;
     names.push_back(log.name);
-    node_objs.push_back(o);
+    node_objs.push_back(&n.get_object());
     run.nodes.push_back(std::move(log));
   }
   if (run.nodes.empty()) return std::unexpected("devnet.json names no node with a datadir");

@@ -185,7 +185,7 @@ PhaseResult propagation_phase(Nodes& nodes, const std::string& label, std::size_
 }  // namespace
 
 void bench_propagation() {
-  TempDir dir("tally-macro-prop");
+  const auto dir = temp_dir("tally-macro-prop");
   const fs::path spec = write_bench_chain_spec(dir / "chain.json");
   // 20 loaded blocks x 1,000 transactions: 100 per key per block, nonces consecutive.
   std::cout << "  signing " << kPropagationRounds * kTxsPerLoadedBlock << " transactions ..." << std::flush;
@@ -253,7 +253,7 @@ void bench_propagation() {
 }
 
 void bench_sync() {
-  TempDir dir("tally-macro-sync");
+  const auto dir = temp_dir("tally-macro-sync");
   const fs::path spec = write_bench_chain_spec(dir / "chain.json");
   const std::size_t total_txs = kSyncBlocks * kSyncTxsPerBlock;
   std::cout << "  signing " << total_txs << " transactions ..." << std::flush;
@@ -329,7 +329,7 @@ void bench_sync() {
 }
 
 void bench_devnet_rss() {
-  TempDir dir("tally-macro-devnet");
+  const auto dir = temp_dir("tally-macro-devnet");
   const std::string miner = devnet_keys().address_text[0];
   std::cout << "  starting " << kLineNodes << " devnet nodes in a line (node0 mines, 1 thread) ...\n" << std::flush;
   Nodes nodes = start_line(dir.path(), kLineNodes, node_options(""), [&](std::size_t i, TallydOptions& o) {

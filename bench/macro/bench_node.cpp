@@ -71,29 +71,21 @@ struct WrkResult {
 };
 
 std::optional<fs::path> find_wrk() {
-  if (fs::exists("/usr/bin/wrk")) return fs::path("/usr/bin/wrk");
-  if (const char* path = std::getenv("PATH")) {
-    std::string p = path;
-    std::size_t start = 0;
-    while (start <= p.size()) {
-      const std::size_t end = std::min(p.find(':', start), p.size());
-      const fs::path candidate = fs::path(p.substr(start, end - start)) / "wrk";
-      if (end > start && fs::exists(candidate)) return candidate;
-      start = end + 1;
-    }
-  }
-  return std::nullopt;
+  fs::path wrk = support::find_program("wrk");
+  if (wrk.empty()) return std::nullopt;
+  return wrk;
 }
 
 WrkResult run_wrk(const fs::path& wrk, const fs::path& dir, const fs::path& script, std::uint16_t port, int threads,
                   int connections) {
   const fs::path out = dir / ("wrk-c" + std::to_string(connections) + ".txt");
-  Process p = Process::spawn({wrk.string(), "-t" + std::to_string(threads), "-c" + std::to_string(connections), "-d5s",
+  support::Child p = spawn({wrk.string(), "-t" + std::to_string(threads), "-c" + std::to_string(connections), "-d5s",
                               "--timeout", "5s", "-s", script.string(), "http://127.0.0.1:" + std::to_string(port) + "/"},
                              out);
   std::optional<int> code;
   wait_until([&] { return !p.running(); }, 30s, 20ms);
   code = p.stop(1s);
+  forget_child(p.pid());
   const std::string text = read_text(out);
   if (code.value_or(-1) != 0) throw BenchError("wrk failed (exit " + std::to_string(code.value_or(-1)) + "):\n" + text);
   WrkResult r;
@@ -158,7 +150,7 @@ void check_sample(const Tallyd& node) {
 }  // namespace
 
 void bench_startup() {
-  TempDir dir("tally-macro-startup");
+  const auto dir = temp_dir("tally-macro-startup");
   std::vector<double> ms;
   for (int i = 0; i < kStartupRuns; ++i) {
     ms.push_back(time_to_first_answer(dir.path(), "start" + std::to_string(i)));
@@ -179,7 +171,7 @@ void bench_startup() {
 }
 
 void bench_idle_rss() {
-  TempDir dir("tally-macro-idle");
+  const auto dir = temp_dir("tally-macro-idle");
   Tallyd node(dir.path(), node_options("idle"));
   node.start();
   const auto at = node.spawned_at() + 3s;
@@ -202,7 +194,7 @@ void bench_idle_rss() {
 }
 
 void bench_rpc_read() {
-  TempDir dir("tally-macro-rpcread");
+  const auto dir = temp_dir("tally-macro-rpcread");
   Tallyd node(dir.path(), node_options("rpc"));
   node.start();
   check_sample(node);

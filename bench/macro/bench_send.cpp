@@ -68,7 +68,7 @@ void tally_response(const json::value& v, std::uint64_t& ok, std::uint64_t& bad,
 
 // One fresh node; each client thread posts its own bodies (in order) on one keep-alive connection.
 SendOutcome run_mode(const std::string& label, const std::vector<std::vector<std::string>>& bodies_per_thread) {
-  TempDir dir("tally-macro-send");
+  const auto dir = temp_dir("tally-macro-send");
   const fs::path spec = write_bench_chain_spec(dir / "chain.json");
   Tallyd node(dir.path(), node_options("send", spec));
   node.start();

@@ -1,9 +1,6 @@
 #include "bench/macro/harness.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,7 +14,6 @@
 #include <sstream>
 #include <thread>
 
-#include "devnet/process.h"
 #include "support/ports.h"
 
 namespace tally::macro {
@@ -122,19 +118,14 @@ void write_text(const fs::path& path, const std::string& text) {
   if (!out) throw BenchError("cannot write " + path.string());
 }
 
-TempDir::TempDir(const std::string& prefix) {
-  std::string templ = (fs::path("/tmp") / (prefix + "-XXXXXX")).string();
-  if (::mkdtemp(templ.data()) == nullptr) throw BenchError("mkdtemp failed for " + templ);
-  path_ = templ;
-}
-
-TempDir::~TempDir() {
+support::TempDir temp_dir(const std::string& prefix) {
+  auto dir = support::TempDir::create(prefix);
+  if (!dir) throw BenchError(dir.error());
   if (options().keep_tmp) {
-    std::cerr << "kept " << path_ << "\n";
-    return;
+    dir->keep();
+    std::cerr << "keeping " << dir->path() << "\n";
   }
-  std::error_code ec;
-  fs::remove_all(path_, ec);
+  return std::move(*dir);
 }
 
 std::uint16_t free_port() {
@@ -144,87 +135,20 @@ std::uint16_t free_port() {
 
 // ---- processes ----------------------------------------------------------------------------
 
-Process::~Process() { stop(20s); }
-
-Process::Process(Process&& o) noexcept : pid_(std::exchange(o.pid_, -1)), status_(o.status_) {}
-
-Process& Process::operator=(Process&& o) noexcept {
-  if (this != &o) {
-    stop(20s);
-    pid_ = std::exchange(o.pid_, -1);
-    status_ = o.status_;
-  }
-  return *this;
+support::Child spawn(const std::vector<std::string>& argv, const fs::path& log_path) {
+  support::SpawnOptions o;
+  o.argv = argv;
+  o.out = log_path.empty() ? support::Redirect::null() : support::Redirect::to_file(log_path);
+  o.err = support::Redirect::to_stdout();
+  o.parent_death_signal = SIGKILL;
+  o.stop_grace = 20s;
+  auto child = support::Child::spawn(o);
+  if (!child) throw BenchError(child.error());
+  register_child(child->pid());
+  return std::move(*child);
 }
 
-Process Process::spawn(const std::vector<std::string>& argv, const fs::path& log_path) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  const std::string log = log_path.empty() ? "/dev/null" : log_path.string();
-  const pid_t parent = ::getpid();
-
-  Process p;
-  p.pid_ = ::fork();
-  if (p.pid_ < 0) throw BenchError("fork failed");
-  if (p.pid_ == 0) {
-    // Child: async-signal-safe calls only.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    sigemptyset(&dfl.sa_mask);
-    ::sigaction(SIGINT, &dfl, nullptr);
-    ::sigaction(SIGTERM, &dfl, nullptr);
-    ::sigaction(SIGHUP, &dfl, nullptr);
-    ::sigaction(SIGPIPE, &dfl, nullptr);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (in < 0 || out < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) ::_exit(127);
-    ::close_range(3, ~0u, 0);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  register_child(p.pid_);
-  return p;
-}
-
-bool Process::running() {
-  if (pid_ <= 0 || status_) return false;
-  int st = 0;
-  const pid_t r = ::waitpid(pid_, &st, WNOHANG);
-  if (r == pid_) {
-    status_ = st;
-    unregister_child(pid_);
-  }
-  return r == 0;
-}
-
-std::optional<int> Process::wait(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return std::nullopt;
-  const auto deadline = Clock::now() + timeout;
-  while (running() && Clock::now() < deadline) std::this_thread::sleep_for(5ms);
-  if (!status_) return std::nullopt;
-  const int st = *status_;
-  if (WIFEXITED(st)) return WEXITSTATUS(st);
-  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
-  return -1;
-}
-
-std::optional<int> Process::stop(std::chrono::milliseconds grace) {
-  if (pid_ <= 0) return std::nullopt;
-  if (running()) {
-    ::kill(pid_, SIGTERM);
-    if (!wait(grace)) {
-      ::kill(pid_, SIGKILL);
-      wait(10s);
-    }
-  }
-  return wait(0ms);
-}
+void forget_child(pid_t pid) { unregister_child(pid); }
 
 // ---- tallyd -------------------------------------------------------------------------------
 
@@ -262,7 +186,7 @@ void Tallyd::spawn() {
   if (!opts_.mineraddress.empty()) argv.insert(argv.end(), {"--mineraddress", opts_.mineraddress});
   argv.insert(argv.end(), opts_.extra.begin(), opts_.extra.end());
   spawned_at_ = Clock::now();
-  process_ = Process::spawn(argv, log_path());
+  process_ = macro::spawn(argv, log_path());
 }
 
 void Tallyd::wait_ready(std::chrono::milliseconds timeout) {
@@ -302,6 +226,7 @@ void Tallyd::stop() {
   if (pid <= 0) return;
   const bool was_running = process_.running();
   const auto code = process_.stop(20s);
+  forget_child(pid);
   if (was_running && options().verbose) std::cerr << "  stopped " << opts_.name << " (pid " << pid << "): " << code.value_or(-1) << "\n";
 }
 

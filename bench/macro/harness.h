@@ -29,6 +29,8 @@
 
 #include "rpc/auth.h"
 #include "rpc/rpc_client.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
 
 namespace tally::macro {
 
@@ -70,50 +72,21 @@ double ms_since(Clock::time_point t);
 std::string read_text(const fs::path& path);
 void write_text(const fs::path& path, const std::string& text);
 
-// A fresh directory /tmp/<prefix>-XXXXXX, removed on destruction (unless --keep-tmp).
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+// A fresh temporary directory <prefix>-XXXXXX, removed on destruction (kept, and said so on
+// stderr, with --keep-tmp). Throws BenchError when it cannot be made.
+support::TempDir temp_dir(const std::string& prefix);
 
 // A TCP port on 127.0.0.1 that was free a moment ago (support::pick_free_ports; 0 if none).
 std::uint16_t free_port();
 
 // ---- processes --------------------------------------------------------------------------
 
-// One child process. Move-only; the destructor stops it (SIGTERM, grace, SIGKILL).
-class Process {
- public:
-  Process() = default;
-  ~Process();
-  Process(Process&& o) noexcept;
-  Process& operator=(Process&& o) noexcept;
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-
-  // fork + exec; stdout and stderr both to `log_path` (empty: /dev/null). Throws when fork
-  // fails; a failed exec becomes exit code 127.
-  static Process spawn(const std::vector<std::string>& argv, const fs::path& log_path);
-
-  pid_t pid() const { return pid_; }
-  bool running();
-  // The exit code (128 + signal) once exited within the timeout.
-  std::optional<int> wait(std::chrono::milliseconds timeout);
-  // SIGTERM, wait up to `grace`, SIGKILL. The exit code when known.
-  std::optional<int> stop(std::chrono::milliseconds grace = 20s);
-
- private:
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-};
+// Starts argv with stdout and stderr to `log_path` (empty: /dev/null), SIGKILLed by the
+// kernel if the harness dies, and recorded for the second signal's SIGKILL; the Child stops
+// it (SIGTERM, 20 s, SIGKILL) when destroyed. Throws BenchError when it cannot start.
+support::Child spawn(const std::vector<std::string>& argv, const fs::path& log_path);
+// Drops a stopped child from that record.
+void forget_child(pid_t pid);
 
 // ---- tallyd -----------------------------------------------------------------------------
 
@@ -175,7 +148,7 @@ class Tallyd {
   fs::path dir_;
   fs::path datadir_;
   TallydOptions opts_;
-  Process process_;
+  support::Child process_;
   Clock::time_point spawned_at_{};
   std::uint16_t rpc_port_ = 0;
   std::uint16_t p2p_port_ = 0;

@@ -5,18 +5,17 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
 #include <iostream>
 #include <optional>
-#include <random>
 #include <string>
 
 #include "base/files.h"
 #include "devnet/devnet.h"
 #include "ledger/embedded_spec.h"
+#include "support/temp_dir.h"
 
 namespace tally::devnet::testing {
 
@@ -30,16 +29,14 @@ inline bool write_fast_chain(const std::filesystem::path& file, const std::strin
   return base::write_file_atomic(file, boost::json::serialize(spec)).has_value();
 }
 
-// A fresh directory /tmp/<prefix>-<pid>-<random> holding the fast chain spec (make_dir,
+// A fresh temporary directory <prefix>-XXXXXX holding the fast chain spec (make_dir,
 // from the test's SetUp), and the devnet under test (net_). TearDown takes the devnet down,
 // then removes the directory if the test passed, or keeps it for inspection and says where.
 class DevnetFixture : public ::testing::Test {
  protected:
   void make_dir(const std::string& prefix) {
-    std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() /
-           (prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000));
-    std::filesystem::create_directories(dir_);
+    temp_.emplace(prefix);
+    dir_ = temp_->path();
     chain_file_ = dir_ / "fast-chain.json";
     ASSERT_TRUE(write_fast_chain(chain_file_));
   }
@@ -49,16 +46,15 @@ class DevnetFixture : public ::testing::Test {
       auto d = net_->down(false);
       EXPECT_TRUE(d) << (d ? "" : d.error());
     }
-    if (dir_.empty()) return;
-    if (HasFailure()) {
+    if (temp_ && HasFailure()) {
+      temp_->keep();
       std::cerr << "devnet kept for inspection in " << dir_ << "\n";
-    } else {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
     }
+    temp_.reset();
   }
 
-  std::filesystem::path dir_;
+  std::optional<support::TempDir> temp_;  // removed after TearDown unless the test failed
+  std::filesystem::path dir_;             // temp_'s path
   std::filesystem::path chain_file_;
   std::optional<Devnet> net_;
 };

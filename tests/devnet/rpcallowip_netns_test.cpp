@@ -9,15 +9,16 @@
 // both namespaces (which deletes the veth pair).
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
 #include "devnet/netns.h"
-#include "devnet/process.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
 
 namespace tally::devnet {
 namespace {
@@ -28,15 +29,13 @@ class RpcAllowIpNetns : public ::testing::Test {
  protected:
   void SetUp() override {
     if (auto ok = check_netns_support(); !ok) GTEST_SKIP() << ok.error();
-    if (find_program("curl").empty()) GTEST_SKIP() << "curl is not installed";
+    if (support::find_program("curl").empty()) GTEST_SKIP() << "curl is not installed";
     std::random_device rd;
     const unsigned tag = rd() % 100000;
     subnet_ = "10.250." + std::to_string(1 + tag % 250) + ".";
     node_ns_ = "tlyRa" + std::to_string(tag);
     client_ns_ = "tlyRb" + std::to_string(tag);
-    dir_ = std::filesystem::temp_directory_path() / ("tally-rpcallowip-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(tag));
-    std::filesystem::create_directories(dir_);
+    dir_.emplace("tally-rpcallowip");
     const std::string va = "tvA" + std::to_string(tag), vb = "tvB" + std::to_string(tag);
     for (const auto& argv : std::vector<std::vector<std::string>>{
              {"ip", "netns", "add", node_ns_},
@@ -54,19 +53,10 @@ class RpcAllowIpNetns : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      if (!wait_for_exit(pid_, 20s)) {
-        ::kill(pid_, SIGKILL);
-        wait_for_exit(pid_, 5s);
-      }
-    }
+    node_.stop(20s);
     for (const auto& ns : {node_ns_, client_ns_})
       if (!ns.empty()) (void)run_command({"ip", "netns", "del", ns});
-    if (!dir_.empty() && !HasFailure()) {
-      std::error_code ec;
-      std::filesystem::remove_all(dir_, ec);
-    }
+    if (dir_ && HasFailure()) dir_->keep();
   }
 
   // curl from inside `ns`: the response body, or an error (curl's message and exit status).
@@ -80,27 +70,29 @@ class RpcAllowIpNetns : public ::testing::Test {
 
   static constexpr int kRpcPort = 18555;  // inside a namespace of our own: free
   std::string subnet_, node_ns_, client_ns_, cookie_;
-  std::filesystem::path dir_;
-  int pid_ = -1;
+  std::optional<support::TempDir> dir_;  // kept when the test fails
+  support::Child node_;
 };
 
 TEST_F(RpcAllowIpNetns, AllowedClientAnswersOthersAreClosedAndCounted) {
-  const auto datadir = dir_ / "node";
-  SpawnSpec spec;
-  spec.program = find_program("ip");
-  spec.args = {"netns", "exec", node_ns_, TALLYD_PATH, "--datadir", datadir.string(), "--port", "0",
+  const auto datadir = dir_->path() / "node";
+  support::SpawnOptions spec;
+  // `ip netns exec` execs tallyd: the same process, which TearDown stops.
+  spec.argv = {"ip", "netns", "exec", node_ns_, TALLYD_PATH, "--datadir", datadir.string(), "--port", "0",
                "--rpcbind", subnet_ + "1", "--rpcport", std::to_string(kRpcPort), "--rpcallowip", subnet_ + "2",
                "--printtoconsole", "0"};
-  spec.log_file = dir_ / "tallyd.log";
-  spec.die_with_parent = true;
-  auto pid = spawn_detached(spec);
-  ASSERT_TRUE(pid) << pid.error();
-  pid_ = *pid;  // `ip netns exec` execs tallyd: the same process
+  const auto log_file = dir_->path() / "tallyd.log";
+  spec.out = support::Redirect::to_file(log_file);
+  spec.err = support::Redirect::to_stdout();
+  spec.parent_death_signal = SIGTERM;
+  auto node = support::Child::spawn(spec);
+  ASSERT_TRUE(node) << node.error();
+  node_ = std::move(*node);
 
   // The cookie appears once the RPC server is up.
   const auto cookie_file = datadir / ".cookie";
   for (int i = 0; i < 200 && !std::filesystem::exists(cookie_file); ++i) std::this_thread::sleep_for(50ms);
-  ASSERT_TRUE(std::filesystem::exists(cookie_file)) << "no cookie; see " << spec.log_file;
+  ASSERT_TRUE(std::filesystem::exists(cookie_file)) << "no cookie; see " << log_file;
   std::ifstream(cookie_file) >> cookie_;
   ASSERT_FALSE(cookie_.empty());
 

@@ -11,13 +11,13 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
-#include <random>
 
 #include "base/files.h"
 #include "fast_chain.h"
 #include "devnet/devnet.h"
 #include "devnet/scenario.h"
 #include "ledger/embedded_spec.h"
+#include "support/temp_dir.h"
 
 namespace tally::devnet {
 namespace {
@@ -236,10 +236,8 @@ std::vector<json::object> jsonl(const std::filesystem::path& file, const std::st
 }
 
 TEST(ScenarioRun, PartitionHealConvergesAndReports) {
-  std::random_device rd;
-  const auto base = std::filesystem::temp_directory_path() /
-                    ("tally-scenario-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd() % 1000000));
-  std::filesystem::create_directories(base);
+  support::TempDir temp("tally-scenario-test");
+  const auto base = temp.path();
   // The devnet spec with easy proof-of-work and a quickly adapting ASERT (as devnet_test), but
   // starting at ~4M hashes a block (a fraction of a second per miner) rather than trivial, so
   // six nodes with 50 ms links produce a readable run rather than dozens of blocks a second.
@@ -329,10 +327,8 @@ TEST(ScenarioRun, PartitionHealConvergesAndReports) {
   auto net = Devnet::open(o.dir);
   ASSERT_TRUE(net) << net.error();
   for (const NodeRecord& n : net->layout().nodes) EXPECT_TRUE(live_pids(n).empty()) << n.name;
-  if (!HasFailure()) {
-    std::error_code ec;
-    std::filesystem::remove_all(base, ec);
-  } else {
+  if (HasFailure()) {
+    temp.keep();
     std::cerr << "scenario kept for inspection in " << base << "\n";
     (void)net->down(false);
   }

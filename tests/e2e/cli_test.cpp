@@ -273,9 +273,9 @@ TEST_F(Cli, RpcWaitWaitsForTheNodeToStart) {
   const fs::path datadir = dir / "late";
   // Started before the node exists: it waits for the cookie and node.json, then calls.
   SpawnOptions o;
-  o.stdout_path = dir / "out";
-  o.stderr_path = dir / "err";
-  Process waiting = Process::spawn({tally_cli_path(), "--datadir", datadir.string(), "--chain", suite_.spec.string(),
+  o.out = Redirect::to_file(dir / "out");
+  o.err = Redirect::to_file(dir / "err");
+  support::Child waiting = spawn({tally_cli_path(), "--datadir", datadir.string(), "--chain", suite_.spec.string(),
                                     "--rpcwait", "--rpcwaittimeout", "30", "getblockcount"},
                                    o);
   std::this_thread::sleep_for(300ms);

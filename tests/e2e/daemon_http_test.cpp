@@ -232,7 +232,7 @@ TEST_F(DaemonHttp, MetricsPassPromtool) {
   const fs::path file = suite_.dir->path() / "metrics.txt";
   write_text(file, text);
   SpawnOptions o;
-  o.stdin_path = file;
+  o.stdin_from = file;
   const RunResult check = run({promtool.string(), "check", "metrics"}, 30s, o);
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err << "\n--- metrics ---\n" << text;
   EXPECT_TRUE(check.out.empty() && check.err.empty()) << check.out << check.err;

@@ -1,10 +1,10 @@
 // End-to-end test helpers: real child processes (tallyd, tally-cli, tally-devnet) on loopback
 // ports chosen at run time, temporary directories, and a started tallyd with an RPC client.
 //
-// Every process a test starts is stopped by its owner: Process's destructor sends SIGTERM,
-// waits (bounded) and then SIGKILLs. A child also gets SIGKILL from the kernel if the thread
-// that spawned it dies (PR_SET_PDEATHSIG), so a crashed test leaves no daemon behind; spawn
-// from the test's own thread (not from a short-lived helper thread).
+// Every process a test starts is stopped by its owner: support::Child's destructor sends
+// SIGTERM, waits (bounded) and then SIGKILLs. A child also gets SIGKILL from the kernel if the
+// thread that spawned it dies (PR_SET_PDEATHSIG), so a crashed test leaves no daemon behind;
+// spawn from the test's own thread (not from a short-lived helper thread).
 //
 // Binary paths come from compile definitions (tests/CMakeLists.txt): TALLYD_PATH,
 // TALLY_CLI_PATH, and TALLY_SOURCE_DIR for genesis/.
@@ -12,12 +12,8 @@
 // Thread-safety: none; use each object from one thread. Header-only.
 #pragma once
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
+#include <signal.h>
 
 #include <boost/json.hpp>
 #include <chrono>
@@ -29,15 +25,15 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "devnet/process.h"
 #include "support/ports.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
 #include "rpc/auth.h"
 #include "rpc/rpc_client.h"
 
@@ -83,28 +79,9 @@ inline bool wait_for_file(const fs::path& path, std::chrono::milliseconds timeou
   return wait_until([&] { return fs::exists(path); }, timeout);
 }
 
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents on destruction.
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix = "tally-e2e") {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string templ = (fs::path(tmp && *tmp ? tmp : "/tmp") / (prefix + "-XXXXXX")).string();
-    if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + templ);
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
+using support::Redirect;
+using support::SpawnOptions;
+using support::TempDir;
 
 // A TCP port on 127.0.0.1 that was free a moment ago (support::pick_free_ports; 0 if
 // none could be had). Another process may take it before the caller binds it; prefer
@@ -114,140 +91,37 @@ inline std::uint16_t free_port() {
   return ports ? ports->front() : 0;
 }
 
-struct SpawnOptions {
-  fs::path stdout_path;  // empty: inherit the test's stdout
-  fs::path stderr_path;  // empty: inherit the test's stderr
-  fs::path stdin_path;   // empty: /dev/null
-  std::vector<std::pair<std::string, std::string>> env;  // added to (or replacing in) the environment
-};
-
-// One child process. Move-only; the destructor stops it (SIGTERM, 5 s, SIGKILL).
-class Process {
- public:
-  Process() = default;
-  ~Process() { stop(5s); }
-  Process(Process&& o) noexcept : pid_(std::exchange(o.pid_, -1)), status_(o.status_) {}
-  Process& operator=(Process&& o) noexcept {
-    if (this != &o) {
-      stop(5s);
-      pid_ = std::exchange(o.pid_, -1);
-      status_ = o.status_;
-    }
-    return *this;
+// Starts argv (argv[0] a path) with `options` (stdout/stderr inherited unless redirected),
+// SIGKILLed by the kernel if the spawning thread dies; the Child stops it (SIGTERM, 5 s,
+// SIGKILL) when destroyed. A start failure is a test failure and an empty Child.
+inline support::Child spawn(const std::vector<std::string>& argv, SpawnOptions options = {}) {
+  options.argv = argv;
+  options.parent_death_signal = SIGKILL;
+  options.stop_grace = 5s;
+  auto child = support::Child::spawn(options);
+  if (!child) {
+    ADD_FAILURE() << child.error();
+    return {};
   }
-  Process(const Process&) = delete;
-  Process& operator=(const Process&) = delete;
-
-  // fork + exec of argv[0] (a path). Errors (the binary missing, ...) become exit code 127.
-  static Process spawn(const std::vector<std::string>& argv, const SpawnOptions& options = {}) {
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      const std::string entry = *e;
-      bool replaced = false;
-      for (const auto& [k, v] : options.env) replaced = replaced || entry.rfind(k + "=", 0) == 0;
-      if (!replaced) env_strings.push_back(entry);
-    }
-    for (const auto& [k, v] : options.env) env_strings.push_back(k + "=" + v);
-    std::vector<char*> args, envp;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    for (auto& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    const std::string in = options.stdin_path.empty() ? "/dev/null" : options.stdin_path.string();
-    const std::string out = options.stdout_path.string();
-    const std::string err = options.stderr_path.string();
-    const pid_t parent = ::getpid();
-
-    Process p;
-    p.pid_ = ::fork();
-    if (p.pid_ < 0) throw std::runtime_error("fork failed");
-    if (p.pid_ == 0) {
-      // Child: async-signal-safe calls only.
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      auto redirect = [](const char* path, int flags, int target) {
-        const int fd = ::open(path, flags | O_CLOEXEC, 0644);
-        if (fd < 0 || ::dup2(fd, target) < 0) ::_exit(127);
-        ::close(fd);
-      };
-      redirect(in.c_str(), O_RDONLY, 0);
-      if (!out.empty()) redirect(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 1);
-      if (!err.empty()) redirect(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 2);
-      ::close_range(3, ~0u, 0);  // no sockets or files of the test leak into the child
-      ::execve(args[0], args.data(), envp.data());
-      ::_exit(127);
-    }
-    return p;
-  }
-
-  pid_t pid() const { return pid_; }
-  bool started() const { return pid_ > 0; }
-  // True while the child runs (reaps it when it has exited).
-  bool running() {
-    if (pid_ <= 0 || status_) return false;
-    int st = 0;
-    const pid_t r = ::waitpid(pid_, &st, WNOHANG);
-    if (r == pid_) status_ = st;
-    return r == 0;
-  }
-  // The exit code (128 + signal number after a signal) once the child has exited within
-  // the timeout; nullopt while it still runs.
-  std::optional<int> wait(std::chrono::milliseconds timeout) {
-    if (pid_ <= 0) return std::nullopt;
-    wait_until([&] { return !running(); }, timeout);
-    if (!status_) return std::nullopt;
-    return exit_code(*status_);
-  }
-  void signal(int sig) {
-    if (pid_ > 0 && !status_) ::kill(pid_, sig);
-  }
-  // SIGTERM, wait up to `grace`, then SIGKILL. Returns the exit code (see wait()).
-  std::optional<int> stop(std::chrono::milliseconds grace = 10s) {
-    if (pid_ <= 0) return std::nullopt;
-    if (running()) {
-      ::kill(pid_, SIGTERM);
-      if (!wait(grace)) {
-        ::kill(pid_, SIGKILL);
-        wait(10s);
-      }
-    }
-    return status_ ? std::optional<int>(exit_code(*status_)) : std::nullopt;
-  }
-
- private:
-  static int exit_code(int st) {
-    if (WIFEXITED(st)) return WEXITSTATUS(st);
-    if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
-    return -1;
-  }
-
-  pid_t pid_ = -1;
-  std::optional<int> status_;
-};
+  return std::move(*child);
+}
 
 struct RunResult {
-  int exit_code = -1;  // -1: did not finish within the timeout (it was killed)
+  int exit_code = -1;  // -1: did not start, or did not finish within the timeout (it was killed)
   std::string out;
-  std::string err;
+  std::string err;     // with the start error when it did not start
 };
 
-// Runs argv to completion with stdout and stderr captured (through files in a TempDir).
+// Runs argv to completion with stdout and stderr captured.
 inline RunResult run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout = 30s,
-                     const SpawnOptions& extra = {}) {
-  TempDir dir("tally-run");
-  SpawnOptions o = extra;
-  o.stdout_path = dir / "stdout";
-  o.stderr_path = dir / "stderr";
-  Process p = Process::spawn(argv, o);
-  RunResult r;
-  if (auto code = p.wait(timeout)) r.exit_code = *code;
-  else p.stop(1s);
-  r.out = read_text(o.stdout_path);
-  r.err = read_text(o.stderr_path);
-  return r;
+                     SpawnOptions options = {}) {
+  options.argv = argv;
+  options.out = Redirect::capture();
+  options.err = Redirect::capture();
+  options.parent_death_signal = SIGKILL;
+  auto r = support::run(options, timeout);
+  if (!r) return RunResult{-1, "", r.error()};
+  return RunResult{r->exit_code.value_or(-1), std::move(r->out), std::move(r->err)};
 }
 
 #ifdef TALLYD_PATH
@@ -268,9 +142,14 @@ class TallydProcess {
     std::error_code ec;
     fs::create_directories(datadir_, ec);
     SpawnOptions o;
-    o.stderr_path = stderr_path();
-    o.stdout_path = datadir_.parent_path() / (datadir_.filename().string() + ".stdout");
-    process_ = Process::spawn(argv, o);
+    o.argv = argv;
+    o.err = Redirect::to_file(stderr_path());
+    o.out = Redirect::to_file(datadir_.parent_path() / (datadir_.filename().string() + ".stdout"));
+    o.parent_death_signal = SIGKILL;
+    o.stop_grace = 5s;
+    auto child = support::Child::spawn(o);
+    if (!child) return std::unexpected("cannot start tallyd: " + child.error());
+    process_ = std::move(*child);
     const fs::path info = datadir_ / "node.json";
     boost::json::object node;
     const bool ok = wait_until(
@@ -304,7 +183,7 @@ class TallydProcess {
   // SIGTERM and wait; the exit code, or nullopt if it had to be killed.
   std::optional<int> stop(std::chrono::milliseconds grace = 20s) { return process_.stop(grace); }
 
-  Process& process() { return process_; }
+  support::Child& process() { return process_; }
   const fs::path& datadir() const { return datadir_; }
   fs::path stderr_path() const { return datadir_.parent_path() / (datadir_.filename().string() + ".stderr"); }
   std::uint16_t rpc_port() const { return rpc_port_; }
@@ -314,7 +193,7 @@ class TallydProcess {
  private:
   fs::path datadir_;
   std::vector<std::string> extra_args_;
-  Process process_;
+  support::Child process_;
   std::uint16_t rpc_port_ = 0;
   std::uint16_t p2p_port_ = 0;
   rpc::Credentials credentials_;

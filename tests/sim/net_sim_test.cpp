@@ -22,6 +22,8 @@ SimConfig hand_mined(std::size_t nodes, std::uint64_t seed, double latency_ms, d
   c.topology.kind = topology;
   c.topology.degree = 3;
   c.load.senders = 8;  // funded keys for hand-made transfers
+  c.genesis_bits = 0x207fffff;  // blocks mined by hand, faster than the interval: keep them cheap
+  c.asert_half_life_s = 30 * 24 * 3600;
   return c;
 }
 

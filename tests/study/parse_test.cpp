@@ -1,5 +1,5 @@
 // Strict parsing of event and control lines, percentiles, and robustness of the whole
-// report against arbitrary log contents.
+// report against arbitrary log contents (seeded: TALLY_SEED=<printed seed> replays a run).
 #include <gtest/gtest.h>
 
 #include <random>
@@ -8,6 +8,8 @@
 #include "study/report.h"
 #include "study/run_log.h"
 #include "study/stats.h"
+#include "support/seed.h"
+#include "support/temp_dir.h"
 #include "tests/study/synthetic_run.h"
 
 namespace tally::study {
@@ -15,7 +17,7 @@ namespace {
 
 using testing::hash_of;
 using testing::SyntheticRun;
-using testing::TempDir;
+using support::TempDir;
 
 TEST(StudyEvent, ParsesEveryType) {
   const std::string h = hash_of("X");
@@ -272,9 +274,10 @@ TEST(StudyReport, ClassifiesNodesOffTheMajorityTip) {
 
 // Arbitrary bytes, valid lines with absurd values and shuffled orders never crash the report.
 TEST(StudyReport, SurvivesArbitraryLogs) {
-  const std::uint64_t seed = std::random_device{}();
-  SCOPED_TRACE("seed=" + std::to_string(seed));
-  std::mt19937_64 rng(seed);
+  const auto seed = support::test_seed();
+  ASSERT_TRUE(seed) << seed.error();
+  SCOPED_TRACE(seed->trace);
+  std::mt19937_64 rng(seed->value);
   const std::vector<std::string> pieces{
       "{", "}", "\"ts_us\":", "\"event\":", "\"tip_changed\"", "\"reorg\"", "\"header_seen\"", "\"block_connected\"",
       ",", "\"node\":\"n\"", "\"hash\":\"" + hash_of("A") + "\"", "\"old_tip\":\"" + hash_of("B") + "\"",

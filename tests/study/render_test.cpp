@@ -3,35 +3,27 @@
 // clean. Skipped without Chromium; the report itself needs no browser.
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "study/report.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
 #include "tests/study/synthetic_run.h"
 
 namespace tally::study {
 namespace {
 
-using testing::TempDir;
+using support::TempDir;
 
 std::string chromium_path() {
   if (const char* env = std::getenv("TALLY_CHROMIUM"); env && *env) return env;
   return "/usr/bin/chromium";
 }
-
-struct RunResult {
-  bool finished = false;
-  int status = -1;
-  std::string out, err;
-};
 
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -40,45 +32,23 @@ std::string slurp(const std::filesystem::path& p) {
   return ss.str();
 }
 
-// Runs argv in its own process group with stdout/stderr to files; after `timeout` the whole
-// group (Chromium forks helpers) is killed.
-RunResult run_bounded(const std::vector<std::string>& argv, const std::filesystem::path& work,
-                      std::chrono::seconds timeout) {
-  const auto out_path = work / "stdout.txt", err_path = work / "stderr.txt";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    setpgid(0, 0);
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int null = open("/dev/null", O_RDONLY);
-    if (out < 0 || err < 0 || null < 0) _exit(126);
-    dup2(null, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    _exit(127);
-  }
-  RunResult r;
-  if (pid < 0) return r;
-  setpgid(pid, pid);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) {
-      r.finished = true;
-      r.status = status;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  kill(-pid, SIGKILL);  // leftover helpers of the group (or the browser itself on timeout)
-  if (!r.finished) waitpid(pid, nullptr, 0);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  return r;
+struct RunResult {
+  bool finished = false;
+  std::string out, err;
+};
+
+// Runs argv in a session of its own with stdout/stderr captured; after `timeout` the whole
+// group (Chromium forks helpers) is killed, and so are helpers left behind after it exits.
+RunResult run_bounded(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
+  support::SpawnOptions o;
+  o.argv = argv;
+  o.out = support::Redirect::capture();
+  o.err = support::Redirect::capture();
+  o.new_session = true;
+  o.parent_death_signal = SIGKILL;
+  auto r = support::run(o, timeout);
+  if (!r) return RunResult{false, "", r.error()};
+  return RunResult{r->exit_code.has_value(), std::move(r->out), std::move(r->err)};
 }
 
 std::vector<std::string> chromium_args(const std::filesystem::path& profile) {
@@ -123,7 +93,7 @@ TEST(StudyRender, ConsoleErrorsAreDetected) {
   auto args = chromium_args(work.path() / "profile");
   args.push_back("--dump-dom");
   args.push_back("file://" + page.string());
-  const RunResult r = run_bounded(args, work.path(), std::chrono::seconds(90));
+  const RunResult r = run_bounded(args, std::chrono::seconds(90));
   ASSERT_TRUE(r.finished) << r.err;
   EXPECT_FALSE(console_errors(r.err).empty()) << r.err;
 }
@@ -141,7 +111,7 @@ TEST(StudyRender, HeadlessChromiumRendersTheReport) {
   args.push_back("--screenshot=" + (work.path() / "report.png").string());
   args.push_back("--window-size=1280,2000");
   args.push_back(url);
-  const RunResult shot = run_bounded(args, work.path(), std::chrono::seconds(90));
+  const RunResult shot = run_bounded(args, std::chrono::seconds(90));
   ASSERT_TRUE(shot.finished) << "chromium did not finish in time\n" << shot.err;
   const std::string png = slurp(work.path() / "report.png");
   ASSERT_GE(png.size(), 24u) << "no screenshot; stderr:\n" << shot.err;
@@ -163,7 +133,7 @@ TEST(StudyRender, HeadlessChromiumRendersTheReport) {
   auto dom_args = chromium_args(work2.path() / "profile");
   dom_args.push_back("--dump-dom");
   dom_args.push_back(url);
-  const RunResult dom = run_bounded(dom_args, work2.path(), std::chrono::seconds(90));
+  const RunResult dom = run_bounded(dom_args, std::chrono::seconds(90));
   ASSERT_TRUE(dom.finished) << dom.err;
   EXPECT_NE(dom.out.find("Tally convergence study"), std::string::npos) << dom.out.substr(0, 500);
   EXPECT_NE(dom.out.find("<svg"), std::string::npos);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "study/report.h"
+#include "support/temp_dir.h"
 #include "tests/study/synthetic_run.h"
 
 namespace tally::study {
@@ -17,7 +18,7 @@ namespace {
 namespace json = boost::json;
 using testing::hash_of;
 using testing::SyntheticRun;
-using testing::TempDir;
+using support::TempDir;
 
 json::value read_json(const std::filesystem::path& path) {
   std::ifstream in(path);

@@ -1,5 +1,5 @@
 // A hand-written 6-node devnet run for the study tests: event logs, devnet.json and
-// control.jsonl written into a temporary directory, with the scenario's timeline in
+// control.jsonl written into a directory (a support::TempDir in the tests), with the scenario's timeline in
 // milliseconds so the expected figures can be worked out by hand (see report_test.cpp).
 #pragma once
 
@@ -9,31 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 #include <string>
 #include <vector>
 
 namespace tally::study::testing {
-
-// A fresh directory under the system temp dir, removed on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("tally-study-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // A 64-hex-digit hash spelled from a short name ("A1" -> "4131000...").
 inline std::string hash_of(const std::string& name) {
