@@ -18,6 +18,7 @@
 #include "ledger/block_assembler.h"
 #include "ledger/embedded_spec.h"
 #include "ledger/rocksdb_store.h"
+#include "node/core_views.h"
 #include "node/datadir.h"
 #include "node/event_log.h"
 #include "node/miner.h"
@@ -63,6 +64,8 @@ const std::vector<double> kDelayBuckets = {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 
 }  // namespace
 
 struct Node::Core {
+  explicit Core(const CoreRunner& runner) : views(runner) {}
+
   std::optional<DatadirLock> lock;
   ledger::ChainSpec spec;
   std::unique_ptr<ledger::RocksDbStore> store;
@@ -80,6 +83,7 @@ struct Node::Core {
   crypto::Address miner_address;
   std::optional<EventLog> events;
   rpc::Metrics metrics;
+  CoreViews views;  // what RPC handlers see of chain, mempool and network
   std::shared_ptr<spdlog::logger> log;
   std::int64_t last_peers_save_ms = 0;
   std::int64_t last_metrics_ms = 0;
@@ -87,7 +91,9 @@ struct Node::Core {
   std::unordered_map<ledger::BlockHash, std::int64_t> first_seen_ms;
 };
 
-Node::Node(NodeConfig config) : config_(std::move(config)), core_(std::make_unique<Core>()) {}
+Node::Node(NodeConfig config)
+    : config_(std::move(config)),
+      core_(std::make_unique<Core>([this](const std::function<void(CoreParts&)>& fn) { return with_core(fn); })) {}
 
 Node::~Node() { shutdown(); }
 
@@ -95,6 +101,9 @@ const ledger::ChainSpec& Node::spec() const { return core_->spec; }
 rpc::Metrics& Node::metrics() { return core_->metrics; }
 std::int64_t Node::uptime_s() const { return (wall_ms() - started_ms_) / 1000; }
 std::shared_ptr<const rpc::TipSnapshot> Node::tip() const { return snapshot_.load(); }
+rpc::ChainView& Node::chain() { return core_->views.chain; }
+rpc::MempoolView& Node::mempool() { return core_->views.mempool; }
+rpc::NetworkControl& Node::network() { return core_->views.network; }
 
 std::expected<void, std::string> Node::start() {
   Core& c = *core_;
@@ -265,8 +274,8 @@ std::expected<void, std::string> Node::start() {
         return build_template(to);
       },
       [this](const ledger::Block& block) {
-        with_core([&](rpc::CoreRefs& refs) {
-          auto r = refs.net.submit_block(block, refs.now_ms);
+        with_core([&](CoreParts& parts) {
+          auto r = parts.net.submit_block(block, parts.now_ms);
           if (r) {
             core_->log->info("mined block {} at height {}", crypto::to_hex(block.hash()), block.header.height);
           } else {
@@ -337,21 +346,21 @@ void Node::shutdown() {
   c.lock.reset();
 }
 
-bool Node::with_core(const std::function<void(rpc::CoreRefs&)>& fn) {
+bool Node::with_core(const std::function<void(CoreParts&)>& fn) {
   Core& c = *core_;
   if (stopping_ || !c.thread.joinable()) return false;
   if (std::this_thread::get_id() == c.thread.get_id()) {
-    rpc::CoreRefs refs{*c.chain, *c.mempool, *c.net, wall_ms()};
-    fn(refs);
+    CoreParts parts{*c.chain, *c.mempool, *c.net, wall_ms()};
+    fn(parts);
     c.transport->pump();
     return true;
   }
   std::promise<void> done;
   auto future = done.get_future();
   asio::post(c.io, [&] {
-    rpc::CoreRefs refs{*c.chain, *c.mempool, *c.net, wall_ms()};
+    CoreParts parts{*c.chain, *c.mempool, *c.net, wall_ms()};
     try {
-      fn(refs);
+      fn(parts);
     } catch (...) {
       c.transport->pump();
       done.set_exception(std::current_exception());
@@ -366,11 +375,11 @@ bool Node::with_core(const std::function<void(rpc::CoreRefs&)>& fn) {
 
 std::optional<ledger::Block> Node::build_template(const crypto::Address& to) {
   std::optional<ledger::Block> out;
-  with_core([&](rpc::CoreRefs& refs) {
-    auto txs = refs.mempool.select_for_block(refs.chain.state(), refs.chain.spec().max_block_txs - 1);
-    const std::int64_t now_s = refs.now_ms / 1000;
-    auto block = ledger::assemble_block(refs.chain, std::move(txs), to, now_s);
-    if (block && static_cast<std::int64_t>(block->header.time) > now_s + refs.chain.spec().max_future_drift_s) {
+  with_core([&](CoreParts& parts) {
+    auto txs = parts.mempool.select_for_block(parts.chain.state(), parts.chain.spec().max_block_txs - 1);
+    const std::int64_t now_s = parts.now_ms / 1000;
+    auto block = ledger::assemble_block(parts.chain, std::move(txs), to, now_s);
+    if (block && static_cast<std::int64_t>(block->header.time) > now_s + parts.chain.spec().max_future_drift_s) {
       // The median-time rule pushed the next timestamp past the allowed drift (blocks came
       // faster than one per second): the block would be rejected, so wait for the clock.
       core_->log->debug("next block time {} is too far ahead; waiting", block->header.time);
@@ -428,10 +437,10 @@ std::expected<std::vector<ledger::BlockHash>, std::string> Node::generate(unsign
     block->header = *found;
     bool connected = false;
     std::string error;
-    if (!with_core([&](rpc::CoreRefs& refs) {
-          auto r = refs.net.submit_block(*block, refs.now_ms);
+    if (!with_core([&](CoreParts& parts) {
+          auto r = parts.net.submit_block(*block, parts.now_ms);
           if (!r) error = r.error().message;
-          connected = refs.chain.tip().hash == block->hash();
+          connected = parts.chain.tip().hash == block->hash();
         }))
       return std::unexpected(std::string("node is shutting down"));
     if (!error.empty()) return std::unexpected("generated block rejected: " + error);
