@@ -61,6 +61,23 @@ class Node final : public rpc::NodeApi {
  private:
   struct Core;
 
+  // start(), step by step, in this order; each returns why the node cannot start.
+  std::expected<void, std::string> resolve_spec_and_datadir();  // chain spec, datadir and its lock
+  std::expected<void, std::string> open_log();                  // debug.log, and stderr if asked
+  std::expected<void, std::string> check_rpc_exposure();        // RPC beyond loopback needs --rpcallowip
+  std::expected<void, std::string> resolve_miner_address();     // --mineraddress or the spec's first account
+  std::expected<void, std::string> open_ledger();               // RocksDB store, chain, mempool
+  void restore_address_book(std::uint64_t seed);                // peers.dat, or a fresh book
+  std::expected<void, std::string> make_net_core(std::uint64_t seed);  // P2P core from the peer flags
+  void restore_bans();                                          // banlist.dat, expired bans dropped
+  std::expected<void, std::string> start_transport();           // Asio transport: listen, learn the port
+  std::expected<void, std::string> open_event_log();            // events.jsonl when --eventlog
+  std::expected<void, std::string> start_rpc();                 // RPC server on its own threads
+  void start_core_thread();                                     // the io_context's thread
+  void start_miner();                                           // miner threads (idle unless --mine)
+  void write_node_json();                                       // where to find this node
+  std::uint16_t configured_p2p_port() const;                    // --port, else the spec's default
+
   // Runs fn on the core thread (inline when called from it) and waits; false when stopping.
   bool with_core(const std::function<void(CoreParts&)>& fn);
   void on_core_activity();  // core thread: events, metrics, snapshot
