@@ -122,7 +122,7 @@ class ChainView {
   // With in_block: that block's copy of txid. Without: the mempool's, else the block the
   // transaction index names (whose `block` may be a stale branch's).
   [[nodiscard]] virtual NodeResult<TxLookup> transaction(const ledger::TxId& txid,
-                                           const std::optional<ledger::BlockHash>& in_block) const = 0;
+                                                         const std::optional<ledger::BlockHash>& in_block) const = 0;
   // Confirmed transactions touching `address` at heights >= from_height, oldest first, at
   // most `limit`; nullopt when the node keeps no address index.
   [[nodiscard]] virtual NodeResult<std::optional<std::vector<AddressTx>>> address_history(
