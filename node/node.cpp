@@ -18,6 +18,7 @@
 #include "ledger/block_assembler.h"
 #include "ledger/embedded_spec.h"
 #include "ledger/rocksdb_store.h"
+#include "node/core_views.h"
 #include "node/datadir.h"
 #include "node/event_log.h"
 #include "node/miner.h"
@@ -63,6 +64,8 @@ const std::vector<double> kDelayBuckets = {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 
 }  // namespace
 
 struct Node::Core {
+  explicit Core(const CoreRunner& runner) : views(runner) {}
+
   std::optional<DatadirLock> lock;
   ledger::ChainSpec spec;
   std::unique_ptr<ledger::RocksDbStore> store;
@@ -80,6 +83,7 @@ struct Node::Core {
   crypto::Address miner_address;
   std::optional<EventLog> events;
   rpc::Metrics metrics;
+  CoreViews views;  // what RPC handlers see of chain, mempool and network
   std::shared_ptr<spdlog::logger> log;
   std::int64_t last_peers_save_ms = 0;
   std::int64_t last_metrics_ms = 0;
@@ -87,7 +91,9 @@ struct Node::Core {
   std::unordered_map<ledger::BlockHash, std::int64_t> first_seen_ms;
 };
 
-Node::Node(NodeConfig config) : config_(std::move(config)), core_(std::make_unique<Core>()) {}
+Node::Node(NodeConfig config)
+    : config_(std::move(config)),
+      core_(std::make_unique<Core>([this](const std::function<void(CoreParts&)>& fn) { return with_core(fn); })) {}
 
 Node::~Node() { shutdown(); }
 
@@ -95,23 +101,53 @@ const ledger::ChainSpec& Node::spec() const { return core_->spec; }
 rpc::Metrics& Node::metrics() { return core_->metrics; }
 std::int64_t Node::uptime_s() const { return (wall_ms() - started_ms_) / 1000; }
 std::shared_ptr<const rpc::TipSnapshot> Node::tip() const { return snapshot_.load(); }
+rpc::ChainView& Node::chain() { return core_->views.chain; }
+rpc::MempoolView& Node::mempool() { return core_->views.mempool; }
+rpc::NetworkControl& Node::network() { return core_->views.network; }
 
 std::expected<void, std::string> Node::start() {
-  Core& c = *core_;
   started_ms_ = wall_ms();
+  if (auto r = resolve_spec_and_datadir(); !r) return r;
+  if (auto r = open_log(); !r) return r;
+  if (auto r = check_rpc_exposure(); !r) return r;
+  if (auto r = resolve_miner_address(); !r) return r;
+  if (auto r = open_ledger(); !r) return r;
+  const std::uint64_t seed = crypto::random_u64();
+  restore_address_book(seed);
+  if (auto r = make_net_core(seed); !r) return r;
+  restore_bans();
+  if (auto r = start_transport(); !r) return r;
+  if (auto r = open_event_log(); !r) return r;
+  core_->transport->set_activity_hook([this] { on_core_activity(); });
+  publish_snapshot();
+  if (auto r = start_rpc(); !r) return r;
+  start_core_thread();
+  start_miner();
+  write_node_json();
+  core_->log->info("{} started: chain {} at height {}, p2p {}:{}, rpc {}:{}, datadir {}", name_, core_->spec.name,
+                   core_->chain->height(), config_.bind, p2p_port_, config_.rpcbind, rpc_port_, datadir_.string());
+  return {};
+}
 
-  // Chain spec: a file, or the devnet built in.
+std::uint16_t Node::configured_p2p_port() const { return config_.port.value_or(core_->spec.default_p2p_port); }
+
+// Chain spec: a file, or the devnet built in. Then the datadir (default: per chain), locked.
+std::expected<void, std::string> Node::resolve_spec_and_datadir() {
+  Core& c = *core_;
   auto spec = config_.chain.empty() ? ledger::parse_chain_spec(ledger::embedded_devnet_spec())
                                     : ledger::load_chain_spec_file(config_.chain);
   if (!spec) return std::unexpected("chain spec: " + spec.error());
   c.spec = *spec;
-
   datadir_ = config_.datadir.empty() ? base::default_datadir_root() / c.spec.name : config_.datadir;
   auto lock = DatadirLock::acquire(datadir_);
   if (!lock) return std::unexpected(lock.error());
   c.lock.emplace(std::move(*lock));
+  return {};
+}
 
-  // Logging: terminal (optional) and debug.log.
+// Logging: terminal (optional) and debug.log.
+std::expected<void, std::string> Node::open_log() {
+  Core& c = *core_;
   std::vector<spdlog::sink_ptr> sinks;
   if (config_.printtoconsole) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   try {
@@ -122,17 +158,22 @@ std::expected<void, std::string> Node::start() {
   c.log = std::make_shared<spdlog::logger>("tallyd", sinks.begin(), sinks.end());
   c.log->set_level(spdlog::level::from_str(config_.loglevel));
   c.log->flush_on(spdlog::level::info);
+  return {};
+}
 
-  const std::uint16_t p2p_port = config_.port.value_or(c.spec.default_p2p_port);
-  const std::uint16_t rpc_port = config_.rpcport.value_or(c.spec.default_rpc_port);
-  if (!is_loopback_host(config_.rpcbind)) {
-    if (config_.rpcallowip.empty())
-      return std::unexpected("--rpcbind " + config_.rpcbind +
-                             " exposes RPC beyond this machine: confirm with --rpcallowip");
-    c.log->warn("RPC is bound to {}: it is reachable beyond this machine", config_.rpcbind);
-  }
+// RPC bound beyond loopback must be confirmed with --rpcallowip, and is logged.
+std::expected<void, std::string> Node::check_rpc_exposure() {
+  if (is_loopback_host(config_.rpcbind)) return {};
+  if (config_.rpcallowip.empty())
+    return std::unexpected("--rpcbind " + config_.rpcbind +
+                           " exposes RPC beyond this machine: confirm with --rpcallowip");
+  core_->log->warn("RPC is bound to {}: it is reachable beyond this machine", config_.rpcbind);
+  return {};
+}
 
-  // Mining address.
+// Mining address: --mineraddress, else the spec's first funded account.
+std::expected<void, std::string> Node::resolve_miner_address() {
+  Core& c = *core_;
   if (!config_.mineraddress.empty()) {
     auto a = crypto::decode_address(config_.mineraddress, c.spec.address_prefix);
     if (!a) return std::unexpected("--mineraddress: " + std::string(crypto::to_string(a.error())));
@@ -142,8 +183,12 @@ std::expected<void, std::string> Node::start() {
   } else if (config_.mine) {
     return std::unexpected("--mine needs --mineraddress (the chain spec funds no account)");
   }
+  return {};
+}
 
-  // Ledger.
+// Ledger: the RocksDB store in <datadir>/chain, the chain over it, an empty mempool.
+std::expected<void, std::string> Node::open_ledger() {
+  Core& c = *core_;
   auto store = ledger::RocksDbStore::open((datadir_ / "chain").string(), ledger::RocksDbOptions{});
   if (!store) return std::unexpected(store.error().message);
   c.store = std::move(*store);
@@ -155,9 +200,12 @@ std::expected<void, std::string> Node::start() {
   if (!chain) return std::unexpected("datadir " + datadir_.string() + ": " + chain.error().message);
   c.chain = std::move(*chain);
   c.mempool = std::make_unique<ledger::Mempool>(c.spec);
+  return {};
+}
 
-  // Peers: the address book and bans survive restarts.
-  std::uint64_t seed = crypto::random_u64();
+// Peers: the address book survives restarts (a damaged file is ignored, with a warning).
+void Node::restore_address_book(std::uint64_t seed) {
+  Core& c = *core_;
   if (auto bytes = base::read_file(datadir_ / "peers.dat")) {
     auto book = p2p::AddrBook::deserialize(crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(bytes->data()), bytes->size()));
     if (book) {
@@ -167,9 +215,13 @@ std::expected<void, std::string> Node::start() {
     }
   }
   if (!c.book) c.book = std::make_unique<p2p::AddrBook>(seed ^ 0x9e3779b97f4a7c15ull);
+}
 
+// The P2P core, configured from --listen/--max*/--connect/--addnode/--seed/--eventlog.
+std::expected<void, std::string> Node::make_net_core(std::uint64_t seed) {
+  Core& c = *core_;
   p2p::NetConfig net;
-  net.listen_port = config_.listen ? p2p_port : 0;
+  net.listen_port = config_.listen ? configured_p2p_port() : 0;
   net.max_outbound = config_.maxoutbound;
   net.max_inbound = config_.maxinbound;
   net.event_txids = !config_.eventlog.empty();
@@ -190,17 +242,26 @@ std::expected<void, std::string> Node::start() {
   if (auto r = parse_list(config_.seed, "--seed", net.seeds); !r) return r;
   c.net = std::make_unique<p2p::NetCore>(net, *c.chain, *c.mempool, *c.book, seed, wall_ms());
   c.net->set_event_clock(wall_us);
-  if (auto bans = base::read_file(datadir_ / "banlist.dat")) {
-    std::istringstream in(*bans);
-    std::string key, reason;
-    std::int64_t until = 0;
-    while (in >> key >> until && std::getline(in, reason))
-      if (until > wall_ms()) c.net->ban(key, until, reason.empty() ? "" : reason.substr(1));
-  }
+  return {};
+}
 
+// Bans survive restarts: banlist.dat holds "key until_ms reason" lines.
+void Node::restore_bans() {
+  auto bans = base::read_file(datadir_ / "banlist.dat");
+  if (!bans) return;
+  std::istringstream in(*bans);
+  std::string key, reason;
+  std::int64_t until = 0;
+  while (in >> key >> until && std::getline(in, reason))
+    if (until > wall_ms()) core_->net->ban(key, until, reason.empty() ? "" : reason.substr(1));
+}
+
+// The Asio transport (link shaping from the flags) listens; the node's name needs its port.
+std::expected<void, std::string> Node::start_transport() {
+  Core& c = *core_;
   p2p::TransportConfig tc;
   tc.bind_address = config_.bind;
-  tc.port = p2p_port;
+  tc.port = configured_p2p_port();
   tc.listen = config_.listen;
   tc.shaping = p2p::LinkShaping{config_.latency_ms, config_.jitter_ms, config_.rate_bytes_per_s};
   for (const auto& link : config_.linkshaping) {
@@ -215,22 +276,29 @@ std::expected<void, std::string> Node::start() {
   // With --port 0 the transport picked the port: advertise that one, not 0 ("no inbound").
   if (config_.listen) c.net->set_listen_port(p2p_port_);
   name_ = config_.name.empty() ? "tallyd-" + std::to_string(p2p_port_) : config_.name;
+  return {};
+}
 
-  if (!config_.eventlog.empty()) {
-    const auto path = (config_.eventlog == "1" || config_.eventlog == "true") ? datadir_ / "events.jsonl"
-                                                                              : std::filesystem::path(config_.eventlog);
-    auto log = EventLog::open(path, name_);
-    if (!log) return std::unexpected(log.error());
-    c.events.emplace(std::move(*log));
-    c.events->write_lifecycle(events::EventType::kNodeStarted, c.chain->height(), wall_us());
-  }
-  c.transport->set_activity_hook([this] { on_core_activity(); });
-  publish_snapshot();
+// The event log: --eventlog 1 (or true) for <datadir>/events.jsonl, or a path.
+std::expected<void, std::string> Node::open_event_log() {
+  Core& c = *core_;
+  if (config_.eventlog.empty()) return {};
+  const auto path = (config_.eventlog == "1" || config_.eventlog == "true") ? datadir_ / "events.jsonl"
+                                                                            : std::filesystem::path(config_.eventlog);
+  auto log = EventLog::open(path, name_);
+  if (!log) return std::unexpected(log.error());
+  c.events.emplace(std::move(*log));
+  c.events->write_lifecycle(events::EventType::kNodeStarted, c.chain->height(), wall_us());
+  return {};
+}
 
-  // RPC.
+// The RPC server, on its own threads; the cookie goes to the datadir. Stops the transport
+// when it cannot start.
+std::expected<void, std::string> Node::start_rpc() {
+  Core& c = *core_;
   rpc::RpcServerConfig rc;
   rc.bind_address = config_.rpcbind;
-  rc.port = rpc_port;
+  rc.port = config_.rpcport.value_or(c.spec.default_rpc_port);
   rc.threads = config_.rpcthreads;
   rc.cookie_dir = datadir_;
   rc.allow_ips = config_.rpcallowip;
@@ -242,8 +310,12 @@ std::expected<void, std::string> Node::start() {
     return std::unexpected("RPC: " + rpc_bound.error());
   }
   rpc_port_ = *rpc_bound;
+  return {};
+}
 
-  // The core thread.
+// The core thread runs the io_context (transport, P2P core, with_core calls) until shutdown.
+void Node::start_core_thread() {
+  Core& c = *core_;
   c.work.emplace(c.io.get_executor());
   c.thread = std::thread([this] {
     try {
@@ -253,8 +325,11 @@ std::expected<void, std::string> Node::start() {
       request_stop();
     }
   });
+}
 
-  // Miner.
+// The miner builds templates and submits what it finds through the core thread.
+void Node::start_miner() {
+  Core& c = *core_;
   c.miner = std::make_unique<Miner>(
       [this]() -> std::optional<ledger::Block> {
         crypto::Address to;
@@ -265,8 +340,8 @@ std::expected<void, std::string> Node::start() {
         return build_template(to);
       },
       [this](const ledger::Block& block) {
-        with_core([&](rpc::CoreRefs& refs) {
-          auto r = refs.net.submit_block(block, refs.now_ms);
+        with_core([&](CoreParts& parts) {
+          auto r = parts.net.submit_block(block, parts.now_ms);
           if (r) {
             core_->log->info("mined block {} at height {}", crypto::to_hex(block.hash()), block.header.height);
           } else {
@@ -276,14 +351,13 @@ std::expected<void, std::string> Node::start() {
       },
       c.spec.pow_limit());
   if (config_.mine) c.miner->set_enabled(true, config_.minethreads);
+}
 
-  // Where to find this node (tally-devnet and scripts read it).
+// Where to find this node (tally-devnet and scripts read it).
+void Node::write_node_json() {
   boost::json::object info{{"pid", ::getpid()}, {"name", name_}, {"p2p_port", p2p_port_}, {"rpc_port", rpc_port_},
-                           {"chain", c.spec.name}};
+                           {"chain", core_->spec.name}};
   (void)base::write_file_atomic(datadir_ / "node.json", boost::json::serialize(info) + "\n");
-  c.log->info("{} started: chain {} at height {}, p2p {}:{}, rpc {}:{}, datadir {}", name_, c.spec.name,
-              c.chain->height(), config_.bind, p2p_port_, config_.rpcbind, rpc_port_, datadir_.string());
-  return {};
 }
 
 void Node::wait_for_stop() {
@@ -337,21 +411,21 @@ void Node::shutdown() {
   c.lock.reset();
 }
 
-bool Node::with_core(const std::function<void(rpc::CoreRefs&)>& fn) {
+bool Node::with_core(const std::function<void(CoreParts&)>& fn) {
   Core& c = *core_;
   if (stopping_ || !c.thread.joinable()) return false;
   if (std::this_thread::get_id() == c.thread.get_id()) {
-    rpc::CoreRefs refs{*c.chain, *c.mempool, *c.net, wall_ms()};
-    fn(refs);
+    CoreParts parts{*c.chain, *c.mempool, *c.net, wall_ms()};
+    fn(parts);
     c.transport->pump();
     return true;
   }
   std::promise<void> done;
   auto future = done.get_future();
   asio::post(c.io, [&] {
-    rpc::CoreRefs refs{*c.chain, *c.mempool, *c.net, wall_ms()};
+    CoreParts parts{*c.chain, *c.mempool, *c.net, wall_ms()};
     try {
-      fn(refs);
+      fn(parts);
     } catch (...) {
       c.transport->pump();
       done.set_exception(std::current_exception());
@@ -366,11 +440,11 @@ bool Node::with_core(const std::function<void(rpc::CoreRefs&)>& fn) {
 
 std::optional<ledger::Block> Node::build_template(const crypto::Address& to) {
   std::optional<ledger::Block> out;
-  with_core([&](rpc::CoreRefs& refs) {
-    auto txs = refs.mempool.select_for_block(refs.chain.state(), refs.chain.spec().max_block_txs - 1);
-    const std::int64_t now_s = refs.now_ms / 1000;
-    auto block = ledger::assemble_block(refs.chain, std::move(txs), to, now_s);
-    if (block && static_cast<std::int64_t>(block->header.time) > now_s + refs.chain.spec().max_future_drift_s) {
+  with_core([&](CoreParts& parts) {
+    auto txs = parts.mempool.select_for_block(parts.chain.state(), parts.chain.spec().max_block_txs - 1);
+    const std::int64_t now_s = parts.now_ms / 1000;
+    auto block = ledger::assemble_block(parts.chain, std::move(txs), to, now_s);
+    if (block && static_cast<std::int64_t>(block->header.time) > now_s + parts.chain.spec().max_future_drift_s) {
       // The median-time rule pushed the next timestamp past the allowed drift (blocks came
       // faster than one per second): the block would be rejected, so wait for the clock.
       core_->log->debug("next block time {} is too far ahead; waiting", block->header.time);
@@ -428,10 +502,10 @@ std::expected<std::vector<ledger::BlockHash>, std::string> Node::generate(unsign
     block->header = *found;
     bool connected = false;
     std::string error;
-    if (!with_core([&](rpc::CoreRefs& refs) {
-          auto r = refs.net.submit_block(*block, refs.now_ms);
+    if (!with_core([&](CoreParts& parts) {
+          auto r = parts.net.submit_block(*block, parts.now_ms);
           if (!r) error = r.error().message;
-          connected = refs.chain.tip().hash == block->hash();
+          connected = parts.chain.tip().hash == block->hash();
         }))
       return std::unexpected(std::string("node is shutting down"));
     if (!error.empty()) return std::unexpected("generated block rejected: " + error);

@@ -32,42 +32,14 @@ crypto::Bytes parse_hex(std::string_view text, std::string_view what) {
   return std::move(*b);
 }
 
-std::string block_status(const ledger::BlockEntry& e) {
-  if (e.in_active_chain) return "active";
-  if (e.failed()) return "invalid";
-  if (!e.chain_has_data) return "headers-only";
-  if (e.status & ledger::kStatusValid) return "valid-fork";
-  return "valid-headers";
+BlockSummary found_block(std::optional<BlockSummary> block) {
+  if (!block) throw RpcError(kInvalidAddressOrKey, "Block not found");
+  return std::move(*block);
 }
 
-BlockSummary summarize(const ledger::Chain& chain, const ledger::BlockEntry& e) {
-  BlockSummary s;
-  s.header = e.header;
-  s.hash = e.hash;
-  s.chain_work_hex = hex_u256(e.chain_work);
-  s.median_time = ledger::Chain::median_time_past(e);
-  if (e.in_active_chain) {
-    s.confirmations = static_cast<std::int64_t>(chain.height()) - e.height() + 1;
-    if (const auto* next = chain.at_height(e.height() + 1)) s.next = next->hash;
-  }
-  s.status = block_status(e);
-  s.has_data = e.has_data();
-  return s;
+void throw_node_error(const NodeError& e) {
+  if (e.kind == NodeError::Kind::kShuttingDown) throw RpcError(kClientNotConnected, "Shutting down");
+  throw RpcError(kMiscError, "Chain error: " + e.message);
 }
-
-const ledger::BlockEntry& find_block(const ledger::Chain& chain, const ledger::BlockHash& hash) {
-  const ledger::BlockEntry* e = chain.find(hash);
-  if (e == nullptr) throw RpcError(kInvalidAddressOrKey, "Block not found");
-  return *e;
-}
-
-ledger::Block read_block(const ledger::Chain& chain, const ledger::BlockEntry& e) {
-  auto b = chain.read_block(e.hash);
-  if (!b) throw_chain_error(b.error());
-  if (!*b) throw RpcError(kMiscError, "Block not available (header only)");
-  return std::move(**b);
-}
-
-void throw_chain_error(const ledger::ChainError& e) { throw RpcError(kMiscError, "Chain error: " + e.message); }
 
 }  // namespace tally::rpc

@@ -1,18 +1,16 @@
-// Helpers shared by the RPC method handlers (methods_*.cpp): running a closure on the
-// node's core thread, parsing hashes, addresses and hex, summaries of the block tree (the
-// JSON shapes are in ledger_json.h). Hashes are lower-case hex in wire byte order (no reversal, see
+// Helpers shared by the RPC method handlers (methods_*.cpp): the node of a request, the
+// values of node calls, parsing hashes, addresses and hex (the JSON shapes are in
+// ledger_json.h). Hashes are lower-case hex in wire byte order (no reversal, see
 // docs/PROTOCOL.md); amounts are integers in base units.
 //
-// Thread-safety: the free functions are pure. Functions taking a Chain must run on the core
-// thread (inside on_core); the JSON builders take plain copies and may run anywhere.
+// Thread-safety: pure functions of their arguments; any thread.
 #pragma once
 
 #include <boost/json/value.hpp>
-#include <exception>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 
 #include "rpc/json_rpc.h"
 #include "rpc/ledger_json.h"
@@ -23,26 +21,14 @@ namespace tally::rpc {
 // The node of the request. REQUIRES: ctx.node is set (otherwise -32603).
 NodeApi& node_of(RequestContext& ctx);
 
-// Runs f(CoreRefs&) on the core thread and returns its result on the calling thread.
-// Exceptions thrown by f (RpcError included) are caught on the core thread, so they never
-// unwind through the node's event loop, and rethrown here. -9 "Shutting down" when the node
-// no longer runs core calls.
-template <class F>
-auto on_core(RequestContext& ctx, F&& f) -> std::invoke_result_t<F&, CoreRefs&> {
-  using Result = std::invoke_result_t<F&, CoreRefs&>;
-  static_assert(!std::is_void_v<Result>, "return a value (e.g. boost::json::value) from the closure");
-  std::optional<Result> result;
-  std::exception_ptr error;
-  const bool ran = node_of(ctx).with_core([&](CoreRefs& core) {
-    try {
-      result.emplace(f(core));
-    } catch (...) {
-      error = std::current_exception();
-    }
-  });
-  if (!ran) throw RpcError(kClientNotConnected, "Shutting down");
-  if (error) std::rethrow_exception(error);
-  return std::move(*result);
+// A failed node call as an RPC error: -9 "Shutting down", or -1 "Chain error: <message>".
+[[noreturn]] void throw_node_error(const NodeError& e);
+
+// The value of a node call; throws its error as above.
+template <class T>
+T value_of(NodeResult<T>&& r) {
+  if (!r) throw_node_error(r.error());
+  if constexpr (!std::is_void_v<T>) return std::move(*r);
 }
 
 // 64 hex digits (either case) -> hash; otherwise -8 naming the parameter.
@@ -51,17 +37,8 @@ ledger::BlockHash parse_hash(std::string_view text, std::string_view param_name)
 crypto::Address parse_address(std::string_view text, const ledger::ChainSpec& spec);
 // Hex -> bytes; otherwise -22 "<what> decode failed: <reason>".
 crypto::Bytes parse_hex(std::string_view text, std::string_view what);
-// getchaintips' status of a block: "active", "valid-fork", "valid-headers", "headers-only"
-// or "invalid" (as Bitcoin Core names them).
-std::string block_status(const ledger::BlockEntry& e);
 
-BlockSummary summarize(const ledger::Chain& chain, const ledger::BlockEntry& e);
-// The entry of a known block hash; -5 "Block not found" otherwise.
-const ledger::BlockEntry& find_block(const ledger::Chain& chain, const ledger::BlockHash& hash);
-// The stored block; -1 "Block not available" for a header whose block is not stored.
-ledger::Block read_block(const ledger::Chain& chain, const ledger::BlockEntry& e);
-
-// A store failure inside a handler: -1 with the chain's message.
-[[noreturn]] void throw_chain_error(const ledger::ChainError& e);
+// The summary of a known block; -5 "Block not found" for nullopt.
+BlockSummary found_block(std::optional<BlockSummary> block);
 
 }  // namespace tally::rpc

@@ -1,7 +1,8 @@
 // The RPC methods of a Tally node, grouped by family, each family in its own
-// methods_<family>.cpp. Handlers act on RequestContext::node: reads and commands that touch
-// chain, mempool or network run on the core thread through NodeApi::with_core; hot reads
-// (block count, best hash) use the lock-free tip snapshot. docs/RPC.md documents each method.
+// methods_<family>.cpp. Handlers act on RequestContext::node through its narrow views
+// (rpc/node_api.h: chain, mempool, network), each call one step on the node's core thread
+// that returns plain values; hot reads (block count, best hash) use the lock-free tip
+// snapshot. Formatting JSON happens on the RPC thread. docs/RPC.md documents each method.
 #pragma once
 
 #include "rpc/json_rpc.h"

@@ -14,48 +14,53 @@ namespace {
 constexpr std::int64_t kMaxHeight = std::numeric_limits<std::uint32_t>::max();
 
 json::value getblockchaininfo(const Params&, RequestContext& ctx) {
-  return on_core(ctx, [](CoreRefs& core) -> json::value {
-    const ledger::Chain& chain = core.chain;
-    const ledger::BlockEntry& tip = chain.tip();
-    json::object o;
-    o["chain"] = chain.spec().name;
-    o["chain_id"] = chain.spec().chain_id;
-    o["blocks"] = tip.height();
-    o["headers"] = chain.best_header().height();
-    o["bestblockhash"] = crypto::to_hex(tip.hash);
-    o["bits"] = bits_hex(tip.header.bits);
-    o["difficulty"] = difficulty(tip.header.bits, chain.spec());
-    o["time"] = tip.header.time;
-    o["mediantime"] = ledger::Chain::median_time_past(tip);
-    o["chainwork"] = hex_u256(tip.chain_work);
-    o["stateroot"] = crypto::to_hex(tip.header.state_root);
-    o["initialblockdownload"] = chain.best_header().height() > tip.height();
-    o["known_blocks"] = chain.block_count();
-    o["orphan_blocks"] = chain.orphan_count();
-    o["genesis"] = crypto::to_hex(chain.genesis().hash);
-    o["txindex"] = chain.options().tx_index;
-    o["addressindex"] = chain.options().address_index;
-    return o;
-  });
+  NodeApi& node = node_of(ctx);
+  const ChainInfo info = value_of(node.chain().info());
+  const ledger::ChainSpec& spec = node.spec();
+  const BlockSummary& tip = info.tip;
+  json::object o;
+  o["chain"] = spec.name;
+  o["chain_id"] = spec.chain_id;
+  o["blocks"] = tip.header.height;
+  o["headers"] = info.best_header_height;
+  o["bestblockhash"] = crypto::to_hex(tip.hash);
+  o["bits"] = bits_hex(tip.header.bits);
+  o["difficulty"] = difficulty(tip.header.bits, spec);
+  o["time"] = tip.header.time;
+  o["mediantime"] = tip.median_time;
+  o["chainwork"] = tip.chain_work_hex;
+  o["stateroot"] = crypto::to_hex(tip.header.state_root);
+  o["initialblockdownload"] = info.best_header_height > tip.header.height;
+  o["known_blocks"] = info.known_blocks;
+  o["orphan_blocks"] = info.orphan_blocks;
+  o["genesis"] = crypto::to_hex(info.genesis);
+  o["txindex"] = info.tx_index;
+  o["addressindex"] = info.address_index;
+  return o;
 }
 
 json::value getblockcount(const Params&, RequestContext& ctx) {
-  if (auto tip = node_of(ctx).tip()) return tip->height;
-  return on_core(ctx, [](CoreRefs& core) -> json::value { return core.chain.height(); });
+  NodeApi& node = node_of(ctx);
+  if (auto tip = node.tip()) return tip->height;
+  return value_of(node.chain().info()).tip.header.height;
 }
 
 json::value getbestblockhash(const Params&, RequestContext& ctx) {
-  if (auto tip = node_of(ctx).tip()) return json::value(crypto::to_hex(tip->hash));
-  return on_core(ctx, [](CoreRefs& core) -> json::value { return json::value(crypto::to_hex(core.chain.tip().hash)); });
+  NodeApi& node = node_of(ctx);
+  if (auto tip = node.tip()) return json::value(crypto::to_hex(tip->hash));
+  return json::value(crypto::to_hex(value_of(node.chain().info()).tip.hash));
+}
+
+// The active-chain block at a height; -8 "Block height out of range" above the tip.
+BlockSummary block_at(RequestContext& ctx, std::uint32_t height) {
+  auto block = value_of(node_of(ctx).chain().header_at(height));
+  if (!block) throw RpcError(kInvalidParameter, "Block height out of range");
+  return std::move(*block);
 }
 
 json::value getblockhash(const Params& params, RequestContext& ctx) {
   const auto height = static_cast<std::uint32_t>(params.get_int(0, "height", 0, kMaxHeight));
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    const ledger::BlockEntry* e = core.chain.at_height(height);
-    if (e == nullptr) throw RpcError(kInvalidParameter, "Block height out of range");
-    return json::value(crypto::to_hex(e->hash));
-  });
+  return json::value(crypto::to_hex(block_at(ctx, height).hash));
 }
 
 // getblock's verbosity: 0, 1, 2, or a bool (false = 0, true = 1) as Bitcoin Core accepts.
@@ -69,23 +74,17 @@ int verbosity_param(const Params& params, std::size_t i) {
 json::value getblock(const Params& params, RequestContext& ctx) {
   const auto hash = parse_hash(params.get_string(0, "blockhash"), "blockhash");
   const int verbosity = verbosity_param(params, 1);
-  struct Found {
-    BlockSummary summary;
-    ledger::Block block;
-  };
-  Found found = on_core(ctx, [&](CoreRefs& core) {
-    const ledger::BlockEntry& e = find_block(core.chain, hash);
-    return Found{summarize(core.chain, e), read_block(core.chain, e)};
-  });
-  // Formatting happens here, off the core thread.
-  if (verbosity == 0) return json::value(crypto::to_hex(found.block.encode()));
-  return block_json(found.summary, found.block, verbosity, node_of(ctx).spec());
+  auto found = value_of(node_of(ctx).chain().block(hash));
+  if (!found) throw RpcError(kInvalidAddressOrKey, "Block not found");
+  if (!found->block) throw RpcError(kMiscError, "Block not available (header only)");
+  if (verbosity == 0) return json::value(crypto::to_hex(found->block->encode()));
+  return block_json(found->summary, *found->block, verbosity, node_of(ctx).spec());
 }
 
 json::value getblockheader(const Params& params, RequestContext& ctx) {
   const auto hash = parse_hash(params.get_string(0, "blockhash"), "blockhash");
   const bool verbose = params.get_opt_bool(1, "verbose").value_or(true);
-  const BlockSummary s = on_core(ctx, [&](CoreRefs& core) { return summarize(core.chain, find_block(core.chain, hash)); });
+  const BlockSummary s = found_block(value_of(node_of(ctx).chain().header(hash)));
   if (!verbose) {
     const auto bytes = s.header.encode();
     return json::value(crypto::to_hex(crypto::ByteSpan(bytes.data(), bytes.size())));
@@ -94,58 +93,46 @@ json::value getblockheader(const Params& params, RequestContext& ctx) {
 }
 
 json::value getchaintips(const Params&, RequestContext& ctx) {
-  return on_core(ctx, [](CoreRefs& core) -> json::value {
-    const ledger::Chain& chain = core.chain;
-    std::vector<const ledger::BlockEntry*> tips = chain.tips();
-    // The active tip is a tip even when it has (headers-only or invalid) children.
-    if (std::find(tips.begin(), tips.end(), &chain.tip()) == tips.end()) tips.push_back(&chain.tip());
-    std::sort(tips.begin(), tips.end(), [](const ledger::BlockEntry* a, const ledger::BlockEntry* b) {
-      if (a->height() != b->height()) return a->height() > b->height();
-      return a->hash < b->hash;
-    });
-    json::array out;
-    for (const ledger::BlockEntry* tip : tips) {
-      const ledger::BlockEntry* fork = tip;
-      while (fork != nullptr && !fork->in_active_chain) fork = fork->parent;
-      json::object o;
-      o["height"] = tip->height();
-      o["hash"] = crypto::to_hex(tip->hash);
-      o["branchlen"] = tip->height() - (fork != nullptr ? fork->height() : 0);
-      o["status"] = block_status(*tip);
-      out.emplace_back(std::move(o));
-    }
-    return out;
+  std::vector<ChainTip> tips = value_of(node_of(ctx).chain().tips());
+  std::sort(tips.begin(), tips.end(), [](const ChainTip& a, const ChainTip& b) {
+    if (a.height != b.height) return a.height > b.height;
+    return a.hash < b.hash;
   });
+  json::array out;
+  for (const ChainTip& tip : tips) {
+    json::object o;
+    o["height"] = tip.height;
+    o["hash"] = crypto::to_hex(tip.hash);
+    o["branchlen"] = tip.branch_length;
+    o["status"] = tip.status;
+    out.emplace_back(std::move(o));
+  }
+  return out;
 }
 
 json::value getaccount(const Params& params, RequestContext& ctx) {
+  NodeApi& node = node_of(ctx);
   const std::string text(params.get_string(0, "address"));
-  const crypto::Address address = parse_address(text, node_of(ctx).spec());
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    auto account = core.chain.account(address);
-    if (!account) throw_chain_error(account.error());
-    json::object o;
-    o["address"] = encode_address(address, core.chain.spec());
-    o["balance"] = account->balance;
-    o["nonce"] = account->nonce;
-    o["pending_nonce"] = core.mempool.pending_nonce(address, core.chain.state());
-    o["height"] = core.chain.height();
-    return o;
-  });
+  const crypto::Address address = parse_address(text, node.spec());
+  const AccountState account = value_of(node.chain().account(address));
+  json::object o;
+  o["address"] = encode_address(address, node.spec());
+  o["balance"] = account.balance;
+  o["nonce"] = account.nonce;
+  o["pending_nonce"] = account.pending_nonce;
+  o["height"] = account.height;
+  return o;
 }
 
 json::value getstatehash(const Params& params, RequestContext& ctx) {
   const auto height = params.get_opt_int(0, "height", 0, kMaxHeight);
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    const ledger::BlockEntry* e =
-        height ? core.chain.at_height(static_cast<std::uint32_t>(*height)) : &core.chain.tip();
-    if (e == nullptr) throw RpcError(kInvalidParameter, "Block height out of range");
-    json::object o;
-    o["height"] = e->height();
-    o["blockhash"] = crypto::to_hex(e->hash);
-    o["stateroot"] = crypto::to_hex(e->header.state_root);
-    return o;
-  });
+  const BlockSummary block =
+      height ? block_at(ctx, static_cast<std::uint32_t>(*height)) : value_of(node_of(ctx).chain().info()).tip;
+  json::object o;
+  o["height"] = block.header.height;
+  o["blockhash"] = crypto::to_hex(block.hash);
+  o["stateroot"] = crypto::to_hex(block.header.state_root);
+  return o;
 }
 
 }  // namespace

@@ -11,7 +11,6 @@ namespace {
 
 constexpr std::int64_t kMaxGenerate = 1000;
 constexpr std::int64_t kMaxMinerThreads = 256;
-constexpr std::uint32_t kHashrateWindow = 120;  // blocks, as Bitcoin Core's getnetworkhashps
 
 json::object mining_status_json(const MiningStatus& m) {
   json::object o;
@@ -23,32 +22,19 @@ json::object mining_status_json(const MiningStatus& m) {
   return o;
 }
 
-// Work done over the last blocks divided by the time they took.
-double network_hashps(const ledger::Chain& chain) {
-  const ledger::BlockEntry& tip = chain.tip();
-  if (tip.height() == 0) return 0;
-  const std::uint32_t back = std::min(tip.height(), kHashrateWindow);
-  const ledger::BlockEntry* start = tip.ancestor(tip.height() - back);
-  if (start == nullptr) return 0;
-  const std::int64_t span_s = static_cast<std::int64_t>(tip.header.time) - start->header.time;
-  if (span_s <= 0) return 0;
-  return (tip.chain_work - start->chain_work).convert_to<double>() / static_cast<double>(span_s);
-}
-
 json::value getmininginfo(const Params&, RequestContext& ctx) {
-  json::object o = on_core(ctx, [](CoreRefs& core) {
-    const ledger::Chain& chain = core.chain;
-    json::object r;
-    r["chain"] = chain.spec().name;
-    r["blocks"] = chain.height();
-    r["bits"] = bits_hex(chain.tip().header.bits);
-    r["difficulty"] = difficulty(chain.tip().header.bits, chain.spec());
-    r["next_bits"] = bits_hex(chain.next_bits(chain.tip()));
-    r["networkhashps"] = network_hashps(chain);
-    r["pooledtx"] = core.mempool.size();
-    return r;
-  });
-  for (auto& kv : mining_status_json(node_of(ctx).mining_status())) o[kv.key()] = kv.value();
+  NodeApi& node = node_of(ctx);
+  const ChainInfo chain = value_of(node.chain().info());
+  const MempoolInfo pool = value_of(node.mempool().info());
+  json::object o;
+  o["chain"] = node.spec().name;
+  o["blocks"] = chain.tip.header.height;
+  o["bits"] = bits_hex(chain.tip.header.bits);
+  o["difficulty"] = difficulty(chain.tip.header.bits, node.spec());
+  o["next_bits"] = bits_hex(chain.next_bits);
+  o["networkhashps"] = chain.network_hashes_per_s;
+  o["pooledtx"] = pool.size;
+  for (auto& kv : mining_status_json(node.mining_status())) o[kv.key()] = kv.value();
   return o;
 }
 
@@ -77,35 +63,26 @@ json::value setmining(const Params& params, RequestContext& ctx) {
   return mining_status_json(node.mining_status());
 }
 
-std::string block_reject_reason(const ledger::BlockFailure& f) {
-  std::string r = ledger::reason_code(f.error);
-  if (f.tx_error) r += std::string(":") + ledger::reason_code(*f.tx_error);
-  return r;
-}
-
 // BIP22 results: null when accepted, else "duplicate", "duplicate-invalid", "inconclusive"
 // (parent unknown: held as an orphan) or the rule the block breaks.
 json::value submitblock(const Params& params, RequestContext& ctx) {
   const crypto::Bytes bytes = parse_hex(params.get_string(0, "hexdata"), "Block");
   auto block = ledger::Block::decode(crypto::ByteSpan(bytes), ledger::kMaxBlockTxsDecode);
   if (!block) throw RpcError(kDeserializationError, std::string("Block decode failed: ") + ledger::to_string(block.error()));
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    const ledger::BlockHash hash = block->hash();
-    if (const ledger::BlockEntry* e = core.chain.find(hash); e != nullptr && e->has_data())
-      return json::value(e->failed() ? "duplicate-invalid" : "duplicate");
-    auto r = core.net.submit_block(*block, core.now_ms);
-    if (!r) {
-      if (r.error().kind != ledger::ChainError::Kind::kInvalid) throw_chain_error(r.error());
-      return json::value(r.error().failure ? block_reject_reason(*r.error().failure) : "rejected");
-    }
-    if (r->status == ledger::AcceptStatus::kOrphan) return json::value("inconclusive");
-    if (r->status == ledger::AcceptStatus::kDuplicate) return json::value("duplicate");
-    for (const auto& [h, failure] : r->update.invalidated)
-      if (h == hash) return json::value(block_reject_reason(failure));
-    if (const ledger::BlockEntry* e = core.chain.find(hash); e != nullptr && e->failed())
-      return json::value("rejected");
-    return nullptr;
-  });
+  const BlockSubmitResult r = value_of(node_of(ctx).network().submit_block(*block));
+  switch (r.status) {
+    case BlockSubmitResult::Status::kAccepted:
+      return nullptr;
+    case BlockSubmitResult::Status::kDuplicate:
+      return json::value("duplicate");
+    case BlockSubmitResult::Status::kDuplicateInvalid:
+      return json::value("duplicate-invalid");
+    case BlockSubmitResult::Status::kOrphan:
+      return json::value("inconclusive");
+    case BlockSubmitResult::Status::kRejected:
+      break;
+  }
+  return json::value(r.reject_reason);
 }
 
 }  // namespace

@@ -53,9 +53,9 @@ std::string ban_key_of(std::string_view text) {
 }
 
 json::value getpeerinfo(const Params&, RequestContext& ctx) {
-  const auto stats = on_core(ctx, [](CoreRefs& core) { return core.net.peer_stats(); });
+  const std::vector<PeerInfo> peers = value_of(node_of(ctx).network().peers());
   json::array out;
-  for (const auto& p : stats) {
+  for (const auto& p : peers) {
     json::object o;
     o["id"] = p.id;
     o["addr"] = p.address.to_string();
@@ -76,24 +76,24 @@ json::value getpeerinfo(const Params&, RequestContext& ctx) {
 }
 
 json::value getnetworkinfo(const Params&, RequestContext& ctx) {
-  return on_core(ctx, [](CoreRefs& core) -> json::value {
-    const p2p::NetCore& net = core.net;
-    json::object o;
-    o["subversion"] = net.config().user_agent;
-    o["protocolversion"] = p2p::kProtocolVersion;
-    o["chain_id"] = core.chain.spec().chain_id;
-    o["network_magic"] = bits_hex(core.chain.spec().network_magic);
-    o["listen_port"] = net.config().listen_port;
-    o["connections"] = net.inbound_count() + net.outbound_count();
-    o["connections_in"] = net.inbound_count();
-    o["connections_out"] = net.outbound_count();
-    o["max_inbound"] = net.config().max_inbound;
-    o["max_outbound"] = net.config().max_outbound;
-    o["discovery"] = net.config().discovery;
-    o["banned"] = net.bans().size();
-    o["relayfee"] = core.chain.spec().min_fee;
-    return o;
-  });
+  NodeApi& node = node_of(ctx);
+  const NetworkInfo net = value_of(node.network().info());
+  const ledger::ChainSpec& spec = node.spec();
+  json::object o;
+  o["subversion"] = net.user_agent;
+  o["protocolversion"] = p2p::kProtocolVersion;
+  o["chain_id"] = spec.chain_id;
+  o["network_magic"] = bits_hex(spec.network_magic);
+  o["listen_port"] = net.listen_port;
+  o["connections"] = net.inbound + net.outbound;
+  o["connections_in"] = net.inbound;
+  o["connections_out"] = net.outbound;
+  o["max_inbound"] = net.max_inbound;
+  o["max_outbound"] = net.max_outbound;
+  o["discovery"] = net.discovery;
+  o["banned"] = net.banned;
+  o["relayfee"] = spec.min_fee;
+  return o;
 }
 
 json::value addnode(const Params& params, RequestContext& ctx) {
@@ -101,17 +101,16 @@ json::value addnode(const Params& params, RequestContext& ctx) {
   const std::string_view command = params.get_string(1, "command");
   if (command != "add" && command != "remove" && command != "onetry")
     throw RpcError(kInvalidParameter, "command must be \"add\", \"remove\" or \"onetry\"");
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    if (command == "add") {
-      core.net.add_peer_address(address, core.now_ms);
-    } else if (command == "remove") {
-      if (!core.net.remove_peer_address(address))
-        throw RpcError(kMiscError, "node " + address.to_string() + " has not been added");
-    } else {
-      core.net.connect_once(address, core.now_ms);
-    }
-    return nullptr;
-  });
+  NetworkControl& net = node_of(ctx).network();
+  if (command == "add") {
+    value_of(net.add_peer(address));
+  } else if (command == "remove") {
+    if (!value_of(net.remove_peer(address)))
+      throw RpcError(kMiscError, "node " + address.to_string() + " has not been added");
+  } else {
+    value_of(net.connect_once(address));
+  }
+  return nullptr;
 }
 
 json::value disconnectnode(const Params& params, RequestContext& ctx) {
@@ -120,18 +119,13 @@ json::value disconnectnode(const Params& params, RequestContext& ctx) {
   const bool by_address = address_text && !address_text->empty();
   if (by_address == nodeid.has_value())
     throw RpcError(kInvalidParams, "give exactly one of address and nodeid");
-  std::optional<p2p::NetAddress> address;
-  if (by_address) address = parse_endpoint(*address_text, "address");
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    std::optional<p2p::PeerId> id;
-    if (nodeid) id = static_cast<p2p::PeerId>(*nodeid);
-    else
-      for (const auto& p : core.net.peer_stats())
-        if (p.address == *address) id = p.id;
-    if (!id || !core.net.disconnect(*id, "disconnectnode RPC"))
-      throw RpcError(kNodeNotConnected, "Node not found in connected nodes");
-    return nullptr;
-  });
+  const std::string reason = "disconnectnode RPC";
+  NetworkControl& net = node_of(ctx).network();
+  const bool disconnected = by_address
+                                ? value_of(net.disconnect(parse_endpoint(*address_text, "address"), reason))
+                                : value_of(net.disconnect(static_cast<p2p::PeerId>(*nodeid), reason));
+  if (!disconnected) throw RpcError(kNodeNotConnected, "Node not found in connected nodes");
+  return nullptr;
 }
 
 json::value setban(const Params& params, RequestContext& ctx) {
@@ -140,36 +134,33 @@ json::value setban(const Params& params, RequestContext& ctx) {
   if (command != "add" && command != "remove") throw RpcError(kInvalidParameter, "command must be \"add\" or \"remove\"");
   const std::int64_t bantime_s = params.get_opt_int(2, "bantime", 0, kMaxBanTime_s).value_or(0);
   const bool absolute = params.get_opt_bool(3, "absolute").value_or(false);
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    p2p::NetCore& net = core.net;
-    if (command == "remove") {
-      if (!net.unban(key)) throw RpcError(kInvalidIpOrSubnet, "Unban failed: " + key + " is not banned");
-      return nullptr;
-    }
-    const auto bans = net.bans();
-    if (std::any_of(bans.begin(), bans.end(), [&](const p2p::BanEntry& b) { return b.key == key; }))
-      throw RpcError(kNodeAlreadyAdded, "IP already banned");
-    std::int64_t until_ms = 0;
-    if (absolute) until_ms = bantime_s * 1000;
-    else until_ms = core.now_ms + (bantime_s > 0 ? bantime_s * 1000 : net.config().ban_duration_ms);
-    if (until_ms <= core.now_ms) throw RpcError(kInvalidParameter, "absolute bantime is in the past");
-    net.ban(key, until_ms, "manually banned (setban RPC)");
+  NetworkControl& net = node_of(ctx).network();
+  if (command == "remove") {
+    if (!value_of(net.unban(key))) throw RpcError(kInvalidIpOrSubnet, "Unban failed: " + key + " is not banned");
     return nullptr;
-  });
+  }
+  BanUntil until;
+  if (absolute) until.until_ms = bantime_s * 1000;
+  else until.duration_ms = bantime_s * 1000;  // 0: the node's default
+  switch (value_of(net.ban(key, until, "manually banned (setban RPC)"))) {
+    case BanOutcome::kAlreadyBanned:
+      throw RpcError(kNodeAlreadyAdded, "IP already banned");
+    case BanOutcome::kEndsInThePast:
+      throw RpcError(kInvalidParameter, "absolute bantime is in the past");
+    case BanOutcome::kBanned:
+      break;
+  }
+  return nullptr;
 }
 
 json::value listbanned(const Params&, RequestContext& ctx) {
-  struct Bans {
-    std::vector<p2p::BanEntry> bans;
-    std::int64_t now_ms;
-  };
-  const Bans b = on_core(ctx, [](CoreRefs& core) { return Bans{core.net.bans(), core.now_ms}; });
+  const BanList list = value_of(node_of(ctx).network().bans());
   json::array out;
-  for (const auto& ban : b.bans) {
+  for (const auto& ban : list.bans) {
     json::object o;
     o["address"] = ban.key;
     o["banned_until"] = ban.until_ms / 1000;
-    o["time_remaining"] = std::max<std::int64_t>(0, (ban.until_ms - b.now_ms) / 1000);
+    o["time_remaining"] = std::max<std::int64_t>(0, (ban.until_ms - list.now_ms) / 1000);
     o["ban_reason"] = ban.reason;
     out.emplace_back(std::move(o));
   }
@@ -187,14 +178,12 @@ json::value setnetworkpartition(const Params& params, RequestContext& ctx) {
     const auto& s = list[i].get_string();
     blocked.insert(parse_endpoint(std::string_view(s.data(), s.size()), name));
   }
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    core.net.set_blocked(blocked, core.now_ms);
-    json::array out;
-    for (const auto& a : blocked) out.emplace_back(a.to_string());
-    json::object o;
-    o["blocked"] = std::move(out);
-    return o;
-  });
+  value_of(node_of(ctx).network().set_partition(blocked));
+  json::array out;
+  for (const auto& a : blocked) out.emplace_back(a.to_string());
+  json::object o;
+  o["blocked"] = std::move(out);
+  return o;
 }
 
 }  // namespace

@@ -13,11 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-// testmempoolaccept copies the mempool and accepts into the copy (exact, including chains
-// of transactions of one sender) while the pool holds at most this many transactions; a
-// larger copy would hold the core thread too long, so it then checks each transaction on
-// its own against the tip state and the pending nonce (see docs/RPC.md).
-constexpr std::size_t kExactTestMaxPool = 20'000;
 constexpr std::size_t kMaxTestTxs = 100;
 
 ledger::Transaction decode_tx(std::string_view hex) {
@@ -27,13 +22,23 @@ ledger::Transaction decode_tx(std::string_view hex) {
   return *tx;
 }
 
-// The active-chain block holding txid, if the transaction index knows it.
-const ledger::BlockEntry* confirmed_in(const ledger::Chain& chain, const ledger::TxId& txid) {
-  auto loc = chain.find_transaction(txid);
-  if (!loc) throw_chain_error(loc.error());
-  if (!*loc) return nullptr;
-  const ledger::BlockEntry* e = chain.find((*loc)->block);
-  return (e != nullptr && e->in_active_chain) ? e : nullptr;
+// The transaction of a lookup, or the RPC error that explains why there is none.
+void check_found(const TxLookup& found, bool in_given_block) {
+  switch (found.status) {
+    case TxLookup::Status::kFound:
+      return;
+    case TxLookup::Status::kBlockNotFound:
+      throw RpcError(kInvalidAddressOrKey, "Block not found");
+    case TxLookup::Status::kHeaderOnly:
+      throw RpcError(kMiscError, "Block not available (header only)");
+    case TxLookup::Status::kNoTxIndex:
+      throw RpcError(kInvalidAddressOrKey,
+                     "No such mempool transaction. The transaction index is disabled; pass the blockhash");
+    case TxLookup::Status::kNotFound:
+      break;
+  }
+  if (in_given_block) throw RpcError(kInvalidAddressOrKey, "No such transaction found in the provided block");
+  throw RpcError(kInvalidAddressOrKey, "No such mempool or blockchain transaction");
 }
 
 json::value getrawtransaction(const Params& params, RequestContext& ctx) {
@@ -42,40 +47,11 @@ json::value getrawtransaction(const Params& params, RequestContext& ctx) {
   std::optional<ledger::BlockHash> in_block;
   if (auto b = params.get_opt_string(2, "blockhash")) in_block = parse_hash(*b, "blockhash");
 
-  struct Found {
-    ledger::Transaction tx;
-    std::optional<BlockSummary> block;
-  };
-  Found found = on_core(ctx, [&](CoreRefs& core) {
-    const ledger::Chain& chain = core.chain;
-    auto from_block = [&](const ledger::BlockEntry& e, std::optional<std::uint32_t> position) -> std::optional<Found> {
-      ledger::Block block = read_block(chain, e);
-      for (std::size_t i = 0; i < block.txs.size(); ++i) {
-        if (position && i != *position) continue;
-        if (block.txs[i].txid() == txid) return Found{block.txs[i], summarize(chain, e)};
-      }
-      return std::nullopt;
-    };
-    if (in_block) {
-      if (auto f = from_block(find_block(chain, *in_block), std::nullopt)) return *f;
-      throw RpcError(kInvalidAddressOrKey, "No such transaction found in the provided block");
-    }
-    if (auto tx = core.mempool.get(txid)) return Found{*tx, std::nullopt};
-    if (!chain.options().tx_index)
-      throw RpcError(kInvalidAddressOrKey,
-                     "No such mempool transaction. The transaction index is disabled; pass the blockhash");
-    auto loc = chain.find_transaction(txid);
-    if (!loc) throw_chain_error(loc.error());
-    if (*loc) {
-      if (const ledger::BlockEntry* e = chain.find((*loc)->block))
-        if (auto f = from_block(*e, (*loc)->position)) return *f;
-    }
-    throw RpcError(kInvalidAddressOrKey, "No such mempool or blockchain transaction");
-  });
-
-  const std::string hex = crypto::to_hex(found.tx.encode());
+  const TxLookup found = value_of(node_of(ctx).chain().transaction(txid, in_block));
+  check_found(found, in_block.has_value());
+  const std::string hex = crypto::to_hex(found.tx->encode());
   if (!verbose) return json::value(hex);
-  json::object o = tx_json(found.tx, node_of(ctx).spec());
+  json::object o = tx_json(*found.tx, node_of(ctx).spec());
   o["hex"] = hex;
   o["in_mempool"] = !found.block.has_value();
   if (found.block) {
@@ -88,50 +64,29 @@ json::value getrawtransaction(const Params& params, RequestContext& ctx) {
   return o;
 }
 
-json::value mempool_rejection(const ledger::MempoolError& e) {
-  json::object data;
-  data["reason"] = e.reason_code();
-  return data;
-}
-
 json::value sendrawtransaction(const Params& params, RequestContext& ctx) {
+  NodeApi& node = node_of(ctx);
   const ledger::Transaction tx = decode_tx(params.get_string(0, "hexstring"));
   // The stateless rules, signature included, are checked here on the RPC worker: signature
   // checks of concurrent requests then run in parallel and the core thread, which every
   // request goes through, does only the stateful part.
-  const auto stateless = ledger::check_tx_stateless(tx, node_of(ctx).spec());
+  const auto stateless = ledger::check_tx_stateless(tx, node.spec());
   const bool signature_ok = stateless.has_value();
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    const ledger::TxId txid = tx.txid();
-    if (confirmed_in(core.chain, txid) != nullptr)
+  // A stateless failure is reported by the mempool itself (same code and message).
+  const TxSubmitResult r = value_of(node.network().submit_transaction(tx, /*signature_checked=*/signature_ok));
+  switch (r.status) {
+    case TxSubmitResult::Status::kAlreadyInChain:
       throw RpcError(kVerifyAlreadyInChain, "Transaction already in block chain");
-    // Like Bitcoin Core: submitting a transaction the pool already holds is not an error.
-    if (core.mempool.contains(txid)) return json::value(crypto::to_hex(txid));
-    // A stateless failure is reported by the mempool itself (same code and message).
-    auto r = core.net.submit_transaction(tx, core.now_ms, /*signature_checked=*/signature_ok);
-    if (!r) {
-      const auto& e = r.error();
-      throw RpcError(kVerifyRejected, std::string(e.reason_code()) + ": " + e.message(), mempool_rejection(e));
+    case TxSubmitResult::Status::kRejected: {
+      json::object data;
+      data["reason"] = r.reject_code;
+      throw RpcError(kVerifyRejected, r.reject_code + ": " + r.reject_message, std::move(data));
     }
-    return json::value(crypto::to_hex(txid));
-  });
-}
-
-// One transaction checked against the tip state and the pending nonce only (large pools).
-std::expected<ledger::TxQueue, std::string> approximate_accept(const ledger::Transaction& tx, CoreRefs& core) {
-  const ledger::Chain& chain = core.chain;
-  if (core.mempool.contains(tx.txid())) return std::unexpected(std::string("already-known"));
-  if (auto ok = ledger::check_tx_stateless(tx, chain.spec()); !ok) return std::unexpected(ledger::reason_code(ok.error()));
-  const crypto::Address sender = crypto::address_of(tx.sender);
-  auto account = chain.account(sender);
-  if (!account) throw_chain_error(account.error());
-  if (tx.nonce < account->nonce) return std::unexpected(std::string("stale-nonce"));
-  const std::uint64_t pending = core.mempool.pending_nonce(sender, chain.state());
-  if (tx.nonce > pending) return ledger::TxQueue::kFuture;
-  ledger::Account as_if_next = *account;
-  as_if_next.nonce = tx.nonce;  // pooled predecessors are assumed to be funded
-  if (auto ok = ledger::check_tx_against_sender(tx, as_if_next); !ok) return std::unexpected(ledger::reason_code(ok.error()));
-  return ledger::TxQueue::kReady;
+    case TxSubmitResult::Status::kAlreadyInMempool:  // like Bitcoin Core: not an error
+    case TxSubmitResult::Status::kAccepted:
+      break;
+  }
+  return json::value(crypto::to_hex(tx.txid()));
 }
 
 json::value testmempoolaccept(const Params& params, RequestContext& ctx) {
@@ -144,115 +99,90 @@ json::value testmempoolaccept(const Params& params, RequestContext& ctx) {
     const auto& s = raw[i].get_string();
     txs.push_back(decode_tx(std::string_view(s.data(), s.size())));
   }
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    const bool exact = core.mempool.size() <= kExactTestMaxPool;
-    std::optional<ledger::Mempool> scratch;
-    if (exact) scratch.emplace(core.mempool);
-    json::array out;
-    for (const auto& tx : txs) {
-      json::object o;
-      o["txid"] = crypto::to_hex(tx.txid());
-      std::expected<ledger::TxQueue, std::string> verdict;
-      if (confirmed_in(core.chain, tx.txid()) != nullptr) {
-        verdict = std::unexpected(std::string("already-in-chain"));
-      } else if (exact) {
-        auto r = scratch->accept(tx, core.chain.state(), core.now_ms);
-        if (r) verdict = r->queue;
-        else verdict = std::unexpected(std::string(r.error().reason_code()));
-      } else {
-        verdict = approximate_accept(tx, core);
-        o["approximate"] = true;
-      }
-      o["allowed"] = verdict.has_value();
-      if (verdict) {
-        o["queue"] = *verdict == ledger::TxQueue::kReady ? "ready" : "future";
-        o["fee"] = tx.fee;
-      } else {
-        o["reject-reason"] = verdict.error();
-      }
-      out.emplace_back(std::move(o));
+  const std::vector<AcceptVerdict> verdicts = value_of(node_of(ctx).mempool().test_accept(txs));
+  json::array out;
+  for (std::size_t i = 0; i < txs.size() && i < verdicts.size(); ++i) {
+    const AcceptVerdict& v = verdicts[i];
+    json::object o;
+    o["txid"] = crypto::to_hex(txs[i].txid());
+    if (v.approximate) o["approximate"] = true;
+    o["allowed"] = v.allowed;
+    if (v.allowed) {
+      o["queue"] = v.ready ? "ready" : "future";
+      o["fee"] = txs[i].fee;
+    } else {
+      o["reject-reason"] = v.reject_reason;
     }
-    return out;
-  });
+    out.emplace_back(std::move(o));
+  }
+  return out;
 }
 
 json::value getmempoolinfo(const Params&, RequestContext& ctx) {
-  return on_core(ctx, [](CoreRefs& core) -> json::value {
-    const ledger::Mempool& pool = core.mempool;
-    json::object o;
-    o["size"] = pool.size();
-    o["bytes"] = pool.bytes();
-    o["ready"] = pool.ready_count();
-    o["future"] = pool.future_count();
-    o["maxbytes"] = pool.options().max_bytes;
-    o["minfee"] = core.chain.spec().min_fee;
-    o["expiry_s"] = pool.options().expiry_ms / 1000;
-    o["min_rbf_fee_bump"] = pool.options().min_rbf_fee_bump;
-    return o;
-  });
+  NodeApi& node = node_of(ctx);
+  const MempoolInfo pool = value_of(node.mempool().info());
+  json::object o;
+  o["size"] = pool.size;
+  o["bytes"] = pool.bytes;
+  o["ready"] = pool.ready;
+  o["future"] = pool.future;
+  o["maxbytes"] = pool.max_bytes;
+  o["minfee"] = node.spec().min_fee;
+  o["expiry_s"] = pool.expiry_ms / 1000;
+  o["min_rbf_fee_bump"] = pool.min_rbf_fee_bump;
+  return o;
 }
 
 json::value getrawmempool(const Params& params, RequestContext& ctx) {
+  NodeApi& node = node_of(ctx);
   const bool verbose = params.get_opt_bool(0, "verbose").value_or(false);
-  auto infos = on_core(ctx, [&](CoreRefs& core) {
-    std::vector<std::pair<ledger::TxId, std::optional<ledger::MempoolTxInfo>>> out;
-    for (const auto& txid : core.mempool.all_txids())
-      out.emplace_back(txid, verbose ? core.mempool.info(txid) : std::nullopt);
-    return out;
-  });
-  std::sort(infos.begin(), infos.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   if (!verbose) {
+    std::vector<ledger::TxId> txids = value_of(node.mempool().txids());
+    std::sort(txids.begin(), txids.end());
     json::array out;
-    out.reserve(infos.size());
-    for (const auto& [txid, info] : infos) out.emplace_back(crypto::to_hex(txid));
+    out.reserve(txids.size());
+    for (const auto& txid : txids) out.emplace_back(crypto::to_hex(txid));
     return out;
   }
-  const ledger::ChainSpec& spec = node_of(ctx).spec();
+  std::vector<MempoolEntry> entries = value_of(node.mempool().entries());
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.txid < b.txid; });
+  const ledger::ChainSpec& spec = node.spec();
   json::object out;
-  out.reserve(infos.size());
-  for (const auto& [txid, info] : infos) {
-    if (!info) continue;
+  out.reserve(entries.size());
+  for (const auto& e : entries) {
     json::object o;
-    o["from"] = encode_address(info->sender, spec);
-    o["to"] = encode_address(info->tx.recipient, spec);
-    o["amount"] = info->tx.amount;
-    o["fee"] = info->tx.fee;
-    o["nonce"] = info->tx.nonce;
-    o["time"] = info->added_ms / 1000;
-    o["queue"] = info->queue == ledger::TxQueue::kReady ? "ready" : "future";
-    out[crypto::to_hex(txid)] = std::move(o);
+    o["from"] = encode_address(e.sender, spec);
+    o["to"] = encode_address(e.tx.recipient, spec);
+    o["amount"] = e.tx.amount;
+    o["fee"] = e.tx.fee;
+    o["nonce"] = e.tx.nonce;
+    o["time"] = e.added_ms / 1000;
+    o["queue"] = e.ready ? "ready" : "future";
+    out[crypto::to_hex(e.txid)] = std::move(o);
   }
   return out;
 }
 
 json::value getaddresshistory(const Params& params, RequestContext& ctx) {
-  const crypto::Address address = parse_address(params.get_string(0, "address"), node_of(ctx).spec());
+  NodeApi& node = node_of(ctx);
+  const crypto::Address address = parse_address(params.get_string(0, "address"), node.spec());
   const auto from = static_cast<std::uint32_t>(
       params.get_opt_int(1, "from_height", 0, std::numeric_limits<std::uint32_t>::max()).value_or(0));
   const auto limit = static_cast<std::size_t>(params.get_opt_int(2, "limit", 1, 1000).value_or(100));
-  return on_core(ctx, [&](CoreRefs& core) -> json::value {
-    const ledger::Chain& chain = core.chain;
-    if (!chain.options().address_index)
-      throw RpcError(kMiscError, "address index disabled (this node was started without it)");
-    auto history = chain.address_history(address, from, limit);
-    if (!history) throw_chain_error(history.error());
-    json::array out;
-    for (const auto& txid : *history) {
-      json::object o;
-      o["txid"] = crypto::to_hex(txid);
-      if (chain.options().tx_index) {
-        auto loc = chain.find_transaction(txid);
-        if (!loc) throw_chain_error(loc.error());
-        if (*loc) {
-          o["blockhash"] = crypto::to_hex((*loc)->block);
-          o["position"] = (*loc)->position;
-          if (const auto* e = chain.find((*loc)->block)) o["height"] = e->height();
-        }
-      }
-      out.emplace_back(std::move(o));
+  const auto history = value_of(node.chain().address_history(address, from, limit));
+  if (!history) throw RpcError(kMiscError, "address index disabled (this node was started without it)");
+  json::array out;
+  for (const AddressTx& t : *history) {
+    json::object o;
+    o["txid"] = crypto::to_hex(t.txid);
+    if (t.block) {
+      o["blockhash"] = crypto::to_hex(*t.block);
+      o["position"] = t.position;
+      if (t.height) o["height"] = *t.height;
     }
-    return out;
-  });
+    out.emplace_back(std::move(o));
+  }
+  return out;
 }
 
 }  // namespace

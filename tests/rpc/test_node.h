@@ -1,7 +1,9 @@
 // An in-process Tally node for RPC tests: a real ledger::Chain on RocksDB in a temporary
 // directory (ChainHarness), a real Mempool, AddrBook and p2p::NetCore with no peers, and a
-// NodeApi whose with_core() runs the closure under a mutex (the "core thread" is whichever
-// thread holds it). Not a mock: every RPC handler runs against the real ledger code.
+// NodeApi whose chain, mempool and network views are the node's own (node::CoreViews) over
+// a runner that holds a mutex (the "core thread" is whichever thread holds it). Not a mock:
+// every RPC handler runs against the real ledger code and the node's implementation of the
+// views.
 #pragma once
 
 #include <atomic>
@@ -9,6 +11,7 @@
 
 #include "../ledger/chain_fixture.h"
 #include "ledger/block_assembler.h"
+#include "node/core_views.h"
 #include "p2p/net_core.h"
 #include "rpc/metrics.h"
 #include "rpc/node_api.h"
@@ -25,7 +28,8 @@ class TestNode final : public NodeApi {
       : harness_(ledger::testing::test_spec(), options),
         mempool_(harness_.spec),
         addr_book_(42),
-        net_(p2p::NetConfig{}, *harness_.chain, mempool_, addr_book_, 7, now_ms_locked()) {
+        net_(p2p::NetConfig{}, *harness_.chain, mempool_, addr_book_, 7, now_ms_locked()),
+        views_([this](const std::function<void(node::CoreParts&)>& fn) { return run_core(fn); }) {
     publish();
   }
 
@@ -34,14 +38,9 @@ class TestNode final : public NodeApi {
   std::int64_t uptime_s() const override { return 42; }
   std::shared_ptr<const TipSnapshot> tip() const override { return tip_.load(); }
 
-  bool with_core(const std::function<void(CoreRefs&)>& fn) override {
-    if (shutting_down) return false;
-    std::lock_guard lock(mu_);
-    CoreRefs refs{*harness_.chain, mempool_, net_, now_ms_locked()};
-    fn(refs);
-    after_core_call();
-    return true;
-  }
+  ChainView& chain() override { return views_.chain; }
+  MempoolView& mempool() override { return views_.mempool; }
+  NetworkControl& network() override { return views_.network; }
 
   MiningStatus mining_status() const override {
     std::lock_guard lock(mining_mu_);
@@ -92,6 +91,16 @@ class TestNode final : public NodeApi {
   std::atomic<bool> shutting_down{false};
 
  private:
+  // The views' runner: fn under the mutex, unless the node is "shutting down".
+  bool run_core(const std::function<void(node::CoreParts&)>& fn) {
+    if (shutting_down) return false;
+    std::lock_guard lock(mu_);
+    node::CoreParts parts{*harness_.chain, mempool_, net_, now_ms_locked()};
+    fn(parts);
+    after_core_call();
+    return true;
+  }
+
   // The chain's clock: an hour after the tip, so freshly assembled blocks are never "too new".
   std::int64_t now_ms_locked() const { return harness_.now() * 1000; }
 
@@ -126,6 +135,7 @@ class TestNode final : public NodeApi {
   mutable std::mutex mining_mu_;
   MiningStatus mining_;
   std::atomic<std::shared_ptr<const TipSnapshot>> tip_;
+  node::CoreViews views_;
 };
 
 }  // namespace tally::rpc::testing
