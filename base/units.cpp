@@ -38,7 +38,9 @@ std::expected<std::int64_t, std::string> parse_duration_ms(const std::string& te
   if (unit.empty() || unit == "ms") return static_cast<std::int64_t>(value);
   if (unit == "s") return static_cast<std::int64_t>(value * 1000);
   if (unit == "us") return static_cast<std::int64_t>(value / 1000);
-  return std::unexpected("bad duration unit '" + unit + "' (use ms or s)");
+  if (unit == "m" || unit == "min") return static_cast<std::int64_t>(value * 60'000);
+  if (unit == "h") return static_cast<std::int64_t>(value * 3'600'000);
+  return std::unexpected("bad duration unit '" + unit + "' (use ms, s, m or h)");
 }
 
 }  // namespace tally::base

@@ -14,8 +14,11 @@
 #include <vector>
 
 #include "devnet/topology.h"
+#include "scenario/scenario.h"
 
 namespace tally::devnet {
+
+using scenario::LinkOverride;
 
 // One node's departures from the devnet-wide settings (a scenario persona). Unset fields
 // keep the devnet-wide value; recorded in devnet.json and baked into the node's tallyd
@@ -31,10 +34,6 @@ struct NodeOverride {
 };
 
 // Shaping of one link, both directions (tallyd --linkshaping on each end).
-struct LinkOverride {
-  std::size_t a = 0, b = 0;
-  std::string latency, jitter, rate;  // tallyd duration/rate text; empty = none
-};
 
 // Everything `up` needs to lay out and start a devnet.
 struct UpOptions {
@@ -134,7 +133,6 @@ struct ParsedCommandLine {
 // $TALLY_DEVNET_DIR, else ~/.tally/devnet.
 std::filesystem::path default_devnet_dir();
 
-// "2", "0-3", "0,2,5", "0-1,4": sorted, without duplicates. Indices are not range-checked.
-[[nodiscard]] std::expected<std::vector<std::size_t>, std::string> parse_node_set(std::string_view text);
+
 
 }  // namespace tally::devnet

@@ -22,42 +22,20 @@
 #include "devnet/devnet.h"
 #include "devnet/options.h"
 #include "devnet/topology.h"
+#include "scenario/scenario.h"
 
 namespace tally::devnet {
 
-// One node's role: mining and its hash power share, link shaping, offline windows.
-struct Persona {
-  std::optional<bool> mining;
-  std::optional<unsigned> hash_share;  // mining threads
-  std::optional<std::string> latency, jitter, rate;
-  std::vector<std::pair<double, double>> offline;  // [from_s, to_s) windows, sorted, disjoint
-};
+// The format is scenario/scenario.h's; these are the devnet's names for it.
+using scenario::LinkOverride;
+using scenario::node_set_text;
+using scenario::Persona;
+using scenario::Scenario;
+using scenario::ScenarioEvent;
+using scenario::timeline;
 
-struct ScenarioEvent {
-  enum class Kind { kPartition, kHeal, kStop, kStart };
-  double at_s = 0;
-  Kind kind = Kind::kHeal;
-  std::vector<std::vector<std::size_t>> groups;  // kPartition
-  std::size_t node = 0;                          // kStop, kStart
-  std::string origin;                            // "events[2]" or "personas.3.offline[0]"
-};
-
-struct Scenario {
-  std::size_t nodes = 0;
-  Topology topology;
-  std::uint64_t seed = 1;
-  std::filesystem::path chain;  // empty: the embedded devnet spec
-  std::optional<std::int64_t> block_time_s;
-  std::optional<std::size_t> miners;  // absent: 1, or 0 when a persona sets "mining": true
-  double duration_s = 0;
-  std::optional<double> load_tps;
-  std::string latency, jitter, rate;  // "links": every node's default shaping
-  std::vector<LinkOverride> link_overrides;  // "link_overrides": per link, both directions
-  std::map<std::size_t, Persona> personas;
-  std::vector<ScenarioEvent> events;  // as written, in file order
-};
-
-// Parses and checks scenario JSON. Relative "chain" paths are taken relative to base_dir.
+// Parses scenario JSON and checks it for a devnet (at most 256 nodes, no tally-sim-only
+// field, what `up` checks). Relative "chain" paths are taken relative to base_dir.
 [[nodiscard]] std::expected<Scenario, std::string> parse_scenario(std::string_view text,
                                                                   const std::filesystem::path& base_dir = {});
 // Reads FILE and parses it (relative paths relative to FILE's directory); errors start with FILE.
@@ -65,10 +43,6 @@ struct Scenario {
 
 // The up options of a scenario for a devnet in `dir`.
 UpOptions up_options(const Scenario& scenario, const std::filesystem::path& dir);
-
-// Every event to fire, the personas' offline windows included (a stop at from_s and a start
-// at to_s unless to_s is the end), ordered by time; at equal times the file's events first.
-std::vector<ScenarioEvent> timeline(const Scenario& scenario);
 
 // "partition 0-2 | 3-5", "heal", "stop node3", "start node3".
 std::string describe(const ScenarioEvent& event);

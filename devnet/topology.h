@@ -2,6 +2,7 @@
 // (scenario/topology.h, which documents it). Thread-safe (pure functions).
 #pragma once
 
+#include "scenario/node_set.h"
 #include "scenario/topology.h"
 
 namespace tally::devnet {
@@ -10,6 +11,7 @@ using scenario::dial_targets;
 using scenario::Edge;
 using scenario::is_connected;
 using scenario::make_edges;
+using scenario::parse_node_set;
 using scenario::parse_topology;
 using scenario::spread_miners;
 using scenario::Topology;

@@ -129,7 +129,10 @@ TEST(ScenarioParse, EveryErrorNamesItsField) {
   };
   const std::vector<Case> cases = {
       {R"({"nodes": null})", "nodes: missing"},
-      {R"({"nodes": 0})", "nodes: must be an integer 1..256"},
+      {R"({"nodes": 0})", "nodes: must be an integer 1..100000"},
+      {R"({"nodes": 300})", "nodes: tally-devnet runs at most 256 nodes (tally-sim runs more)"},
+      {R"({"topology": "discovery"})", "topology: only tally-sim supports this field"},
+      {R"({"network": {"preset": "bitcoin-2019"}})", "network: only tally-sim supports this field"},
       {R"({"nodes": "4"})", "nodes: must be an integer"},
       {R"({"nodes": 2.5})", "nodes: must be an integer"},
       {R"({"duration_s": null})", "duration_s: missing"},
