@@ -4,6 +4,7 @@
 
 #include "crypto/hex.h"
 #include "ledger/merkle.h"
+#include "ledger/thread_pool.h"
 
 namespace tally::ledger {
 
@@ -46,11 +47,22 @@ class Chain::StoreStateView final : public StateView {
   mutable std::optional<std::string> error_;
 };
 
+namespace {
+// The chain's own executor when none is injected: as many threads as verify_threads, the
+// chain's thread one of them.
+std::unique_ptr<Executor> own_executor(const ChainOptions& options) {
+  if (options.executor) return nullptr;
+  if (options.verify_threads <= 1) return std::make_unique<InlineExecutor>();
+  return std::make_unique<ThreadPool>(options.verify_threads - 1);
+}
+}  // namespace
+
 Chain::Chain(const ChainSpec& spec, Store& store, const ChainOptions& options)
     : spec_(spec),
       store_(store),
       options_(options),
-      verifier_(std::max(1u, options.verify_threads)),
+      own_executor_(own_executor(options)),
+      verifier_(options.executor ? *options.executor : *own_executor_),
       state_view_(std::make_unique<StoreStateView>(store)) {}
 
 Chain::~Chain() = default;
@@ -508,7 +520,8 @@ std::expected<bool, ChainError> Chain::connect_tip(BlockEntry* e, ChainUpdate& u
     if (auto r = check_block_body(*block, spec_, ids); !r) return fail(r.error());
   }
 
-  // Signatures are checked on the worker threads while this thread applies the block; a
+  // Signatures are checked on the executor's threads while this thread applies the block
+  // (on an InlineExecutor they are checked in finish_signature_job, on this thread); a
   // bad signature wins over any other failure so every node reports the same rule.
   if (!job_ || job_->hash != e->hash) {
     (void)finish_signature_job();  // one for another block: its answer no longer matters

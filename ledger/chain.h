@@ -5,7 +5,9 @@
 // first). Switching branches disconnects blocks with their undo data and connects the new
 // ones, each as one atomic write batch. Blocks that break a rule are marked invalid with
 // all their descendants and never retried. Sans-I/O apart from the Store: the current time
-// is passed in. Not thread-safe: one owner thread calls everything.
+// is passed in. Not thread-safe: one owner thread calls everything. Signatures are checked
+// on an Executor (ChainOptions::executor) while the owner thread applies and writes the
+// block.
 #pragma once
 
 #include <deque>
@@ -29,7 +31,13 @@ namespace tally::ledger {
 struct ChainOptions {
   bool tx_index = true;        // txid -> (block, position)
   bool address_index = true;   // address -> its transactions by height
-  unsigned verify_threads = 1; // signature verification threads (including the caller)
+  // Where signatures are verified. Not owned: it must outlive the chain, and may be shared
+  // by any number of chains and searchers (a ThreadPool, or an InlineExecutor for a
+  // deterministic simulator). Null: the chain makes its own, with verify_threads threads
+  // in all, the chain's own thread included (a ThreadPool of verify_threads - 1 workers,
+  // or none for 1).
+  Executor* executor = nullptr;
+  unsigned verify_threads = 1; // signature verification threads (including the caller); without executor only
   std::size_t max_orphan_blocks = 256;
 };
 
@@ -177,6 +185,7 @@ class Chain {
   ChainSpec spec_;
   Store& store_;
   ChainOptions options_;
+  std::unique_ptr<Executor> own_executor_;  // when options_.executor is null; outlives verifier_
   SignatureVerifier verifier_;
   std::unique_ptr<StoreStateView> state_view_;
   std::unordered_map<BlockHash, std::unique_ptr<BlockEntry>> entries_;

@@ -89,38 +89,6 @@ bool reading(const void* store) {
   return false;
 }
 
-}  // namespace
-
-struct MemoryStore::Impl {
-  mutable std::shared_mutex mu;
-  std::array<Tree, kColumnCount> trees;  // guarded by mu
-
-  ~Impl() {
-    for (Tree& t : trees) t.clear_and_dispose(Entry::Free{});
-  }
-  Tree& tree(Column c) { return trees[static_cast<std::size_t>(c)]; }
-  const Tree& tree(Column c) const { return trees[static_cast<std::size_t>(c)]; }
-};
-
-namespace {
-
-// A shared lock on the store, unless this thread already holds one (inside a callback).
-class ReadLock {
- public:
-  ReadLock(std::shared_mutex& mu, const void* store) : mu_(mu), held_(!reading(store)) {
-    if (held_) mu_.lock_shared();
-  }
-  ~ReadLock() {
-    if (held_) mu_.unlock_shared();
-  }
-  ReadLock(const ReadLock&) = delete;
-  ReadLock& operator=(const ReadLock&) = delete;
-
- private:
-  std::shared_mutex& mu_;
-  bool held_;
-};
-
 // Marks `store` as read-locked by this thread while a callback runs.
 class ReadingScope {
  public:
@@ -135,11 +103,61 @@ class ReadingScope {
 
 }  // namespace
 
+struct MemoryStore::Impl {
+  // Readers share `mu`; the writer holds it alone. std::shared_mutex lets new readers in
+  // while a writer waits (glibc prefers readers), so overlapping scans could starve the
+  // writer for good: the writer holds `gate` while it waits, and readers pass the gate
+  // first, so a waiting writer only waits for the readers already in.
+  std::mutex gate;
+  std::shared_mutex mu;
+  std::array<Tree, kColumnCount> trees;  // guarded by mu
+
+  // A shared lock on the store, unless this thread already holds one (inside a callback).
+  class ReadLock {
+   public:
+    explicit ReadLock(Impl& impl) : mu_(impl.mu), held_(!reading(&impl)) {
+      if (!held_) return;
+      const std::lock_guard pass(impl.gate);
+      mu_.lock_shared();
+    }
+    ~ReadLock() {
+      if (held_) mu_.unlock_shared();
+    }
+    ReadLock(const ReadLock&) = delete;
+    ReadLock& operator=(const ReadLock&) = delete;
+
+   private:
+    std::shared_mutex& mu_;
+    bool held_;
+  };
+
+  // The store alone, once the readers already in have left.
+  class WriteLock {
+   public:
+    explicit WriteLock(Impl& impl) : mu_(impl.mu) {
+      const std::lock_guard hold(impl.gate);
+      mu_.lock();
+    }
+    ~WriteLock() { mu_.unlock(); }
+    WriteLock(const WriteLock&) = delete;
+    WriteLock& operator=(const WriteLock&) = delete;
+
+   private:
+    std::shared_mutex& mu_;
+  };
+
+  ~Impl() {
+    for (Tree& t : trees) t.clear_and_dispose(Entry::Free{});
+  }
+  Tree& tree(Column c) { return trees[static_cast<std::size_t>(c)]; }
+  const Tree& tree(Column c) const { return trees[static_cast<std::size_t>(c)]; }
+};
+
 MemoryStore::MemoryStore() : impl_(std::make_unique<Impl>()) {}
 MemoryStore::~MemoryStore() = default;
 
 std::expected<std::optional<crypto::Bytes>, StoreError> MemoryStore::get(Column c, crypto::ByteSpan key) const {
-  const ReadLock lock(impl_->mu, impl_.get());
+  const Impl::ReadLock lock(*impl_);
   const Tree& tree = impl_->tree(c);
   const auto it = tree.find(key, KeyLess{});
   if (it == tree.end()) return std::optional<crypto::Bytes>{};
@@ -160,7 +178,7 @@ std::expected<void, StoreError> MemoryStore::write(const WriteBatch& batch) {
   std::vector<EntryPtr> dropped;  // replaced or erased; freed after the lock is released
   dropped.reserve(ops.size());
 
-  const std::unique_lock lock(impl_->mu);
+  const Impl::WriteLock lock(*impl_);
   std::size_t next = 0;
   for (const auto& op : ops) {
     Tree& tree = impl_->tree(op.column);
@@ -193,7 +211,7 @@ std::expected<void, StoreError> MemoryStore::for_each(
 std::expected<void, StoreError> MemoryStore::for_each_prefix(
     Column c, crypto::ByteSpan prefix, const std::function<bool(crypto::ByteSpan, crypto::ByteSpan)>& fn) const {
   // The lock is held throughout: the walk sees one state, as a RocksDB iterator does.
-  const ReadLock lock(impl_->mu, impl_.get());
+  const Impl::ReadLock lock(*impl_);
   const ReadingScope scope(impl_.get());
   const Tree& tree = impl_->tree(c);
   for (auto it = tree.lower_bound(prefix, KeyLess{}); it != tree.end(); ++it) {
@@ -205,7 +223,7 @@ std::expected<void, StoreError> MemoryStore::for_each_prefix(
 }
 
 std::size_t MemoryStore::record_count(Column c) const {
-  const ReadLock lock(impl_->mu, impl_.get());
+  const Impl::ReadLock lock(*impl_);
   return impl_->tree(c).size();
 }
 

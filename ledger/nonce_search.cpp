@@ -2,11 +2,9 @@
 
 #include <algorithm>
 #include <bit>
-#include <mutex>
-#include <thread>
-#include <vector>
 
 #include "crypto/header_hasher.h"
+#include "ledger/thread_pool.h"
 
 namespace tally::ledger {
 
@@ -70,7 +68,16 @@ std::optional<std::uint32_t> search_nonce(const BlockHeader& header, std::uint32
   return search_nonce_counted(header, first_nonce, count, target, stop).nonce;
 }
 
-NonceSearcher::NonceSearcher(unsigned threads) : threads_(std::max(1u, threads)) {}
+namespace {
+std::unique_ptr<Executor> own_executor(unsigned threads) {
+  if (threads <= 1) return std::make_unique<InlineExecutor>();
+  return std::make_unique<ThreadPool>(threads - 1);
+}
+}  // namespace
+
+NonceSearcher::NonceSearcher(Executor& executor) : executor_(executor) {}
+
+NonceSearcher::NonceSearcher(unsigned threads) : own_executor_(own_executor(threads)), executor_(*own_executor_) {}
 
 std::optional<BlockHeader> NonceSearcher::search(const BlockHeader& header, const Uint256& pow_limit,
                                                  std::uint32_t first_nonce, std::uint64_t count) {
@@ -81,37 +88,33 @@ std::optional<BlockHeader> NonceSearcher::search(const BlockHeader& header, cons
   if (interrupted || !target || *target > pow_limit) return found;
   count = std::min<std::uint64_t>(count, kNonceSpace - first_nonce);
 
-  std::mutex mutex;
-  std::uint32_t best_nonce = 0;
-  std::uint64_t best_offset = count;  // offset of the lowest nonce found, ties impossible
-  {
-    const std::uint64_t share = (count + threads_ - 1) / threads_;
-    std::vector<std::jthread> workers;
-    workers.reserve(threads_);
-    for (unsigned t = 0; t < threads_; ++t) {
-      const std::uint64_t begin = std::min<std::uint64_t>(count, share * t);
-      const std::uint64_t end = std::min<std::uint64_t>(count, begin + share);
-      if (begin == end) break;
-      workers.emplace_back([&, begin, end] {
-        const auto first = static_cast<std::uint32_t>(first_nonce + begin);
-        const NonceSearchStats stats = search_nonce_counted(header, first, end - begin, *target, stop_);
-        hashes_.fetch_add(stats.hashes, std::memory_order_relaxed);
-        if (!stats.nonce) return;
-        const std::lock_guard lock(mutex);
-        const std::uint64_t offset = begin + (*stats.nonce - first);
-        if (offset < best_offset) {
-          best_offset = offset;
-          best_nonce = *stats.nonce;
-        }
-        stop_.store(true, std::memory_order_relaxed);  // the others can stop
-      });
+  // Chunks are taken in increasing order, so when one holds a hit, every chunk below it is
+  // already taken and runs to its end: the lowest hit of the range wins, whatever the
+  // threads' timing. Chunks above a hit are skipped.
+  std::atomic<std::uint64_t> best_offset{count};  // offset of the lowest nonce found
+  TaskGroup group(executor_);
+  group.run((count + kChunk - 1) / kChunk, [&](std::size_t chunk) {
+    const std::uint64_t begin = chunk * kChunk;
+    if (stop_.load(std::memory_order_relaxed)) return group.skip_rest();  // interrupted
+    if (begin >= best_offset.load(std::memory_order_relaxed)) return;
+    const auto first = static_cast<std::uint32_t>(first_nonce + begin);
+    const NonceSearchStats stats =
+        search_nonce_counted(header, first, std::min(kChunk, count - begin), *target, stop_);
+    hashes_.fetch_add(stats.hashes, std::memory_order_relaxed);
+    if (!stats.nonce) return;
+    const std::uint64_t offset = begin + (*stats.nonce - first);
+    std::uint64_t lowest = best_offset.load(std::memory_order_relaxed);
+    while (offset < lowest && !best_offset.compare_exchange_weak(lowest, offset, std::memory_order_relaxed)) {
     }
-  }  // joins every worker
-  // Consumes our own stop (a winner's) and an interrupt that raced with the end of the search.
+    group.skip_rest();
+  });
+  group.wait();
+  // Consumes an interrupt that raced with the end of the search.
   stop_.store(false, std::memory_order_relaxed);
-  if (best_offset == count) return found;
+  const std::uint64_t offset = best_offset.load(std::memory_order_relaxed);
+  if (offset == count) return found;
   found = header;
-  found->nonce = best_nonce;
+  found->nonce = static_cast<std::uint32_t>(first_nonce + offset);
   // Belt and braces: never hand out a header the chain would reject.
   if (!check_proof_of_work(found->hash(), found->bits, pow_limit)) found.reset();
   return found;

@@ -11,19 +11,6 @@
 
 namespace tally::ledger {
 
-const char* column_name(Column c) {
-  switch (c) {
-    case Column::kMeta: return "meta";
-    case Column::kBlockIndex: return "block_index";
-    case Column::kBlockData: return "block_data";
-    case Column::kUndo: return "undo";
-    case Column::kState: return "state";
-    case Column::kTxIndex: return "tx_index";
-    case Column::kAddressHistory: return "address_history";
-  }
-  return "unknown";
-}
-
 namespace {
 
 rocksdb::Slice slice(crypto::ByteSpan s) { return rocksdb::Slice(reinterpret_cast<const char*>(s.data()), s.size()); }

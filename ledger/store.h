@@ -1,8 +1,10 @@
 // The key-value store the chain persists into, one column per kind of record. The chain
 // writes every connect/disconnect as one WriteBatch, so a crash at any instant leaves either
-// all of a block's effects or none. The RocksDB implementation is in rocksdb_store.h; tests
-// may use it on a temporary directory. Implementations are thread-safe for concurrent reads;
-// writes come from one thread (the chain's owner).
+// all of a block's effects or none. Implementations: RocksDbStore (rocksdb_store.h, library
+// tally_ledger_rocksdb), and MemoryStore (memory_store.h) for the simulator and tests.
+// Implementations are thread-safe for concurrent reads; writes come from one thread (the
+// chain's owner). Keys are ordered bytewise (shorter first on a common prefix); empty keys
+// and values are allowed.
 #pragma once
 
 #include <cstdint>
@@ -79,12 +81,16 @@ class Store {
   // nullopt when the key is absent.
   [[nodiscard]] virtual std::expected<std::optional<crypto::Bytes>, StoreError> get(Column c,
                                                                                      crypto::ByteSpan key) const = 0;
-  // Applies every operation of the batch atomically.
+  // Applies every operation of the batch, in order (a later operation on a key wins),
+  // atomically: readers see all of it or none of it, and on an error none of it applies.
   [[nodiscard]] virtual std::expected<void, StoreError> write(const WriteBatch& batch) = 0;
-  // Visits every record of a column in key order until fn returns false.
+  // Visits every record of a column in key order until fn returns false. The visit sees
+  // one state of the store: a batch written meanwhile is seen whole or not at all. fn may
+  // read the store but must not write to it.
   [[nodiscard]] virtual std::expected<void, StoreError> for_each(
       Column c, const std::function<bool(crypto::ByteSpan key, crypto::ByteSpan value)>& fn) const = 0;
-  // Visits the records whose key starts with prefix, in key order, until fn returns false.
+  // Visits the records whose key starts with prefix, in key order, until fn returns false
+  // (as for_each).
   [[nodiscard]] virtual std::expected<void, StoreError> for_each_prefix(
       Column c, crypto::ByteSpan prefix,
       const std::function<bool(crypto::ByteSpan key, crypto::ByteSpan value)>& fn) const = 0;

@@ -1,6 +1,6 @@
 // Test support for chain tests: a chain spec with a trivial proof-of-work target and
-// funded test keys, a fresh RocksDB store in a temporary directory, and helpers that
-// assemble and mine blocks. Header-only so every ledger test can use it.
+// funded test keys, a fresh store (RocksDB in a temporary directory, or in memory), and
+// helpers that assemble and mine blocks. Header-only so every ledger test can use it.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +13,7 @@
 #include "crypto/sha256.h"
 #include "ledger/block_assembler.h"
 #include "ledger/chain.h"
+#include "ledger/memory_store.h"
 #include "ledger/rocksdb_store.h"
 
 namespace tally::ledger::testing {
@@ -71,10 +72,22 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-// A chain on a real RocksDB store in a temporary directory.
+enum class StoreKind { kRocksDb, kMemory };
+inline const char* store_kind_name(StoreKind kind) { return kind == StoreKind::kRocksDb ? "RocksDb" : "Memory"; }
+// For INSTANTIATE_TEST_SUITE_P over StoreKind.
+inline std::string store_kind_param_name(const ::testing::TestParamInfo<StoreKind>& info) {
+  return store_kind_name(info.param);
+}
+
+// A chain on a real RocksDB store in a temporary directory, or on a MemoryStore.
 struct ChainHarness {
-  explicit ChainHarness(ChainSpec s = test_spec(), ChainOptions options = {}) : spec(std::move(s)) {
-    store = *RocksDbStore::open((dir.path() / "chain").string(), RocksDbOptions{});
+  explicit ChainHarness(ChainSpec s = test_spec(), ChainOptions options = {}, StoreKind kind = StoreKind::kRocksDb)
+      : spec(std::move(s)) {
+    if (kind == StoreKind::kRocksDb) {
+      store = *RocksDbStore::open((dir.path() / "chain").string(), RocksDbOptions{});
+    } else {
+      store = std::make_unique<MemoryStore>();
+    }
     auto c = Chain::open(spec, *store, options);
     if (!c) ADD_FAILURE() << c.error().message;
     chain = std::move(*c);
@@ -101,8 +114,8 @@ struct ChainHarness {
   Account account(int i) const { return *chain->account(test_address(i)); }
 
   ChainSpec spec;
-  TempDir dir;
-  std::unique_ptr<RocksDbStore> store;
+  TempDir dir;  // holds the RocksDB store's files (empty for a MemoryStore)
+  std::unique_ptr<Store> store;
   std::unique_ptr<Chain> chain;
 };
 

@@ -93,7 +93,8 @@ struct Node {
 
 class ModelRun {
  public:
-  explicit ModelRun(std::uint64_t seed) : rng_(seed) {
+  ModelRun(std::uint64_t seed, ChainOptions options, testing::StoreKind store)
+      : rng_(seed), h_(testing::test_spec(), options, store) {
     for (int i = 0; i < kKeys; ++i) key_index_[test_key(i).public_key()] = i;
     const Block genesis = h_.spec.genesis_block();
     Node g;
@@ -443,15 +444,24 @@ class ModelRun {
   std::size_t conflicts_ = 0;
 };
 
-TEST(ChainModel, RandomBranchesMatchTheReferenceModel) {
+void run_model(ChainOptions options, testing::StoreKind store) {
   const std::uint64_t seed = run_seed();
   SCOPED_TRACE("TALLY_SEED=" + std::to_string(seed));
   const auto start = std::chrono::steady_clock::now();
-  ModelRun run(seed);
+  ModelRun run(seed, options, store);
   run.run();
   const auto elapsed_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "[ model    ] TALLY_SEED=" << seed << " in " << elapsed_ms << " ms\n";
+  std::cout << "[ model    ] TALLY_SEED=" << seed << " on " << testing::store_kind_name(store) << " in " << elapsed_ms
+            << " ms\n";
+}
+
+TEST(ChainModel, RandomBranchesMatchTheReferenceModel) { run_model(ChainOptions{}, testing::StoreKind::kRocksDb); }
+
+// What the simulator runs: a MemoryStore, and signatures checked inline on the chain's thread.
+TEST(ChainModel, RandomBranchesMatchTheReferenceModelInMemoryInline) {
+  InlineExecutor executor;
+  run_model(ChainOptions{.executor = &executor}, testing::StoreKind::kMemory);
 }
 
 }  // namespace

@@ -1,3 +1,5 @@
+// Chain basics (open, connect, reorg, the signature-skip cache), each on a RocksDB store
+// and on a MemoryStore: the chain must behave the same on both.
 #include "ledger/chain.h"
 
 #include <gtest/gtest.h>
@@ -9,17 +11,23 @@ namespace {
 
 using testing::ChainHarness;
 using testing::kInitialBalance;
+using testing::StoreKind;
 
-TEST(Chain, OpensAtGenesisWithFundedAccounts) {
-  ChainHarness h;
+class ChainOnStore : public ::testing::TestWithParam<StoreKind> {
+ protected:
+  ChainHarness harness() const { return ChainHarness(testing::test_spec(), {}, GetParam()); }
+};
+
+TEST_P(ChainOnStore, OpensAtGenesisWithFundedAccounts) {
+  ChainHarness h = harness();
   EXPECT_EQ(h.chain->height(), 0u);
   EXPECT_EQ(h.chain->tip().hash, h.spec.genesis_hash());
   EXPECT_EQ(h.account(0).balance, kInitialBalance);
   EXPECT_EQ(h.chain->state_hash(), h.spec.genesis_block().header.state_root);
 }
 
-TEST(Chain, ConnectsBlocksAndMovesFunds) {
-  ChainHarness h;
+TEST_P(ChainOnStore, ConnectsBlocksAndMovesFunds) {
+  ChainHarness h = harness();
   const Transaction first = h.transfer(1, 2, 300, 10, 0);
   auto r = h.add(h.make_block({first, h.transfer(1, 3, 200, 20, 1)}, 0));
   EXPECT_EQ(r.status, AcceptStatus::kAccepted);
@@ -37,13 +45,13 @@ TEST(Chain, ConnectsBlocksAndMovesFunds) {
   EXPECT_EQ(history->size(), 2u);
 }
 
-TEST(Chain, ReorgsToMoreWorkAndBack) {
-  ChainHarness h;
+TEST_P(ChainOnStore, ReorgsToMoreWorkAndBack) {
+  ChainHarness h = harness();
   const Block a1 = h.make_block({h.transfer(1, 2, 100, 10, 0)}, 0);
   h.add(a1);
   const auto state_a1 = h.chain->state_hash();
   // A competing branch from genesis, two blocks long, spending the same nonce differently.
-  ChainHarness replay;  // same spec, separate store: builds the branch from genesis
+  ChainHarness replay = harness();  // same spec, separate store: builds the branch from genesis
   const Block b1 = replay.make_block({replay.transfer(1, 3, 500, 10, 0)}, 4);
   replay.add(b1);
   const Block b2 = replay.make_block({}, 4);
@@ -60,7 +68,7 @@ TEST(Chain, ReorgsToMoreWorkAndBack) {
   // Extend the first branch past the second: back again.
   std::vector<Block> a_branch;
   {
-    ChainHarness a;
+    ChainHarness a = harness();
     a.add(a1);
     a_branch.push_back(a.make_block({}, 0));
     a.add(a_branch.back());
@@ -74,14 +82,8 @@ TEST(Chain, ReorgsToMoreWorkAndBack) {
   EXPECT_EQ(h.account(2).balance, kInitialBalance + 100);
 }
 
-}  // namespace
-}  // namespace tally::ledger
-
-namespace tally::ledger {
-namespace {
-
-TEST(Chain, SkipsSignaturesAlreadyVerifiedButStillChecksTheRest) {
-  testing::ChainHarness h;
+TEST_P(ChainOnStore, SkipsSignaturesAlreadyVerifiedButStillChecksTheRest) {
+  ChainHarness h = harness();
   const Transaction good = h.transfer(1, 2, 100, 10, 0);
   h.chain->note_verified(good.txid());
   Transaction bad = h.transfer(3, 2, 100, 10, 0);
@@ -108,6 +110,9 @@ TEST(Chain, SkipsSignaturesAlreadyVerifiedButStillChecksTheRest) {
   EXPECT_EQ(r.error().failure->tx_error, TxError::kBadSignature);
   EXPECT_EQ(r.error().failure->tx_index, 2u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Store, ChainOnStore, ::testing::Values(StoreKind::kRocksDb, StoreKind::kMemory),
+                         testing::store_kind_param_name);
 
 }  // namespace
 }  // namespace tally::ledger

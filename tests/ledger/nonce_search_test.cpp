@@ -4,8 +4,10 @@
 
 #include <future>
 #include <random>
+#include <thread>
 
 #include "crypto/header_hasher.h"
+#include "ledger/thread_pool.h"
 #include "ledger_test_util.h"
 
 namespace tally::ledger {
@@ -133,6 +135,80 @@ TEST(NonceSearch, InterruptBeforeSearchIsConsumedByTheNextSearch) {
   NonceSearcher searcher(2);
   searcher.interrupt();
   EXPECT_FALSE(searcher.search(template_header(kTrivialBits), pow_limit()).has_value());
+  EXPECT_TRUE(searcher.search(template_header(kTrivialBits), pow_limit()).has_value());
+}
+
+// The first valid nonce of [first, first + count), by a plain single-threaded scan.
+std::optional<std::uint32_t> first_valid(const BlockHeader& h, std::uint32_t first, std::uint64_t count) {
+  const std::atomic<bool> stop{false};
+  return search_nonce(h, first, count, *target_from_compact(h.bits), stop);
+}
+
+// Whatever executes it, a search returns the lowest valid nonce of its range: the caller
+// alone, a pool of the searcher's own, or a pool shared with others.
+TEST(NonceSearch, SearcherFindsTheSameNonceInlineAndPooled) {
+  InlineExecutor inline_executor;
+  ThreadPool shared(3);
+  NonceSearcher on_caller(inline_executor);
+  NonceSearcher on_shared(shared);
+  NonceSearcher own_pool(2);
+  for (std::uint64_t salt = 10; salt < 14; ++salt) {
+    const BlockHeader h = template_header(kModerateBits, salt);
+    for (const std::uint32_t first : {0u, 70'001u}) {
+      SCOPED_TRACE("salt " + std::to_string(salt) + ", first nonce " + std::to_string(first));
+      const auto expected = first_valid(h, first, NonceSearcher::kNonceSpace);
+      ASSERT_TRUE(expected.has_value());
+      for (NonceSearcher* searcher : {&on_caller, &on_shared, &own_pool}) {
+        const auto found = searcher->search(h, pow_limit(), first);
+        ASSERT_TRUE(found.has_value()) << searcher->threads() << " threads";
+        EXPECT_EQ(found->nonce, *expected) << searcher->threads() << " threads";
+      }
+    }
+  }
+  EXPECT_EQ(on_caller.threads(), 1u);
+  EXPECT_EQ(on_shared.threads(), 4u);
+  EXPECT_EQ(own_pool.threads(), 2u);
+}
+
+// At a trivial target almost every chunk holds hits: the lowest still wins, and a range
+// that ends inside a chunk is searched up to its end and no further.
+TEST(NonceSearch, SearcherFindsTheLowestHitWhenEveryChunkHasOne) {
+  ThreadPool pool(3);
+  NonceSearcher searcher(pool);
+  for (std::uint64_t salt = 20; salt < 30; ++salt) {
+    const BlockHeader h = template_header(kTrivialBits, salt);
+    EXPECT_EQ(searcher.search(h, pow_limit())->nonce, *first_valid(h, 0, NonceSearcher::kNonceSpace));
+  }
+  NonceSearcher exhausting(pool);
+  const std::uint64_t count = 3 * NonceSearcher::kChunk + 17;
+  EXPECT_FALSE(exhausting.search(template_header(kImpossibleBits), pow_limit(), 9, count).has_value());
+  EXPECT_EQ(exhausting.hashes(), count);
+}
+
+// Two searchers on two threads share one pool; each finds its own header's nonce.
+TEST(NonceSearch, SearchersOnSeveralThreadsShareOnePool) {
+  ThreadPool pool(2);
+  auto run = [&](std::uint64_t salt) {
+    NonceSearcher searcher(pool);
+    for (std::uint64_t i = 0; i < 3; ++i) {
+      const BlockHeader h = template_header(kModerateBits, salt + i);
+      const auto found = searcher.search(h, pow_limit());
+      ASSERT_TRUE(found.has_value());
+      EXPECT_EQ(found->nonce, *first_valid(h, 0, NonceSearcher::kNonceSpace));
+    }
+  };
+  std::thread other(run, 40);
+  run(50);
+  other.join();
+}
+
+TEST(NonceSearch, InterruptStopsASearchOnTheCallersThread) {
+  InlineExecutor inline_executor;
+  NonceSearcher searcher(inline_executor);
+  auto running = std::async(std::launch::async, [&] { return searcher.search(template_header(kImpossibleBits), pow_limit()); });
+  searcher.interrupt();
+  EXPECT_FALSE(running.get().has_value());
+  EXPECT_LT(searcher.hashes(), NonceSearcher::kNonceSpace);
   EXPECT_TRUE(searcher.search(template_header(kTrivialBits), pow_limit()).has_value());
 }
 
