@@ -14,6 +14,7 @@
 #include "http_client.h"
 #include "rpc/methods.h"
 #include "json_test_util.h"
+#include "support/temp_dir.h"
 #include "test_node.h"
 
 namespace tally::rpc {
@@ -56,7 +57,7 @@ class HttpServerTest : public ::testing::Test {
   }
 
   TestNode node;
-  ledger::testing::TempDir datadir;
+  support::TempDir datadir{"tally-rpc-http"};
   std::unique_ptr<RpcServer> server;
   std::uint16_t port = 0;
   std::string cookie_auth;
