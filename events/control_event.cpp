@@ -94,10 +94,7 @@ ControlEvent tag_invoke(json::value_to_tag<ControlEvent>, const json::value& v) 
 }
 
 std::expected<ControlEvent, std::string> parse_control_line(std::string_view line) {
-  boost::system::error_code ec;
-  const json::value v = json::parse(line, ec);
-  if (ec) return std::unexpected("not JSON: " + ec.message());
-  return base::read_json<ControlEvent>(v);
+  return base::read_json_text<ControlEvent>(line);
 }
 
 }  // namespace tally::events

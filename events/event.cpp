@@ -201,10 +201,7 @@ Event tag_invoke(json::value_to_tag<Event>, const json::value& v) {
 }
 
 std::expected<Event, std::string> parse_event_line(std::string_view line) {
-  boost::system::error_code ec;
-  const json::value v = json::parse(line, ec);
-  if (ec) return std::unexpected("not JSON: " + ec.message());
-  return base::read_json<Event>(v);
+  return base::read_json_text<Event>(line);
 }
 
 }  // namespace tally::events
