@@ -12,6 +12,7 @@
 // base/ and depends on Boost.JSON and the standard library only. Pure functions; thread-safe.
 #pragma once
 
+#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <boost/json/value_to.hpp>
 #include <cmath>
@@ -166,6 +167,16 @@ auto read_json_with(F&& reader) -> std::expected<std::decay_t<decltype(reader())
 template <class T>
 std::expected<T, std::string> read_json(const boost::json::value& v) {
   return read_json_with([&] { return json_read<T>(v); });
+}
+
+// Parses `text` and reads it as T: the value, "not JSON: <the parser's reason>", or
+// read_json's "path: message". For one-value texts such as the lines of a JSON Lines log.
+template <class T>
+std::expected<T, std::string> read_json_text(std::string_view text) {
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(text, ec);
+  if (ec) return std::unexpected("not JSON: " + ec.message());
+  return read_json<T>(v);
 }
 
 }  // namespace tally::base

@@ -5,12 +5,12 @@
 
 #include <boost/json.hpp>
 
-#include "events/json_fields.h"
+#include "base/json_read.h"
 
 namespace tally::events {
 
 namespace json = boost::json;
-using namespace detail;
+using base::json_field;
 
 namespace {
 
@@ -24,15 +24,6 @@ constexpr std::array<std::pair<std::string_view, ControlType>, 4> kTypes{{
 json::value node_ref_json(const NodeRef& r) {
   if (r.index) return json::value(*r.index);
   return json::value(r.name);
-}
-
-std::optional<NodeRef> node_ref_from(const json::value& v) {
-  NodeRef r;
-  if (const auto* u = v.if_uint64()) r.index = *u;
-  else if (const auto* i = v.if_int64(); i && *i >= 0) r.index = static_cast<std::uint64_t>(*i);
-  else if (const auto* s = v.if_string()) r.name = std::string(s->data(), s->size());
-  else return std::nullopt;
-  return r;
 }
 
 }  // namespace
@@ -76,40 +67,34 @@ std::string to_json_line(const ControlEvent& e) {
   return json::serialize(o);
 }
 
-std::expected<ControlEvent, std::string> parse_control_line(std::string_view line) {
-  auto o = parse_object(line);
-  if (!o) return std::unexpected(o.error());
+// A node index (a non-negative integer) or a name (a string).
+NodeRef tag_invoke(json::value_to_tag<NodeRef>, const json::value& v) {
+  NodeRef r;
+  if (const auto* u = v.if_uint64()) r.index = *u;
+  else if (const auto* i = v.if_int64(); i && *i >= 0) r.index = static_cast<std::uint64_t>(*i);
+  else if (const auto* s = v.if_string()) r.name = std::string(s->data(), s->size());
+  else base::json_fail("must be a node index or name");
+  return r;
+}
+
+// Strict like the node events: errors name the field ("groups[1][0]: ...").
+ControlEvent tag_invoke(json::value_to_tag<ControlEvent>, const json::value& v) {
+  const json::object& o = base::json_object(v, "not a JSON object");
   ControlEvent e;
-  auto ts = get_count(*o, "ts_us");
-  if (!ts) return std::unexpected(ts.error());
-  e.ts_us = *ts;
-  auto name = get_string(*o, "event");
-  if (!name) return std::unexpected(name.error());
-  e.type_name = std::move(*name);
+  e.ts_us = json_field(o, "ts_us", [](const json::value& t) { return base::json_integer<std::int64_t>(t, 0); });
+  e.type_name = json_field<std::string>(o, "event");
   for (const auto& [n, t] : kTypes)
     if (n == e.type_name) e.type = t;
   if (e.type == ControlType::kPartition) {
-    const auto* groups = o->if_contains("groups");
-    if (!groups) return std::unexpected(missing("groups"));
-    if (!groups->is_array()) return std::unexpected(field_error("groups", "is not an array"));
-    for (const auto& g : groups->get_array()) {
-      if (!g.is_array()) return std::unexpected(field_error("groups", "holds a group that is not an array"));
-      std::vector<NodeRef> members;
-      for (const auto& m : g.get_array()) {
-        auto r = node_ref_from(m);
-        if (!r) return std::unexpected(field_error("groups", "holds a node that is neither an index nor a name"));
-        members.push_back(std::move(*r));
-      }
-      e.groups.push_back(std::move(members));
-    }
+    e.groups = json_field<std::vector<std::vector<NodeRef>>>(o, "groups");
   } else if (e.type == ControlType::kStopNode || e.type == ControlType::kStartNode) {
-    const auto* n = o->if_contains("node");
-    if (!n) return std::unexpected(missing("node"));
-    auto r = node_ref_from(*n);
-    if (!r) return std::unexpected(field_error("node", "is neither an index nor a name"));
-    e.node = std::move(*r);
+    e.node = json_field<NodeRef>(o, "node");
   }
   return e;
+}
+
+std::expected<ControlEvent, std::string> parse_control_line(std::string_view line) {
+  return base::read_json_text<ControlEvent>(line);
 }
 
 }  // namespace tally::events

@@ -8,12 +8,13 @@
 
 #include <boost/json.hpp>
 
-#include "events/json_fields.h"
+#include "base/json_read.h"
 
 namespace tally::events {
 
 namespace json = boost::json;
-using namespace detail;
+using base::json_field;
+using base::json_optional;
 
 namespace {
 
@@ -118,46 +119,40 @@ void write_field(json::object& o, const FieldSpec& f, const Event& e) {
   }
 }
 
-std::expected<std::vector<std::string>, std::string> read_hash_list(const json::value& v, std::string_view key) {
-  const auto* arr = v.if_array();
-  if (!arr) return std::unexpected(field_error(key, "is not an array"));
-  std::vector<std::string> out;
-  out.reserve(arr->size());
-  for (const auto& t : *arr) {
-    const auto* s = t.if_string();
-    if (!s || !is_hash_hex(*s)) return std::unexpected(field_error(key, "holds a non-hash"));
-    std::string id(s->data(), s->size());
-    std::ranges::transform(id, id.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    out.push_back(std::move(id));
-  }
-  return out;
+// 64 hex digits, returned in lower case.
+std::string read_hash(const json::value& v) {
+  std::string s = base::json_string(v);
+  if (!is_hash_hex(s)) base::json_fail("must be 64 hex digits");
+  std::ranges::transform(s, s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
 }
 
-std::expected<void, std::string> read_field(const json::object& o, const FieldSpec& f, Event& e) {
-  auto assign = [&](auto result, auto member) -> std::expected<void, std::string> {
-    if (!result) return std::unexpected(result.error());
-    e.*member = std::move(*result);
-    return {};
-  };
+std::int64_t read_count(const json::value& v) { return base::json_integer<std::int64_t>(v, 0); }
+
+void read_field(const json::object& o, const FieldSpec& f, Event& e) {
   switch (f.kind) {
     case Kind::kHash:
-      return assign(get_hash(o, f.key), std::get<std::string Event::*>(f.member));
+      e.*std::get<std::string Event::*>(f.member) = json_field(o, f.key, read_hash);
+      break;
     case Kind::kString:
-      return assign(get_string(o, f.key), std::get<std::string Event::*>(f.member));
+      e.*std::get<std::string Event::*>(f.member) = json_field<std::string>(o, f.key);
+      break;
     case Kind::kCount:
-      return assign(get_count(o, f.key), std::get<std::int64_t Event::*>(f.member));
+      e.*std::get<std::int64_t Event::*>(f.member) = json_field(o, f.key, read_count);
+      break;
     case Kind::kUint:
-      return assign(get_uint(o, f.key), std::get<std::uint64_t Event::*>(f.member));
+      e.*std::get<std::uint64_t Event::*>(f.member) = json_field<std::uint64_t>(o, f.key);
+      break;
     case Kind::kBool:
-      return assign(get_bool(o, f.key), std::get<bool Event::*>(f.member));
-    case Kind::kHashList: {
-      const json::value* v = o.if_contains(f.key);
-      if (!v) return {};  // optional
-      e.has_txids = true;
-      return assign(read_hash_list(*v, f.key), std::get<std::vector<std::string> Event::*>(f.member));
-    }
+      e.*std::get<bool Event::*>(f.member) = json_field<bool>(o, f.key);
+      break;
+    case Kind::kHashList:  // optional
+      if (auto list = json_optional(o, f.key, [](const json::value& v) { return base::json_elements(v, read_hash); })) {
+        e.has_txids = true;
+        e.*std::get<std::vector<std::string> Event::*>(f.member) = std::move(*list);
+      }
+      break;
   }
-  return {};
 }
 
 }  // namespace
@@ -190,26 +185,23 @@ std::string to_json_line(const Event& e) {
   return json::serialize(o);
 }
 
-std::expected<Event, std::string> parse_event_line(std::string_view line) {
-  auto o = parse_object(line);
-  if (!o) return std::unexpected(o.error());
+// Strict: the common fields, then those of the type in table order; errors name the field.
+Event tag_invoke(json::value_to_tag<Event>, const json::value& v) {
+  const json::object& o = base::json_object(v, "not a JSON object");
   Event e;
-  auto ts = get_count(*o, "ts_us");
-  if (!ts) return std::unexpected(ts.error());
-  e.ts_us = *ts;
-  auto node = get_string(*o, "node");
-  if (!node) return std::unexpected(node.error());
-  e.node_name = std::move(*node);
-  auto type = get_string(*o, "event");
-  if (!type) return std::unexpected(type.error());
-  e.type_name = std::move(*type);
+  e.ts_us = json_field(o, "ts_us", read_count);
+  e.node_name = json_field<std::string>(o, "node");
+  e.type_name = json_field<std::string>(o, "event");
   for (const auto& t : kTypes) {
     if (t.name != e.type_name) continue;
     e.type = t.type;
-    for (const auto& f : t.fields)
-      if (auto r = read_field(*o, f, e); !r) return std::unexpected(r.error());
+    for (const auto& f : t.fields) read_field(o, f, e);
   }
   return e;
+}
+
+std::expected<Event, std::string> parse_event_line(std::string_view line) {
+  return base::read_json_text<Event>(line);
 }
 
 }  // namespace tally::events

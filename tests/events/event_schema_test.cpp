@@ -77,20 +77,29 @@ TEST(EventSchema, RefusesMalformedLinesNamingTheField) {
   const std::string h(64, 'a');
   auto r = parse_event_line(R"({"ts_us":1,"node":"n","event":"header_seen","hash":")" + h + R"(","peer":1})");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), "missing \"height\"");
+  EXPECT_EQ(r.error(), "height: missing");
   r = parse_event_line(R"({"ts_us":1,"node":"n","event":"peer_connected","peer":1,"address":"a","inbound":1,"user_agent":"x"})");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), "\"inbound\" is not true or false");
+  EXPECT_EQ(r.error(), "inbound: must be true or false");
   r = parse_event_line(R"({"ts_us":-1,"node":"n","event":"heal"})");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), "\"ts_us\" is negative");
+  EXPECT_EQ(r.error(), "ts_us: must be an integer 0..9223372036854775807");
   r = parse_event_line("[1]");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), "not a JSON object");
   r = parse_event_line(R"({"ts_us":1,"node":"n","event":"block_connected","hash":")" + h +
                        R"(","height":1,"txs":1,"txids":["zz"]})");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), "\"txids\" holds a non-hash");
+  EXPECT_EQ(r.error(), "txids[0]: must be 64 hex digits");
+  r = parse_event_line(R"({"ts_us":1,"node":"n","event":"tx_accepted","txid":"ab","peer":0})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "txid: must be 64 hex digits");
+  r = parse_event_line(R"({"ts_us":1,"node":7,"event":"heal"})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "node: must be a string");
+  r = parse_event_line("{");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().rfind("not JSON: ", 0), 0u) << r.error();
 }
 
 TEST(EventSchema, UnknownTypesAreKeptWithTheirName) {
@@ -128,13 +137,19 @@ TEST(ControlSchema, ResolvesNodesByIndexOrName) {
 TEST(ControlSchema, RefusesMalformedLines) {
   auto r = parse_control_line(R"({"event":"heal"})");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), "missing \"ts_us\"");
+  EXPECT_EQ(r.error(), "ts_us: missing");
   r = parse_control_line(R"({"ts_us":1,"event":"partition"})");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), "missing \"groups\"");
+  EXPECT_EQ(r.error(), "groups: missing");
   r = parse_control_line(R"({"ts_us":1,"event":"stop_node","node":[1]})");
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error(), "\"node\" is neither an index nor a name");
+  EXPECT_EQ(r.error(), "node: must be a node index or name");
+  r = parse_control_line(R"({"ts_us":1,"event":"partition","groups":[[0],[1,-2]]})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "groups[1][1]: must be a node index or name");
+  r = parse_control_line(R"({"ts_us":1,"event":"partition","groups":[[0],3]})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "groups[1]: must be an array");
 }
 
 }  // namespace

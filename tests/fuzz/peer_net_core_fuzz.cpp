@@ -5,12 +5,12 @@
 // never crash; every action names a live peer; every frame the core sends decodes.
 #include <cstdint>
 #include <cstdlib>
-#include <filesystem>
 #include <memory>
 
 #include "ledger/mempool.h"
 #include "ledger/rocksdb_store.h"
 #include "p2p/net_core.h"
+#include "support/temp_dir.h"
 
 namespace {
 
@@ -37,17 +37,13 @@ ledger::ChainSpec fuzz_spec() {
 }
 
 struct World {
-  World() : spec(fuzz_spec()), mempool(spec), book(7) {
-    dir = std::filesystem::temp_directory_path() / ("tally-fuzz-netcore-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir);
-    store = std::move(*ledger::RocksDbStore::open(dir.string(), {}));
+  World() : spec(fuzz_spec()), dir("tally-fuzz-netcore"), mempool(spec), book(7) {
+    store = std::move(*ledger::RocksDbStore::open((dir / "chain").string(), {}));
     chain = std::move(*ledger::Chain::open(spec, *store, {}));
     core = std::make_unique<p2p::NetCore>(p2p::NetConfig{}, *chain, mempool, book, 1, now_ms);
-    std::atexit([] { std::filesystem::remove_all(std::filesystem::temp_directory_path() /
-                                                 ("tally-fuzz-netcore-" + std::to_string(::getpid()))); });
   }
   ledger::ChainSpec spec;
-  std::filesystem::path dir;
+  support::TempDir dir;  // declared before the store: removed at exit once the store is closed
   std::unique_ptr<ledger::RocksDbStore> store;
   std::unique_ptr<ledger::Chain> chain;
   ledger::Mempool mempool;

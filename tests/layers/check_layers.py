@@ -16,7 +16,7 @@ import tempfile
 # (a source file of the library, headers it may include, headers it must not)
 CASES = [
     ("base/files.cpp", ["base/units.h"], ["crypto/hex.h", "events/event.h"]),
-    ("events/event.cpp", ["events/control_event.h"], ["crypto/hex.h", "base/files.h", "p2p/net_events.h"]),
+    ("events/event.cpp", ["events/control_event.h", "base/files.h"], ["crypto/hex.h", "p2p/net_events.h"]),
     ("crypto/hex.cpp", ["crypto/sha256.h"], ["ledger/block.h", "base/files.h"]),
     ("ledger/chain.cpp", ["crypto/hex.h", "ledger/store.h"], ["p2p/net_core.h", "rpc/node_api.h", "node/node.h"]),
     ("p2p/net_core.cpp", ["ledger/chain.h", "events/event.h"], ["rpc/node_api.h", "node/node.h", "base/files.h"]),

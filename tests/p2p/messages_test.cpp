@@ -16,18 +16,12 @@
 #include <vector>
 
 #include "crypto/sha256.h"
+#include "support/seed.h"
 
 namespace tally::p2p {
 namespace {
 
 constexpr std::uint32_t kMagic = 0x544c5931;
-
-std::uint64_t testing_seed() {
-  if (const char* env = std::getenv("TALLY_SEED"); env != nullptr && *env != '\0') {
-    return std::strtoull(env, nullptr, 0);
-  }
-  return 0x7a11'9292'0000'0001;
-}
 
 template <class Fixed>
 Fixed filled(std::uint8_t first) {
@@ -248,10 +242,12 @@ TEST(Messages, SeveralFramesInOneFeed) {
   ASSERT_EQ(frames.size(), 2 * messages.size());
   for (std::size_t i = 0; i < frames.size(); ++i) EXPECT_EQ(frames[i].message, messages[i % messages.size()]);
 
-  // The same stream in random chunks gives the same frames.
-  const std::uint64_t seed = testing_seed();
-  SCOPED_TRACE("TALLY_SEED=" + std::to_string(seed));
-  std::mt19937_64 rng(seed);
+  // The same stream in random chunks gives the same frames. Every chunking must, so the
+  // seed is fresh each run (TALLY_SEED, printed on failure, replays one).
+  const auto seed = support::test_seed();
+  ASSERT_TRUE(seed) << seed.error();
+  SCOPED_TRACE(seed->trace);
+  std::mt19937_64 rng(seed->value);
   FrameDecoder chunked(kMagic);
   std::vector<Message> got;
   for (std::size_t pos = 0; pos < stream.size();) {

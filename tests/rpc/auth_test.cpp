@@ -4,28 +4,14 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "support/temp_dir.h"
+
 namespace tally::rpc {
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("tally-auth-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 TEST(BasicAuth, ParsesTheHeader) {
   auto c = parse_basic_auth("Basic " + crypto::base64_encode("alice:s3cr:et"));
@@ -55,7 +41,7 @@ TEST(Authenticator, AcceptsOnlyAllowedPairs) {
 }
 
 TEST(Cookie, WrittenWithMode0600AndRemovedOnlyIfOurs) {
-  TempDir dir;
+  support::TempDir dir("tally-auth");
   auto c = write_cookie(dir.path());
   ASSERT_TRUE(c) << c.error();
   EXPECT_EQ(c->user, "__cookie__");

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <boost/json/parse.hpp>
 #include <filesystem>
 #include <thread>
@@ -14,6 +15,7 @@
 #include "http_client.h"
 #include "rpc/methods.h"
 #include "json_test_util.h"
+#include "support/temp_dir.h"
 #include "test_node.h"
 
 namespace tally::rpc {
@@ -26,6 +28,26 @@ using testing::HttpReply;
 using testing::TestNode;
 
 constexpr const char* kCount = R"({"jsonrpc":"2.0","id":1,"method":"getblockcount","params":[]})";
+constexpr const char* kSleep = R"({"jsonrpc":"2.0","id":1,"method":"sleep"})";
+
+// The node's methods plus "sleep", which blocks until `release` is set. Destroying this
+// object releases the call, however the test ends, or stopping the server would wait for it
+// forever.
+struct SleepMethod {
+  std::atomic<bool> release{false};
+  std::atomic<bool> entered{false};  // set once a "sleep" call has started
+  ~SleepMethod() { release = true; }
+
+  MethodTable table() {
+    MethodTable t = node_methods();
+    t.add({"sleep", "test", {}, "Blocks until released.", [this](const Params&, RequestContext&) {
+             entered = true;
+             while (!release) std::this_thread::sleep_for(5ms);
+             return json::value(nullptr);
+           }});
+    return t;
+  }
+};
 
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -56,7 +78,7 @@ class HttpServerTest : public ::testing::Test {
   }
 
   TestNode node;
-  ledger::testing::TempDir datadir;
+  support::TempDir datadir{"tally-rpc-http"};
   std::unique_ptr<RpcServer> server;
   std::uint16_t port = 0;
   std::string cookie_auth;
@@ -320,22 +342,12 @@ TEST_F(HttpServerTest, IdleKeepAliveConnectionsAreClosed) {
 }
 
 TEST_F(HttpServerTest, LongCallsDoNotBlockHealthOrOtherConnections) {
-  MethodTable table = node_methods();
-  std::atomic<bool> release{false};
-  table.add({"sleep", "test", {}, "Blocks until released.", [&release](const Params&, RequestContext&) {
-               while (!release) std::this_thread::sleep_for(5ms);
-               return json::value(nullptr);
-             }});
-  // Released however the test ends, or stopping the server would wait for the call forever.
-  struct Release {
-    std::atomic<bool>& flag;
-    ~Release() { flag = true; }
-  } release_on_exit{release};
+  SleepMethod sleep;
   RpcServerConfig config;
   config.worker_threads = 1;
-  start(config, std::move(table));
+  start(config, sleep.table());
   HttpClient sleeper(port);
-  ASSERT_TRUE(sleeper.send(HttpClient::request("POST", "/", R"({"jsonrpc":"2.0","id":1,"method":"sleep"})", cookie_auth)));
+  ASSERT_TRUE(sleeper.send(HttpClient::request("POST", "/", kSleep, cookie_auth)));
   std::this_thread::sleep_for(100ms);
   // The only worker is busy: /health and authentication failures are still answered at once.
   HttpClient h(port);
@@ -347,32 +359,21 @@ TEST_F(HttpServerTest, LongCallsDoNotBlockHealthOrOtherConnections) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 401);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 500ms);
-  release = true;
+  sleep.release = true;
   r = sleeper.read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);
 }
 
 TEST_F(HttpServerTest, StopWaitsForARunningCallThenCloses) {
-  MethodTable table = node_methods();
-  std::atomic<bool> release{false};
-  std::atomic<bool> entered{false};
-  table.add({"sleep", "test", {}, "Blocks until released.", [&](const Params&, RequestContext&) {
-               entered = true;
-               while (!release) std::this_thread::sleep_for(5ms);
-               return json::value(nullptr);
-             }});
-  struct Release {
-    std::atomic<bool>& flag;
-    ~Release() { flag = true; }
-  } release_on_exit{release};
-  start(RpcServerConfig{}, std::move(table));
+  SleepMethod sleep;
+  start(RpcServerConfig{}, sleep.table());
   HttpClient sleeper(port);
-  ASSERT_TRUE(sleeper.send(HttpClient::request("POST", "/", R"({"jsonrpc":"2.0","id":1,"method":"sleep"})", cookie_auth)));
-  while (!entered) std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(sleeper.send(HttpClient::request("POST", "/", kSleep, cookie_auth)));
+  while (!sleep.entered) std::this_thread::sleep_for(5ms);
   std::thread releaser([&] {
     std::this_thread::sleep_for(200ms);
-    release = true;
+    sleep.release = true;
   });
   const auto t0 = std::chrono::steady_clock::now();
   server->stop();  // the call is on the worker pool: the session has no pending I/O meanwhile

@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdio>
-#include <filesystem>
+#include <chrono>
 #include <fstream>
 #include <thread>
+
+#include "support/process.h"
+#include "support/temp_dir.h"
 
 namespace tally::rpc {
 namespace {
@@ -141,22 +143,22 @@ TEST(Metrics, PromtoolAcceptsEveryKind) {
   const char* promtool = "/usr/bin/promtool";
   if (::access(promtool, X_OK) != 0) GTEST_SKIP() << "promtool not installed (Debian package prometheus)";
   const std::string text = every_kind();
-  const auto path = std::filesystem::temp_directory_path() / ("tally-metrics-" + std::to_string(::getpid()) + ".prom");
+  const support::TempDir dir("tally-metrics");
+  const auto path = dir / "every_kind.prom";
   {
     std::ofstream f(path);
     f << text;
   }
-  const std::string cmd = std::string(promtool) + " check metrics < " + path.string() + " 2>&1";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string output;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) output += buf;
-  const int status = ::pclose(p);
-  std::filesystem::remove(path);
-  EXPECT_EQ(status, 0) << "promtool said:\n" << output << "\non:\n" << text;
+  support::SpawnOptions promtool_check;
+  promtool_check.argv = {promtool, "check", "metrics"};
+  promtool_check.stdin_from = path;
+  promtool_check.out = support::Redirect::capture();
+  promtool_check.err = support::Redirect::to_stdout();
+  auto r = support::run(promtool_check, std::chrono::seconds(60));
+  ASSERT_TRUE(r) << r.error();
+  EXPECT_EQ(r->exit_code, 0) << "promtool said:\n" << r->out << "\non:\n" << text;
   // promtool prints lint problems (e.g. counters without _total) even when it exits 0.
-  EXPECT_EQ(output, "") << text;
+  EXPECT_EQ(r->out, "") << text;
 }
 
 }  // namespace
