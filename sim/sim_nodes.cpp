@@ -47,7 +47,7 @@ void Simulator::build_node_state(SimNode& n, bool fresh) {
   // The RPC indexes are not part of validation; a simulated node has no RPC.
   options.tx_index = false;
   options.address_index = false;
-  options.verify_threads = 1;
+  options.executor = &executor_;
   auto chain = ledger::Chain::open(spec_, *n.store, options);
   if (!chain) throw std::runtime_error(n.name + ": cannot open the chain: " + chain.error().message);
   n.chain = std::move(*chain);

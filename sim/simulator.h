@@ -26,6 +26,7 @@
 #include "events/control_event.h"
 #include "events/event.h"
 #include "ledger/chain_spec.h"
+#include "ledger/executor.h"
 #include "sim/event_queue.h"
 #include "sim/sim_config.h"
 #include "sim/sim_node.h"
@@ -151,6 +152,9 @@ class Simulator {
 
   SimConfig config_;
   ledger::ChainSpec spec_;
+  // Every node's signature checks run inline on the simulator's thread, through one executor
+  // shared by all chains (deterministic; a ThreadPool could be injected the same way).
+  ledger::InlineExecutor executor_;
   std::optional<std::filesystem::path> out_dir_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
   std::vector<Link> links_;

@@ -15,6 +15,7 @@
 #include "ledger/chain.h"
 #include "ledger/memory_store.h"
 #include "ledger/rocksdb_store.h"
+#include "support/temp_dir.h"
 
 namespace tally::ledger::testing {
 
@@ -56,21 +57,7 @@ inline void mine(Block& block, const ChainSpec& spec) {
   while (!check_proof_of_work(block.header.hash(), block.header.bits, spec.pow_limit())) ++block.header.nonce;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("tally-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using support::TempDir;
 
 enum class StoreKind { kRocksDb, kMemory };
 inline const char* store_kind_name(StoreKind kind) { return kind == StoreKind::kRocksDb ? "RocksDb" : "Memory"; }

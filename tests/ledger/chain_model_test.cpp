@@ -20,6 +20,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "support/seed.h"
 #include "chain_fixture.h"
 #include "ledger/state_hash.h"
 
@@ -41,10 +42,9 @@ constexpr std::uint64_t kUnseen = ~std::uint64_t{0};
 using Model = std::map<crypto::Address, Account>;
 
 std::uint64_t run_seed() {
-  if (const char* env = std::getenv("TALLY_SEED"); env != nullptr && *env != '\0')
-    return std::strtoull(env, nullptr, 0);
-  std::random_device rd;
-  return (std::uint64_t{rd()} << 32) ^ rd();
+  const auto seed = support::test_seed();  // TALLY_SEED, else random
+  if (!seed) throw std::runtime_error(seed.error());
+  return seed->value;
 }
 
 Account model_get(const Model& m, const crypto::Address& a) {

@@ -28,6 +28,7 @@
 #include <set>
 #include <thread>
 
+#include "support/seed.h"
 #include "chain_fixture.h"
 #include "crypto/hex.h"
 #include "ledger/block_rules.h"
@@ -46,9 +47,9 @@ constexpr int kMaxTransfersPerBlock = 6;
 constexpr std::uint32_t kMaxForkDepth = 6;  // reorg variant: reorgs of up to 5 blocks
 
 std::uint64_t run_seed() {
-  if (const char* env = std::getenv("TALLY_SEED"); env != nullptr && *env != '\0')
-    return std::strtoull(env, nullptr, 0);
-  return std::random_device{}() * 0x9e3779b97f4a7c15ull ^ std::random_device{}();
+  const auto seed = support::test_seed();  // TALLY_SEED, else random
+  if (!seed) throw std::runtime_error(seed.error());
+  return seed->value;
 }
 
 using Accounts = std::map<Address, Account>;

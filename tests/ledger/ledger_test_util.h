@@ -8,6 +8,7 @@
 #include <random>
 #include <string>
 
+#include "support/seed.h"
 #include "ledger/block.h"
 
 namespace tally::ledger::test_util {
@@ -17,8 +18,8 @@ inline constexpr std::uint64_t kDefaultSeed = 0x7a11'5eed'2024'0001;
 // TALLY_SEED from the environment (decimal or 0x-hex), else a fixed default so CI runs
 // are reproducible. Print it with SCOPED_TRACE(seed_trace(seed)).
 inline std::uint64_t testing_seed() {
-  if (const char* env = std::getenv("TALLY_SEED"); env != nullptr && *env != '\0') {
-    return std::strtoull(env, nullptr, 0);
+  if (const char* env = std::getenv(support::kSeedVariable); env != nullptr && *env != '\0') {
+    if (auto seed = support::test_seed()) return seed->value;
   }
   return kDefaultSeed;
 }
