@@ -60,14 +60,11 @@ void mark_controls(svg::Chart& chart, const RunLog& run, const Analysis& a) {
   }
 }
 
-}  // namespace
-
-std::string reach_cdf(const RunLog& run, const Analysis& a) {
-  (void)run;
-  const PropagationStats& p = a.propagation;
-  if (p.t50_values_ms.empty()) return empty_note("No block reached half of the nodes that could receive it.");
+// The decades a log axis needs for sorted samples: from the smallest positive value to the
+// largest (1 ms when none is positive).
+std::pair<double, double> log_range(std::initializer_list<const std::vector<double>*> samples) {
   double hi = 0, lo = 0;
-  for (const auto* v : {&p.t50_values_ms, &p.t90_values_ms, &p.t100_values_ms}) {
+  for (const auto* v : samples) {
     if (v->empty()) continue;
     hi = std::max(hi, v->back());
     if (auto pos = std::ranges::upper_bound(*v, 0.0); pos != v->end()) lo = lo == 0 ? *pos : std::min(lo, *pos);
@@ -75,6 +72,16 @@ std::string reach_cdf(const RunLog& run, const Analysis& a) {
   if (lo <= 0) lo = 1;
   lo = std::pow(10.0, std::floor(std::log10(lo)));
   hi = std::pow(10.0, std::ceil(std::log10(std::max(hi, lo * 1.01))));
+  return {lo, hi};
+}
+
+}  // namespace
+
+std::string reach_cdf(const RunLog& run, const Analysis& a) {
+  (void)run;
+  const PropagationStats& p = a.propagation;
+  if (p.t50_values_ms.empty()) return empty_note("No block reached half of the nodes that could receive it.");
+  const auto [lo, hi] = log_range({&p.t50_values_ms, &p.t90_values_ms, &p.t100_values_ms});
   svg::Chart chart(kWidth, 340, lo, hi, 0, 1);
   chart.set_log_x(true);
   std::vector<svg::LegendEntry> legend;
@@ -116,15 +123,7 @@ std::string propagation_cdf(const RunLog& run, const Analysis& a) {
   const auto& txs = a.tx.delays_ms;
   if (blocks.empty() && headers.empty() && txs.empty()) return empty_note("No block or transaction reached a second node.");
   // A log axis: delays span from a local hop (ms) to a partition's backlog (s).
-  double hi = 0, lo = 0;
-  for (const auto* v : {&blocks, &headers, &txs}) {
-    if (v->empty()) continue;
-    hi = std::max(hi, v->back());
-    if (auto pos = std::ranges::upper_bound(*v, 0.0); pos != v->end()) lo = lo == 0 ? *pos : std::min(lo, *pos);
-  }
-  if (lo <= 0) lo = 1;
-  lo = std::pow(10.0, std::floor(std::log10(lo)));
-  hi = std::pow(10.0, std::ceil(std::log10(std::max(hi, lo * 1.01))));
+  const auto [lo, hi] = log_range({&blocks, &headers, &txs});
   svg::Chart chart(kWidth, 380, lo, hi, 0, 1);
   chart.set_log_x(true);
   std::vector<svg::LegendEntry> legend;
