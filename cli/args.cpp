@@ -1,5 +1,7 @@
 #include "cli/args.h"
 
+#include "base/json_pretty.h"
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <boost/json.hpp>
@@ -219,60 +221,6 @@ std::expected<std::uint64_t, std::string> parse_amount(std::string_view text) {
   return units + frac;
 }
 
-namespace {
-
-void pretty(const json::value& v, std::string& out, int depth) {
-  const auto indent = [&](int d) { out.append(static_cast<std::size_t>(d) * 2, ' '); };
-  if (const auto* o = v.if_object()) {
-    if (o->empty()) {
-      out += "{}";
-      return;
-    }
-    out += "{\n";
-    bool first = true;
-    for (const auto& kv : *o) {
-      if (!first) out += ",\n";
-      first = false;
-      indent(depth + 1);
-      out += json::serialize(json::string(kv.key()));
-      out += ": ";
-      pretty(kv.value(), out, depth + 1);
-    }
-    out += "\n";
-    indent(depth);
-    out += "}";
-  } else if (const auto* a = v.if_array()) {
-    if (a->empty()) {
-      out += "[]";
-      return;
-    }
-    out += "[\n";
-    bool first = true;
-    for (const auto& e : *a) {
-      if (!first) out += ",\n";
-      first = false;
-      indent(depth + 1);
-      pretty(e, out, depth + 1);
-    }
-    out += "\n";
-    indent(depth);
-    out += "]";
-  } else if (v.is_double() && std::isfinite(v.get_double())) {
-    // Shortest round-trip form ("1.0233" rather than Boost.JSON's "1.0233E0").
-    char buf[64];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v.get_double());
-    out.append(buf, r.ptr);
-  } else {
-    out += json::serialize(v);
-  }
-}
-
-}  // namespace
-
-std::string pretty_json(const json::value& v) {
-  std::string out;
-  pretty(v, out, 0);
-  return out;
-}
+std::string pretty_json(const json::value& v) { return base::pretty_json(v); }
 
 }  // namespace tally::cli

@@ -1,5 +1,7 @@
 #include "devnet/layout.h"
 
+#include "base/json_pretty.h"
+
 #include <boost/json.hpp>
 
 #include "base/files.h"
@@ -11,53 +13,9 @@ namespace json = boost::json;
 using base::json_field;
 using base::json_optional;
 
-namespace {
-
-void pretty(const json::value& v, std::string& out, int indent) {
-  const std::string pad(static_cast<std::size_t>(indent) + 2, ' ');
-  const std::string close(static_cast<std::size_t>(indent), ' ');
-  if (v.is_object() && !v.get_object().empty()) {
-    out += "{\n";
-    bool first = true;
-    for (const auto& kv : v.get_object()) {
-      if (!first) out += ",\n";
-      first = false;
-      out += pad + json::serialize(json::string(kv.key())) + ": ";
-      pretty(kv.value(), out, indent + 2);
-    }
-    out += "\n" + close + "}";
-  } else if (v.is_array() && !v.get_array().empty()) {
-    // Arrays of scalars (edges, args, groups) stay on one line.
-    bool scalars = true;
-    for (const auto& e : v.get_array()) {
-      if (e.is_object() || (e.is_array() && !e.get_array().empty() && e.get_array()[0].is_structured()))
-        scalars = false;
-    }
-    if (scalars) {
-      out += json::serialize(v);
-      return;
-    }
-    out += "[\n";
-    bool first = true;
-    for (const auto& e : v.get_array()) {
-      if (!first) out += ",\n";
-      first = false;
-      out += pad;
-      pretty(e, out, indent + 2);
-    }
-    out += "\n" + close + "]";
-  } else {
-    out += json::serialize(v);
-  }
-}
-
-}  // namespace
-
 std::string pretty_json(const json::value& v) {
-  std::string out;
-  pretty(v, out, 0);
-  out += "\n";
-  return out;
+  // Arrays of scalars (edges, args, groups) stay on one line.
+  return base::pretty_json(v, {.scalar_arrays_inline = true}) + "\n";
 }
 
 json::value to_json(const Layout& l) {
