@@ -1,6 +1,6 @@
-// Background miner: builds a block template on the core thread, searches nonces on its own
-// threads (ledger::NonceSearcher, midstate hashing), and hands a found block back to the
-// core. A new tip interrupts the search at once; a template older than refresh_ms is rebuilt
+// Background miner: builds a block template on the core thread, searches nonces on a pool of
+// threads - 1 workers of its own plus the miner's thread (ledger::NonceSearcher, midstate
+// hashing, lowest nonce of each range), and hands a found block back to the core. A new tip interrupts the search at once; a template older than refresh_ms is rebuilt
 // so new transactions and the current time get in.
 //
 // Thread-safety: set_enabled, on_new_tip, status and stop may be called from any thread.
