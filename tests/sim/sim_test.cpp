@@ -59,6 +59,13 @@ std::map<std::string, std::string> run_to_dir(SimConfig config, const std::files
   return outputs(dir);
 }
 
+// Mining stops everywhere; true when every online node then agrees on one tip and one state
+// hash within a simulated minute.
+bool settles(Simulator& sim) {
+  for (std::size_t i = 0; i < sim.size(); ++i) sim.stop_mining(i);
+  return sim.run_until([&] { return sim.tips_agree() && sim.states_agree(); }, 60'000);
+}
+
 // Breadth-first reachability over the overlay.
 bool connected(std::size_t nodes, const std::vector<std::pair<std::size_t, std::size_t>>& edges) {
   std::vector<std::vector<std::size_t>> adj(nodes);
@@ -122,8 +129,7 @@ TEST(Sim, TwoHundredNodesDiscoverAConnectedOverlayAndAgree) {
   for (std::size_t i = 0; i < (*sim)->size(); ++i) EXPECT_GE((*sim)->outbound_count(i), 1u) << "node" << i;
   EXPECT_TRUE(connected((*sim)->size(), (*sim)->overlay()));
   // Mining stops (no more miners), then the network settles on one tip and one state.
-  for (std::size_t i = 0; i < (*sim)->size(); ++i) (*sim)->stop_mining(i);
-  ASSERT_TRUE((*sim)->run_until([&] { return (*sim)->tips_agree() && (*sim)->states_agree(); }, 60'000));
+  ASSERT_TRUE(settles(**sim));
   EXPECT_GT((*sim)->node(0).chain->height(), 5u);
 }
 
@@ -144,8 +150,7 @@ TEST(Sim, ChurnedNodesComeBackAndCatchUp) {
   (*sim)->run(360'000);
   EXPECT_TRUE((*sim)->node(5).online);
   EXPECT_TRUE((*sim)->node(7).online);
-  for (std::size_t i = 0; i < (*sim)->size(); ++i) (*sim)->stop_mining(i);
-  ASSERT_TRUE((*sim)->run_until([&] { return (*sim)->tips_agree() && (*sim)->states_agree(); }, 60'000));
+  ASSERT_TRUE(settles(**sim));
   EXPECT_EQ((*sim)->node(7).chain->tip().hash, (*sim)->node(0).chain->tip().hash);
 }
 
@@ -174,8 +179,7 @@ TEST(Sim, PartitionAndHealReorganizeTheLosingSide) {
   (*sim)->run(190'000);
   EXPECT_NE((*sim)->node(0).chain->tip().hash, (*sim)->node(9).chain->tip().hash) << "both sides mined apart";
   (*sim)->run(400'000);
-  for (std::size_t i = 0; i < (*sim)->size(); ++i) (*sim)->stop_mining(i);
-  ASSERT_TRUE((*sim)->run_until([&] { return (*sim)->tips_agree() && (*sim)->states_agree(); }, 60'000));
+  ASSERT_TRUE(settles(**sim));
   ASSERT_TRUE((*sim)->finish(summary_json(**sim, RunCost{})));
   std::size_t reorgs = 0;
   for (std::size_t i = 0; i < 10; ++i) {
