@@ -1,10 +1,9 @@
 #include "sim/summary.h"
 
 #include <boost/json.hpp>
-#include <fstream>
-#include <sstream>
 
 #include "crypto/hex.h"
+#include "support/proc_status.h"
 
 namespace tally::sim {
 
@@ -108,16 +107,6 @@ std::string summary_json(const Simulator& sim, const RunCost& cost) {
   return json::serialize(root);
 }
 
-std::uint64_t peak_rss_bytes() {
-  std::ifstream in("/proc/self/status");
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("VmHWM:", 0) != 0) continue;
-    std::istringstream fields(line.substr(6));
-    std::uint64_t kb = 0;
-    fields >> kb;
-    return kb * 1024;
-  }
-  return 0;
-}
+std::uint64_t peak_rss_bytes() { return support::proc_status_kib(0, "VmHWM").value_or(0) * 1024; }
 
 }  // namespace tally::sim

@@ -297,19 +297,6 @@ fs::path write_bench_chain_spec(const fs::path& path) {
 
 // ---- /proc --------------------------------------------------------------------------------
 
-std::optional<std::uint64_t> proc_status_kib(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) != 0) continue;
-    std::istringstream ss(line.substr(field.size() + 1));
-    std::uint64_t kib = 0;
-    if (ss >> kib) return kib;
-    return std::nullopt;
-  }
-  return std::nullopt;
-}
-
 double kib_to_mib(std::uint64_t kib) { return static_cast<double>(kib) / 1024.0; }
 
 // ---- statistics and output ----------------------------------------------------------------

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "rpc/auth.h"
+#include "support/proc_status.h"
 #include "rpc/rpc_client.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
@@ -165,8 +166,7 @@ fs::path write_bench_chain_spec(const fs::path& path);
 
 // ---- /proc --------------------------------------------------------------------------------
 
-// A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); nullopt when unreadable.
-std::optional<std::uint64_t> proc_status_kib(pid_t pid, const std::string& field);
+using support::proc_status_kib;  // a field of /proc/PID/status in KiB
 double kib_to_mib(std::uint64_t kib);
 
 // ---- statistics and output --------------------------------------------------------------

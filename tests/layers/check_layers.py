@@ -27,6 +27,8 @@ CASES = [
     ("devnet/devnet.cpp", ["rpc/rpc_client.h", "support/ports.h", "events/control_event.h"],
      ["node/node.h", "node/config.h", "p2p/net_core.h"]),
     ("study/report.cpp", ["events/event.h", "base/files.h"], ["node/node.h", "ledger/chain.h", "devnet/devnet.h"]),
+    ("sim/simulator.cpp", ["p2p/net_core.h", "scenario/scenario.h", "support/proc_status.h"],
+     ["node/node.h", "devnet/devnet.h", "rpc/node_api.h", "study/report.h"]),
     ("support/ports.cpp", ["base/files.h"], ["ledger/chain.h", "node/node.h"]),
 ]
 
