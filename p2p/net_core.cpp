@@ -23,7 +23,8 @@ std::string ip_only(const NetAddress& a) {
 NetCore::NetCore(const NetConfig& config, ledger::Chain& chain, ledger::Mempool& mempool, AddrBook& addr_book,
                  std::uint64_t seed, std::int64_t now_ms)
     : config_(config), chain_(chain), mempool_(mempool), addr_book_(addr_book), rng_(seed), now_ms_(now_ms),
-      next_tick_ms_(now_ms + 1000) {
+      next_tick_ms_(now_ms + 1000),
+      next_connection_deadline_ms_(now_ms + 1000) {
   local_nonce_ = rng_() | 1;
   next_expiry_check_ms_ = now_ms + config_.mempool_expiry_check_ms;
   last_announced_tip_ = chain_.tip().hash;
@@ -48,6 +49,7 @@ PeerId NetCore::on_connected(const NetAddress& remote, bool inbound, std::int64_
                                      now_ms);
   Peer& p = *peer;
   peers_.emplace(id, std::move(peer));
+  next_connection_deadline_ms_ = std::min(next_connection_deadline_ms_, now_ms + config_.handshake_timeout_ms + 1);
   if (!inbound) pending_connects_.erase(remote);
   if (inbound && inbound_count() > config_.max_inbound) {
     drop(p, "inbound slots full");
@@ -271,6 +273,7 @@ void NetCore::on_verack(Peer& p, std::int64_t now_ms) {
 void NetCore::on_established(Peer& p, std::int64_t now_ms) {
   p.established = true;
   p.next_ping_ms = now_ms + config_.ping_interval_ms;
+  next_connection_deadline_ms_ = std::min(next_connection_deadline_ms_, p.next_ping_ms);
   p.next_tx_inv_ms = now_ms;
   emit(now_ms, PeerConnectedEvent{p.id, p.address, p.inbound, p.version.user_agent});
   if (!p.inbound) {
@@ -289,15 +292,17 @@ void NetCore::on_established(Peer& p, std::int64_t now_ms) {
   // Headers-first: learn the peer's chain, and tell it ours.
   request_headers(p);
   // Everything in the mempool is news to a new peer.
-  for (const auto& txid : mempool_.all_txids()) p.tx_to_announce.push_back(txid);
+  for (const auto& txid : mempool_.all_txids()) add_tx_to_announce(p, txid);
 }
 
 void NetCore::tick_connections(std::int64_t now_ms) {
+  std::int64_t next = INT64_MAX;
   for (auto& [id, pp] : peers_) {
     Peer& p = *pp;
     if (p.disconnecting) continue;
     if (!p.established) {
       if (now_ms - p.connected_ms > config_.handshake_timeout_ms) drop(p, "handshake timeout");
+      else next = std::min(next, p.connected_ms + config_.handshake_timeout_ms + 1);
       continue;
     }
     if (p.ping_nonce != 0 && now_ms - p.ping_sent_ms > config_.ping_timeout_ms) {
@@ -310,8 +315,9 @@ void NetCore::tick_connections(std::int64_t now_ms) {
       p.next_ping_ms = now_ms + config_.ping_interval_ms;
       send(p, PingMsg{p.ping_nonce});
     }
-    if (now_ms >= p.next_tx_inv_ms) flush_tx_announcements(p, now_ms);
+    next = std::min(next, p.ping_nonce ? p.ping_sent_ms + config_.ping_timeout_ms + 1 : p.next_ping_ms);
   }
+  next_connection_deadline_ms_ = next;
   for (auto it = bans_.begin(); it != bans_.end();)
     it = it->second.until_ms <= now_ms ? bans_.erase(it) : std::next(it);
 }
@@ -372,9 +378,12 @@ void NetCore::connect_once(const NetAddress& address, std::int64_t now_ms) {
 
 void NetCore::on_tick(std::int64_t now_ms) {
   now_ms_ = now_ms;
-  next_tick_ms_ = now_ms + 1000;
-  tick_connections(now_ms);
+  flush_due_announcements(now_ms);
   tick_block_requests(now_ms);
+  const bool housekeeping = now_ms >= next_tick_ms_;
+  if (housekeeping || now_ms >= next_connection_deadline_ms_) tick_connections(now_ms);
+  if (!housekeeping) return;
+  next_tick_ms_ = now_ms + 1000;
   fill_outbound(now_ms);
   if (now_ms >= next_expiry_check_ms_) {
     next_expiry_check_ms_ = now_ms + config_.mempool_expiry_check_ms;
@@ -383,16 +392,8 @@ void NetCore::on_tick(std::int64_t now_ms) {
 }
 
 std::int64_t NetCore::next_deadline_ms() const {
-  std::int64_t next = next_tick_ms_;  // fill_outbound and bans: once a second is plenty
-  for (const auto& [id, p] : peers_) {
-    if (p->disconnecting) continue;
-    if (!p->established) {
-      next = std::min(next, p->connected_ms + config_.handshake_timeout_ms + 1);
-      continue;
-    }
-    next = std::min(next, p->ping_nonce ? p->ping_sent_ms + config_.ping_timeout_ms + 1 : p->next_ping_ms);
-    if (!p->tx_to_announce.empty()) next = std::min(next, p->next_tx_inv_ms);
-  }
+  std::int64_t next = std::min(next_tick_ms_, next_connection_deadline_ms_);  // fill_outbound, bans: once a second
+  if (!inv_due_.empty()) next = std::min(next, inv_due_.top().first);
   for (const auto& [hash, r] : blocks_in_flight_) next = std::min(next, r.deadline_ms);
   return std::max(next, now_ms_);
 }

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <queue>
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -165,7 +166,10 @@ class NetCore {
   void on_tx(Peer& p, const TxMsg& m, std::int64_t now_ms);
   void accept_tx(const ledger::Transaction& tx, Peer* from, std::int64_t now_ms);
   void queue_tx_announcement(const ledger::TxId& txid, PeerId except);
+  // Adds a transaction to the peer's next inv, scheduling the flush when the batch was empty.
+  void add_tx_to_announce(Peer& p, const ledger::TxId& txid);
   void flush_tx_announcements(Peer& p, std::int64_t now_ms);
+  void flush_due_announcements(std::int64_t now_ms);
 
   // Blocks and sync (net_sync.cpp)
   void on_getheaders(Peer& p, const GetHeadersMsg& m);
@@ -193,6 +197,15 @@ class NetCore {
   // a driver that re-arms its timer after every event would otherwise postpone the tick forever
   // while messages or mined blocks keep arriving more often than once a second.
   std::int64_t next_tick_ms_;
+  // The earliest per-connection deadline (handshake timeout, ping due or ping timeout), as of
+  // the last housekeeping pass and lowered as connections appear. Kept so that neither ticks
+  // nor next_deadline_ms() walk every peer (a hub has hundreds): the cost of a tick is the work
+  // that is due, not the number of peers.
+  std::int64_t next_connection_deadline_ms_;
+  // Peers with a non-empty inv batch, by when it is due (lazy: entries of peers gone are
+  // skipped). PeerIds are never reused.
+  std::priority_queue<std::pair<std::int64_t, PeerId>, std::vector<std::pair<std::int64_t, PeerId>>, std::greater<>>
+      inv_due_;
 
   std::map<PeerId, std::unique_ptr<Peer>> peers_;
   PeerId next_peer_id_ = 1;

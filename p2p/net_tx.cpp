@@ -9,7 +9,22 @@ namespace tally::p2p {
 void NetCore::queue_tx_announcement(const ledger::TxId& txid, PeerId except) {
   for (auto& [id, p] : peers_) {
     if (id == except || !p->established || p->disconnecting || p->known.contains(txid)) continue;
-    p->tx_to_announce.push_back(txid);
+    add_tx_to_announce(*p, txid);
+  }
+}
+
+void NetCore::add_tx_to_announce(Peer& p, const ledger::TxId& txid) {
+  if (p.tx_to_announce.empty()) inv_due_.emplace(p.next_tx_inv_ms, p.id);
+  p.tx_to_announce.push_back(txid);
+}
+
+void NetCore::flush_due_announcements(std::int64_t now_ms) {
+  while (!inv_due_.empty() && inv_due_.top().first <= now_ms) {
+    const PeerId id = inv_due_.top().second;
+    inv_due_.pop();
+    auto it = peers_.find(id);
+    if (it == peers_.end() || it->second->disconnecting) continue;
+    flush_tx_announcements(*it->second, now_ms);
   }
 }
 
