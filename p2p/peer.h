@@ -1,32 +1,49 @@
 // Protocol state of one connection inside NetCore (private to p2p/net_*.cpp).
 #pragma once
 
-#include <deque>
-#include <unordered_set>
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "p2p/net_core.h"
 
 namespace tally::p2p {
 
-// A set of hashes with a fixed capacity that forgets the oldest first.
+// A set of hashes with a fixed capacity that forgets the oldest first. It keeps 64 bits of
+// each hash (hashes are uniform: a false "known" among 50,000 entries has odds of about
+// 1 in 10^14, far below the 1 in 10^6 of Bitcoin Core's rolling Bloom filter, and it only
+// skips one announcement to one peer), in an open-addressing set with a ring of insertion
+// order: 16 bytes an entry and no allocation per insert. Every peer of every node keeps one,
+// and each relayed transaction lands in all of them.
 class RollingHashSet {
  public:
-  explicit RollingHashSet(std::size_t capacity) : capacity_(capacity) {}
-  bool contains(const crypto::Hash256& h) const { return set_.contains(h); }
+  explicit RollingHashSet(std::size_t capacity) : capacity_(std::max<std::size_t>(1, capacity)) {}
+  bool contains(const crypto::Hash256& h) const { return set_.contains(key(h)); }
   void insert(const crypto::Hash256& h) {
-    if (!set_.insert(h).second) return;
-    order_.push_back(h);
-    if (order_.size() > capacity_) {
-      set_.erase(order_.front());
-      order_.pop_front();
+    const std::uint64_t k = key(h);
+    if (!set_.insert(k).second) return;
+    if (order_.size() < capacity_) {
+      order_.push_back(k);
+      return;
     }
+    set_.erase(order_[oldest_]);
+    order_[oldest_] = k;
+    oldest_ = (oldest_ + 1) % capacity_;
   }
   std::size_t size() const { return set_.size(); }
 
  private:
+  static std::uint64_t key(const crypto::Hash256& h) {
+    std::uint64_t k;
+    std::memcpy(&k, h.data(), sizeof k);
+    return k;
+  }
   std::size_t capacity_;
-  std::unordered_set<crypto::Hash256> set_;
-  std::deque<crypto::Hash256> order_;
+  boost::unordered_flat_set<std::uint64_t> set_;
+  std::vector<std::uint64_t> order_;  // a ring once full: order_[oldest_] is the oldest
+  std::size_t oldest_ = 0;
 };
 
 struct NetCore::Peer {

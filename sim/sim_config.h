@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "p2p/net_config.h"
 #include "sim/network_model.h"
 #include "sim/processing_model.h"
 
@@ -81,6 +82,9 @@ struct SimConfig {
   std::vector<TimedAction> actions;
   LoadModel load;
   bool log_tx_events = true;      // tx_accepted / tx_rejected lines (large at scale)
+  // Mean delay before a peer's batch of transaction announcements goes out (outbound peers;
+  // inbound ones wait twice as long). tallyd's default; Bitcoin Core uses 2 s (5 s inbound).
+  std::int64_t tx_inv_interval_ms = p2p::NetConfig{}.tx_inv_interval_ms;
   bool verify_signatures_once = true;  // process-wide cache of verified signatures
 
   // Empty when consistent, else what is wrong.

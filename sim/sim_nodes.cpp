@@ -54,6 +54,19 @@ void Simulator::build_node_state(SimNode& n, bool fresh) {
   n.book = std::make_unique<p2p::AddrBook>(n.seed ^ 0x5bd1e995);
 }
 
+namespace {
+
+// Fidelity trade-off (docs/STUDY.md): each peer remembers the inventory it knows of for ten
+// minutes of the load (at least 4,096 entries, at most tallyd's 50,000) instead of tallyd's
+// 50,000. The core consults it only when it announces, seconds after it learned of an item,
+// so older entries never change what is sent; at 16,000 peer ends they would cost gigabytes.
+std::size_t known_inventory_max(const SimConfig& c) {
+  const auto ten_minutes = static_cast<std::size_t>(c.load.tps * 600 + 600 / std::max(1.0, c.block_interval_s));
+  return std::clamp<std::size_t>(ten_minutes, 4096, p2p::NetConfig{}.known_inventory_max);
+}
+
+}  // namespace
+
 void Simulator::boot(SimNode& n) {
   ++n.boot;
   const std::int64_t now_ms = now_us_ / 1000;
@@ -63,6 +76,8 @@ void Simulator::boot(SimNode& n) {
   net.max_inbound = n.persona.max_inbound;
   net.max_outbound = n.persona.max_outbound;
   net.event_txids = config_.log_tx_events;
+  net.tx_inv_interval_ms = config_.tx_inv_interval_ms;
+  net.known_inventory_max = known_inventory_max(config_);
   if (config_.topology.kind == TopologyKind::kDiscovery) {
     net.discovery = true;
     for (std::size_t s = 0; s < std::min(config_.topology.seeds, nodes_.size()); ++s)

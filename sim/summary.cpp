@@ -45,6 +45,7 @@ json::object parameters(const SimConfig& c) {
       {"duration_ms", c.duration_ms},
       {"block_interval_s", c.block_interval_s},
       {"max_block_txs", c.max_block_txs},
+      {"tx_inv_interval_ms", c.tx_inv_interval_ms},
       {"topology", json::object{{"kind", topology_name(c.topology.kind)},
                                 {"degree", c.topology.degree},
                                 {"seeds", c.topology.seeds}}},
