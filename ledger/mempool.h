@@ -141,6 +141,11 @@ class Mempool {
   std::uint64_t pending_nonce(const Address& address, const StateView& tip_state) const;
   // Every pooled txid, in no particular order.
   std::vector<TxId> all_txids() const;
+  // Calls f(txid, tx) for every pooled transaction, in no particular order.
+  template <class F>
+  void for_each(F&& f) const {
+    for (const auto& [txid, entry] : entries_) f(txid, entry.tx);
+  }
   const MempoolOptions& options() const { return options_; }
 
  private:

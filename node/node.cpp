@@ -621,13 +621,24 @@ void Node::publish_snapshot() {
   c.metrics.gauge_set("tally_mempool_bytes", "Bytes of transactions in the mempool", {}, {},
                       static_cast<double>(c.mempool->bytes()));
   const auto& traffic = c.net->traffic();
-  for (std::size_t t = 1; t <= static_cast<std::size_t>(p2p::MessageType::kBlock); ++t) {
+  for (std::size_t t = 1; t <= p2p::kLastMessageType; ++t) {
     const char* name = p2p::message_name(static_cast<p2p::MessageType>(t));
     c.metrics.gauge_set("tally_p2p_received_bytes", "P2P bytes received, by message type (since start)", {"type"},
                         {name}, static_cast<double>(traffic[t].received));
     c.metrics.gauge_set("tally_p2p_sent_bytes", "P2P bytes sent, by message type (since start)", {"type"}, {name},
                         static_cast<double>(traffic[t].sent));
   }
+  const auto& cs = c.net->compact_stats();
+  const std::pair<const char*, std::uint64_t> compact[] = {
+      {"received", cs.blocks_received}, {"reconstructed", cs.reconstructed}, {"round_trip", cs.round_trips},
+      {"fallback", cs.fallbacks},       {"sent", cs.blocks_sent}};
+  for (const auto& [what, n] : compact)
+    c.metrics.gauge_set("tally_compact_blocks", "Compact blocks by outcome (since start)", {"outcome"}, {what},
+                        static_cast<double>(n));
+  c.metrics.gauge_set("tally_compact_block_txs", "Compact block slots filled from our pool (hit) or asked for (miss)",
+                      {"source"}, {"hit"}, static_cast<double>(cs.txs_from_pool));
+  c.metrics.gauge_set("tally_compact_block_txs", "Compact block slots filled from our pool (hit) or asked for (miss)",
+                      {"source"}, {"miss"}, static_cast<double>(cs.txs_requested));
   if (c.miner)
     c.metrics.gauge_set("tally_miner_hashes_per_second", "Local mining hash rate", {}, {},
                         c.miner->hashes_per_second());

@@ -37,6 +37,17 @@ constexpr std::size_t kMaxBlockPayload = ledger::BlockHeader::kSize +
                                          compact_size_length(ledger::kMaxBlockTxsDecode) +
                                          ledger::kMaxBlockTxsDecode * ledger::Transaction::kSize;
 static_assert(kMaxBlockPayload == 116 + 5 + ledger::kMaxBlockTxsDecode * 144);
+constexpr std::size_t kShortIdSize = 6;
+constexpr std::size_t kMaxTxs = ledger::kMaxBlockTxsDecode;
+// Every slot prefilled is the largest compact block (a prefilled slot is larger than a short id).
+constexpr std::size_t kMaxCmpctBlockPayload = ledger::BlockHeader::kSize + 8 + 2 * compact_size_length(kMaxTxs) +
+                                              kMaxTxs * (compact_size_length(kMaxTxs) + ledger::Transaction::kSize);
+// An index difference is below kMaxTxs, so its compact size takes at most 3 bytes.
+constexpr std::size_t kMaxIndexSize = compact_size_length(kMaxTxs - 1);
+static_assert(kMaxIndexSize == 3);
+constexpr std::size_t kMaxGetBlockTxnPayload = kHashSize + compact_size_length(kMaxTxs) + kMaxTxs * kMaxIndexSize;
+constexpr std::size_t kMaxBlockTxnPayload =
+    kHashSize + compact_size_length(kMaxTxs) + kMaxTxs * ledger::Transaction::kSize;
 
 // After a large frame (a block) the buffer's storage is released once it is drained, so an
 // idle connection does not keep megabytes it needed once.
@@ -44,7 +55,7 @@ constexpr std::size_t kRetainedCapacity = 1 << 20;
 
 bool is_known_type(std::uint8_t type) {
   return type >= static_cast<std::uint8_t>(MessageType::kVersion) &&
-         type <= static_cast<std::uint8_t>(MessageType::kBlock);
+         type <= kLastMessageType;
 }
 
 // ---- payload encoders -------------------------------------------------------------------
@@ -92,6 +103,46 @@ void encode_payload(Writer& w, const HeadersMsg& m) {
   for (const ledger::BlockHeader& h : m.headers) h.encode(w);
 }
 void encode_payload(Writer& w, const BlockMsg& m) { m.block.encode(w); }
+void encode_payload(Writer& w, const SendCmpctMsg& m) {
+  w.u8(m.high_bandwidth ? 1 : 0);
+  w.u64(m.version);
+}
+// Increasing indexes as differences: the first as is, each next as (index - previous - 1).
+template <class T, class IndexOf>
+void encode_indexes(Writer& w, const std::vector<T>& items, IndexOf index_of) {
+  std::uint64_t next = 0;
+  for (const T& item : items) {
+    const std::uint64_t index = index_of(item);
+    w.compact_size(index - next);
+    next = index + 1;
+  }
+}
+void encode_payload(Writer& w, const CmpctBlockMsg& m) {
+  m.header.encode(w);
+  w.u64(m.nonce);
+  w.compact_size(m.short_ids.size());
+  for (std::uint64_t id : m.short_ids) {
+    w.u32(static_cast<std::uint32_t>(id));
+    w.u16(static_cast<std::uint16_t>(id >> 32));
+  }
+  w.compact_size(m.prefilled.size());
+  std::uint64_t next = 0;
+  for (const PrefilledTx& p : m.prefilled) {
+    w.compact_size(p.index - next);
+    next = std::uint64_t{p.index} + 1;
+    p.tx.encode(w);
+  }
+}
+void encode_payload(Writer& w, const GetBlockTxnMsg& m) {
+  w.fixed(m.block_hash);
+  w.compact_size(m.indexes.size());
+  encode_indexes(w, m.indexes, [](std::uint32_t i) { return std::uint64_t{i}; });
+}
+void encode_payload(Writer& w, const BlockTxnMsg& m) {
+  w.fixed(m.block_hash);
+  w.compact_size(m.txs.size());
+  for (const auto& tx : m.txs) tx.encode(w);
+}
 
 // ---- payload decoders -------------------------------------------------------------------
 
@@ -184,6 +235,76 @@ std::expected<HeadersMsg, DecodeError> decode_headers(Reader& r) {
   return m;
 }
 
+// The next index of an increasing list written as differences (see encode_indexes); below
+// kMaxTxs, or the payload is invalid.
+std::expected<std::uint32_t, DecodeError> read_index(Reader& r, std::uint64_t& next) {
+  TALLY_TRY(diff, r.compact_size());
+  if (diff >= kMaxTxs || next + diff >= kMaxTxs) return std::unexpected(DecodeError::kInvalidValue);
+  const std::uint64_t index = next + diff;
+  next = index + 1;
+  return static_cast<std::uint32_t>(index);
+}
+
+std::expected<SendCmpctMsg, DecodeError> decode_sendcmpct(Reader& r) {
+  TALLY_TRY(mode, r.u8());
+  if (mode > 1) return std::unexpected(DecodeError::kInvalidValue);
+  TALLY_TRY(version, r.u64());
+  return SendCmpctMsg{mode == 1, version};
+}
+
+std::expected<CmpctBlockMsg, DecodeError> decode_cmpctblock(Reader& r) {
+  CmpctBlockMsg m;
+  TALLY_TRY(header, ledger::BlockHeader::decode(r));
+  TALLY_TRY(nonce, r.u64());
+  m.header = header;
+  m.nonce = nonce;
+  TALLY_TRY(id_count, read_count(r, kMaxTxs, kShortIdSize));
+  m.short_ids.reserve(id_count);
+  for (std::size_t i = 0; i < id_count; ++i) {
+    TALLY_TRY(low, r.u32());
+    TALLY_TRY(high, r.u16());
+    m.short_ids.push_back(std::uint64_t{low} | std::uint64_t{high} << 32);
+  }
+  TALLY_TRY(prefilled_count, read_count(r, kMaxTxs - id_count, 1 + ledger::Transaction::kSize));
+  m.prefilled.reserve(prefilled_count);
+  std::uint64_t next = 0;
+  for (std::size_t i = 0; i < prefilled_count; ++i) {
+    TALLY_TRY(index, read_index(r, next));
+    TALLY_TRY(tx, ledger::Transaction::decode(r));
+    m.prefilled.push_back(PrefilledTx{index, tx});
+  }
+  // Every prefilled index must name a slot of the block.
+  if (!m.prefilled.empty() && m.prefilled.back().index >= m.tx_count()) return std::unexpected(DecodeError::kInvalidValue);
+  return m;
+}
+
+std::expected<GetBlockTxnMsg, DecodeError> decode_getblocktxn(Reader& r) {
+  GetBlockTxnMsg m;
+  TALLY_TRY(hash, r.fixed<BlockHash>());
+  m.block_hash = hash;
+  TALLY_TRY(count, read_count(r, kMaxTxs, 1));
+  m.indexes.reserve(count);
+  std::uint64_t next = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    TALLY_TRY(index, read_index(r, next));
+    m.indexes.push_back(index);
+  }
+  return m;
+}
+
+std::expected<BlockTxnMsg, DecodeError> decode_blocktxn(Reader& r) {
+  BlockTxnMsg m;
+  TALLY_TRY(hash, r.fixed<BlockHash>());
+  m.block_hash = hash;
+  TALLY_TRY(count, read_count(r, kMaxTxs, ledger::Transaction::kSize));
+  m.txs.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    TALLY_TRY(tx, ledger::Transaction::decode(r));
+    m.txs.push_back(tx);
+  }
+  return m;
+}
+
 // Decodes the fields of one message type from r; the caller checks that r is exhausted.
 std::expected<Message, DecodeError> decode_fields(MessageType type, Reader& r) {
   auto wrap = [](auto&& result) -> std::expected<Message, DecodeError> {
@@ -222,6 +343,10 @@ std::expected<Message, DecodeError> decode_fields(MessageType type, Reader& r) {
     case MessageType::kGetHeaders: return wrap(decode_getheaders(r));
     case MessageType::kHeaders: return wrap(decode_headers(r));
     case MessageType::kBlock: break;  // decoded whole by decode_payload
+    case MessageType::kSendCmpct: return wrap(decode_sendcmpct(r));
+    case MessageType::kCmpctBlock: return wrap(decode_cmpctblock(r));
+    case MessageType::kGetBlockTxn: return wrap(decode_getblocktxn(r));
+    case MessageType::kBlockTxn: return wrap(decode_blocktxn(r));
   }
   return std::unexpected(DecodeError::kInvalidValue);
 }
@@ -282,6 +407,10 @@ const char* message_name(MessageType t) {
     case MessageType::kGetHeaders: return "getheaders";
     case MessageType::kHeaders: return "headers";
     case MessageType::kBlock: return "block";
+    case MessageType::kSendCmpct: return "sendcmpct";
+    case MessageType::kCmpctBlock: return "cmpctblock";
+    case MessageType::kGetBlockTxn: return "getblocktxn";
+    case MessageType::kBlockTxn: return "blocktxn";
   }
   return "unknown";
 }
@@ -302,17 +431,22 @@ std::size_t max_payload_size(std::uint8_t type) {
     case MessageType::kGetHeaders: return max_list_size(kMaxLocatorHashes, kHashSize) + kHashSize;
     case MessageType::kHeaders: return max_list_size(kMaxHeadersPerMessage, ledger::BlockHeader::kSize);
     case MessageType::kBlock: return kMaxBlockPayload;
+    case MessageType::kSendCmpct: return 1 + 8;
+    case MessageType::kCmpctBlock: return kMaxCmpctBlockPayload;
+    case MessageType::kGetBlockTxn: return kMaxGetBlockTxnPayload;
+    case MessageType::kBlockTxn: return kMaxBlockTxnPayload;
   }
   return 0;
 }
 
 MessageType type_of(const Message& m) {
   // The variant lists the messages in the order of their type numbers.
-  static_assert(std::variant_size_v<Message> == static_cast<std::size_t>(MessageType::kBlock));
+  static_assert(std::variant_size_v<Message> == kLastMessageType);
   static_assert(std::is_same_v<std::variant_alternative_t<0, Message>, VersionMsg>);
   static_assert(std::is_same_v<std::variant_alternative_t<5, Message>, AddrMsg>);
   static_assert(std::is_same_v<std::variant_alternative_t<9, Message>, TxMsg>);
   static_assert(std::is_same_v<std::variant_alternative_t<12, Message>, BlockMsg>);
+  static_assert(std::is_same_v<std::variant_alternative_t<16, Message>, BlockTxnMsg>);
   return static_cast<MessageType>(m.index() + 1);
 }
 

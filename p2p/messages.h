@@ -43,7 +43,12 @@ enum class MessageType : std::uint8_t {
   kGetHeaders = 11,
   kHeaders = 12,
   kBlock = 13,
+  kSendCmpct = 14,
+  kCmpctBlock = 15,
+  kGetBlockTxn = 16,
+  kBlockTxn = 17,
 };
+inline constexpr std::uint8_t kLastMessageType = 17;
 const char* message_name(MessageType t);
 // Largest payload accepted for a type; 0 for an unknown type.
 std::size_t max_payload_size(std::uint8_t type);
@@ -131,8 +136,41 @@ struct BlockMsg {
   friend bool operator==(const BlockMsg&, const BlockMsg&) = default;
 };
 
+// Compact block relay (after BIP152; docs/PROTOCOL.md). A short id is the low 48 bits of
+// SipHash-2-4 of a txid, keyed per block (p2p/compact_block.h).
+inline constexpr std::uint64_t kCompactVersion = 1;
+struct SendCmpctMsg {
+  bool high_bandwidth = false;  // send me new blocks as cmpctblock, unasked
+  std::uint64_t version = kCompactVersion;
+  friend bool operator==(const SendCmpctMsg&, const SendCmpctMsg&) = default;
+};
+struct PrefilledTx {
+  std::uint32_t index = 0;  // position in the block (the wire carries differences)
+  ledger::Transaction tx;
+  friend bool operator==(const PrefilledTx&, const PrefilledTx&) = default;
+};
+struct CmpctBlockMsg {
+  ledger::BlockHeader header;
+  std::uint64_t nonce = 0;                  // keys the short ids with the header
+  std::vector<std::uint64_t> short_ids;     // 48-bit values, for the slots not prefilled, in order
+  std::vector<PrefilledTx> prefilled;       // increasing indexes; at least the coinbase
+  std::size_t tx_count() const { return short_ids.size() + prefilled.size(); }
+  friend bool operator==(const CmpctBlockMsg&, const CmpctBlockMsg&) = default;
+};
+struct GetBlockTxnMsg {
+  BlockHash block_hash;
+  std::vector<std::uint32_t> indexes;  // increasing (the wire carries differences)
+  friend bool operator==(const GetBlockTxnMsg&, const GetBlockTxnMsg&) = default;
+};
+struct BlockTxnMsg {
+  BlockHash block_hash;
+  std::vector<ledger::Transaction> txs;  // the requested ones, in the order asked
+  friend bool operator==(const BlockTxnMsg&, const BlockTxnMsg&) = default;
+};
+
 using Message = std::variant<VersionMsg, VerackMsg, PingMsg, PongMsg, GetAddrMsg, AddrMsg, InvMsg, GetDataMsg,
-                             NotFoundMsg, TxMsg, GetHeadersMsg, HeadersMsg, BlockMsg>;
+                             NotFoundMsg, TxMsg, GetHeadersMsg, HeadersMsg, BlockMsg, SendCmpctMsg, CmpctBlockMsg,
+                             GetBlockTxnMsg, BlockTxnMsg>;
 MessageType type_of(const Message& m);
 
 // A whole frame (header + payload) for `m`.

@@ -34,6 +34,10 @@ struct NetConfig {
   int ban_threshold = 100;
   std::int64_t ban_duration_ms = 24LL * 3600 * 1000;
   std::int64_t mempool_expiry_check_ms = 60'000;
+  // Compact block relay (docs/PROTOCOL.md): ask every peer for new blocks as cmpctblock and
+  // send them so to peers that ask. Off: new blocks travel whole (the protocol before it).
+  bool compact_relay = true;
+  std::size_t compact_extra_txs = 100;  // recently accepted txs kept for reconstruction
   bool event_txids = false;  // list each connected block's txids in its event (event logs)
 };
 

@@ -112,7 +112,7 @@ void NetCore::on_bytes(PeerId id, ByteSpan bytes, std::int64_t now_ms) {
       return;
     }
     if (!frame->has_value()) return;
-    traffic_[static_cast<std::size_t>((*frame)->type) & 15].received += (*frame)->wire_size;
+    traffic_[std::min<std::size_t>(static_cast<std::size_t>((*frame)->type), kLastMessageType)].received += (*frame)->wire_size;
     handle_message(p, std::move((*frame)->message), now_ms);
     if (p.disconnecting) return;
   }
@@ -125,7 +125,7 @@ void NetCore::send(Peer& p, const Message& m) {
 void NetCore::send_frame(Peer& p, std::shared_ptr<const Bytes> frame) {
   if (p.disconnecting) return;
   p.bytes_sent += frame->size();
-  if (frame->size() > 4) traffic_[(*frame)[4] & 15].sent += frame->size();
+  if (frame->size() > 4) traffic_[std::min<std::size_t>((*frame)[4], kLastMessageType)].sent += frame->size();
   actions_.push_back(SendAction{p.id, std::move(frame)});
 }
 
@@ -239,6 +239,10 @@ void NetCore::handle_message(Peer& p, Message&& m, std::int64_t now_ms) {
     case MessageType::kGetHeaders: return on_getheaders(p, std::get<GetHeadersMsg>(m));
     case MessageType::kHeaders: return on_headers(p, std::move(std::get<HeadersMsg>(m)), now_ms);
     case MessageType::kBlock: return on_block(p, std::move(std::get<BlockMsg>(m)), now_ms);
+    case MessageType::kSendCmpct: return on_sendcmpct(p, std::get<SendCmpctMsg>(m));
+    case MessageType::kCmpctBlock: return on_cmpctblock(p, std::get<CmpctBlockMsg>(m), now_ms);
+    case MessageType::kGetBlockTxn: return on_getblocktxn(p, std::get<GetBlockTxnMsg>(m));
+    case MessageType::kBlockTxn: return on_blocktxn(p, std::move(std::get<BlockTxnMsg>(m)), now_ms);
   }
 }
 
@@ -276,6 +280,7 @@ void NetCore::on_established(Peer& p, std::int64_t now_ms) {
   next_connection_deadline_ms_ = std::min(next_connection_deadline_ms_, p.next_ping_ms);
   p.next_tx_inv_ms = now_ms;
   emit(now_ms, PeerConnectedEvent{p.id, p.address, p.inbound, p.version.user_agent});
+  if (config_.compact_relay) send(p, SendCmpctMsg{true, kCompactVersion});
   if (!p.inbound) {
     addr_book_.mark_good(p.address, now_ms);
     if (config_.discovery) send(p, GetAddrMsg{});

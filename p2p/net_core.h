@@ -121,7 +121,18 @@ class NetCore {
     std::uint64_t received = 0;
     std::uint64_t sent = 0;
   };
-  const std::array<Traffic, 16>& traffic() const { return traffic_; }
+  const std::array<Traffic, kLastMessageType + 1>& traffic() const { return traffic_; }
+  // Compact block relay, since start (/metrics).
+  struct CompactStats {
+    std::uint64_t blocks_received = 0;     // cmpctblock messages for blocks we lacked
+    std::uint64_t reconstructed = 0;       // rebuilt without a round trip
+    std::uint64_t round_trips = 0;         // rebuilt after getblocktxn
+    std::uint64_t fallbacks = 0;           // full block asked for (collision, wrong root, bad answer)
+    std::uint64_t txs_from_pool = 0;       // slots filled from the mempool or recent txs (hits)
+    std::uint64_t txs_requested = 0;       // slots asked for with getblocktxn (misses)
+    std::uint64_t blocks_sent = 0;         // cmpctblock messages sent
+  };
+  const CompactStats& compact_stats() const { return compact_stats_; }
   std::size_t inbound_count() const;
   std::size_t outbound_count() const;
   std::uint64_t local_nonce() const { return local_nonce_; }
@@ -171,12 +182,29 @@ class NetCore {
   void flush_tx_announcements(Peer& p, std::int64_t now_ms);
   void flush_due_announcements(std::int64_t now_ms);
 
+  // Compact blocks (net_compact.cpp)
+  void on_sendcmpct(Peer& p, const SendCmpctMsg& m);
+  void on_cmpctblock(Peer& p, const CmpctBlockMsg& m, std::int64_t now_ms);
+  void on_getblocktxn(Peer& p, const GetBlockTxnMsg& m);
+  void on_blocktxn(Peer& p, BlockTxnMsg&& m, std::int64_t now_ms);
+  // The partial block of p is complete: checks its merkle root, relays it on to the peers
+  // that asked for compact blocks, then validates it (or falls back to the full block).
+  void finish_compact(Peer& p, std::int64_t now_ms);
+  void request_full_block(Peer& p, const BlockHash& hash, std::int64_t now_ms);
+  void release_compact_request(Peer& p, const BlockHash& hash);
+  void remember_extra_tx(const ledger::Transaction& tx);
+
   // Blocks and sync (net_sync.cpp)
   void on_getheaders(Peer& p, const GetHeadersMsg& m);
   void on_headers(Peer& p, HeadersMsg&& m, std::int64_t now_ms);
   void on_block(Peer& p, BlockMsg&& m, std::int64_t now_ms);
+  // via_compact: rebuilt from a cmpctblock whose header was valid; a body that fails
+  // validation then costs the peer nothing (BIP152's rule, docs/DECISIONS.md).
   std::expected<ledger::BlockAcceptResult, ledger::ChainError> process_block(const ledger::Block& block, Peer* from,
-                                                                               std::int64_t now_ms);
+                                                                               std::int64_t now_ms,
+                                                                               bool via_compact = false);
+  // A header a peer sent: stored, or the peer scored (invalid) and nullptr.
+  const ledger::BlockEntry* accept_peer_header(Peer& p, const ledger::BlockHeader& h, std::int64_t now_ms);
   void after_chain_update(const ledger::ChainUpdate& update, std::int64_t now_ms);
   void announce_tip(const ledger::Block* pushed_block, std::int64_t now_ms);
   void request_headers(Peer& p);
@@ -227,7 +255,9 @@ class NetCore {
   std::int64_t next_expiry_check_ms_ = 0;
   BlockHash last_announced_tip_;
   std::optional<std::string> fatal_error_;
-  std::array<Traffic, 16> traffic_{};
+  std::array<Traffic, kLastMessageType + 1> traffic_{};
+  CompactStats compact_stats_;
+  std::deque<ledger::Transaction> extra_txs_;  // recently accepted, for reconstruction
   std::function<std::int64_t()> event_clock_us_;
 };
 

@@ -107,27 +107,9 @@ void NetCore::on_headers(Peer& p, HeadersMsg&& m, std::int64_t now_ms) {
 
 bool NetCore::commit_headers(Peer& p, const std::vector<ledger::BlockHeader>& headers, std::int64_t now_ms) {
   for (const auto& h : headers) {
-    const BlockHash hash = h.hash();
-    const bool is_new = chain_.find(hash) == nullptr;
-    auto r = chain_.accept_header(h, seconds(now_ms));
-    if (!r) {
-      const auto& err = r.error();
-      if (err.kind != ledger::ChainError::Kind::kInvalid) {
-        fatal_error_ = err.message;
-        return false;
-      }
-      emit(now_ms, BlockRejectedEvent{hash, p.id, err.message});
-      // A header from the future may become valid later: not the peer's fault.
-      const bool future = err.failure && err.failure->error == ledger::BlockError::kTimeTooNew;
-      if (!future) misbehave(p, config_.ban_threshold, "invalid header: " + err.message);
-      return false;
-    }
-    const ledger::BlockEntry* e = *r;
-    if (is_new) emit(now_ms, HeaderSeenEvent{hash, e->height(), p.id});
-    if (!p.best_known || e->chain_work > p.best_known->chain_work) {
-      p.best_known = e;
-      p.best_known_height = std::max(p.best_known_height, e->height());
-    }
+    const ledger::BlockEntry* e = accept_peer_header(p, h, now_ms);
+    if (!e) return false;
+    const BlockHash& hash = e->hash;
     // A freshly announced block on a stale branch is fetched right away so stale branches
     // are stored too; blocks of the best branch are scheduled by request_blocks.
     if (headers.size() <= config_.stale_fork_depth_max && !e->has_data() && e->parent &&
@@ -140,6 +122,31 @@ bool NetCore::commit_headers(Peer& p, const std::vector<ledger::BlockHeader>& he
     }
   }
   return true;
+}
+
+const ledger::BlockEntry* NetCore::accept_peer_header(Peer& p, const ledger::BlockHeader& h, std::int64_t now_ms) {
+  const BlockHash hash = h.hash();
+  const bool is_new = chain_.find(hash) == nullptr;
+  auto r = chain_.accept_header(h, seconds(now_ms));
+  if (!r) {
+    const auto& err = r.error();
+    if (err.kind != ledger::ChainError::Kind::kInvalid) {
+      fatal_error_ = err.message;
+      return nullptr;
+    }
+    emit(now_ms, BlockRejectedEvent{hash, p.id, err.message});
+    // A header from the future may become valid later: not the peer's fault.
+    const bool future = err.failure && err.failure->error == ledger::BlockError::kTimeTooNew;
+    if (!future) misbehave(p, config_.ban_threshold, "invalid header: " + err.message);
+    return nullptr;
+  }
+  const ledger::BlockEntry* e = *r;
+  if (is_new) emit(now_ms, HeaderSeenEvent{hash, e->height(), p.id});
+  if (!p.best_known || e->chain_work > p.best_known->chain_work) {
+    p.best_known = e;
+    p.best_known_height = std::max(p.best_known_height, e->height());
+  }
+  return e;
 }
 
 void NetCore::request_blocks(std::int64_t now_ms) {
@@ -207,7 +214,8 @@ void NetCore::on_block(Peer& p, BlockMsg&& m, std::int64_t now_ms) {
 }
 
 std::expected<ledger::BlockAcceptResult, ledger::ChainError> NetCore::process_block(const ledger::Block& block,
-                                                                                     Peer* from, std::int64_t now_ms) {
+                                                                                     Peer* from, std::int64_t now_ms,
+                                                                                     bool via_compact) {
   const BlockHash hash = block.hash();
   const PeerId from_id = from ? from->id : 0;
   if (!chain_.find(hash)) emit(now_ms, HeaderSeenEvent{hash, block.header.height, from_id});
@@ -220,7 +228,7 @@ std::expected<ledger::BlockAcceptResult, ledger::ChainError> NetCore::process_bl
     }
     emit(now_ms, BlockRejectedEvent{hash, from_id, err.message});
     const bool future = err.failure && err.failure->error == ledger::BlockError::kTimeTooNew;
-    if (from && !future) misbehave(*from, config_.ban_threshold, "invalid block: " + err.message);
+    if (from && !future && !via_compact) misbehave(*from, config_.ban_threshold, "invalid block: " + err.message);
     return r;
   }
   if (r->status == ledger::AcceptStatus::kOrphan && from) request_headers(*from);
@@ -282,16 +290,23 @@ void NetCore::announce_tip(const ledger::Block* pushed_block, std::int64_t now_m
   std::reverse(recent.begin(), recent.end());
   // A single new block on top of what a peer has is pushed whole: one hop then costs one
   // message instead of header -> getdata -> block (as BIP152's high-bandwidth mode).
+  // Peers that asked for compact blocks get the block as cmpctblock, the others whole.
+  const bool push = pushed_block && pushed_block->hash() == tip.hash && tip.parent;
   std::shared_ptr<const Bytes> block_frame;
-  if (pushed_block && pushed_block->hash() == tip.hash && tip.parent) {
-    block_frame = std::make_shared<const Bytes>(encode_frame(chain_.spec().network_magic, BlockMsg{*pushed_block}));
-  }
+  std::shared_ptr<const Bytes> compact_frame;
   for (auto& [id, pp] : peers_) {
     Peer& p = *pp;
     if (!p.established || p.disconnecting || p.known.contains(tip.hash)) continue;
-    if (block_frame && p.known.contains(tip.parent->hash)) {
+    if (push && p.known.contains(tip.parent->hash)) {
       p.known.insert(tip.hash);
-      send_frame(p, block_frame);
+      auto& frame = p.wants_cmpct ? compact_frame : block_frame;
+      if (!frame) {
+        const std::uint32_t magic = chain_.spec().network_magic;
+        frame = std::make_shared<const Bytes>(p.wants_cmpct ? encode_frame(magic, make_compact_block(*pushed_block, rng_()))
+                                                            : encode_frame(magic, BlockMsg{*pushed_block}));
+      }
+      if (p.wants_cmpct) ++compact_stats_.blocks_sent;
+      send_frame(p, frame);
       continue;
     }
     HeadersMsg msg;

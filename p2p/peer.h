@@ -7,6 +7,7 @@
 
 #include <boost/unordered/unordered_flat_set.hpp>
 
+#include "p2p/compact_block.h"
 #include "p2p/net_core.h"
 
 namespace tally::p2p {
@@ -88,6 +89,10 @@ struct NetCore::Peer {
   bool headers_requested = false;
   std::vector<ledger::BlockHeader> low_work_headers;  // buffered, see net_sync.cpp
   std::size_t blocks_in_flight = 0;
+
+  // Compact blocks
+  bool wants_cmpct = false;                 // sent sendcmpct(high_bandwidth) of our version
+  std::optional<PartialBlock> partial;      // the block being rebuilt from this peer's cmpctblock
 
   // Stats
   std::uint64_t bytes_sent = 0;

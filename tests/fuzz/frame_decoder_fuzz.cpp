@@ -100,7 +100,7 @@ Outcome run(ByteSpan stream, std::uint64_t chunk_seed) {
 }
 
 void check_raw_payloads(ByteSpan payload) {
-  for (std::uint8_t t = 1; t <= static_cast<std::uint8_t>(MessageType::kBlock); ++t) {
+  for (std::uint8_t t = 1; t <= tally::p2p::kLastMessageType; ++t) {
     const auto type = static_cast<MessageType>(t);
     auto m = p2p::decode_payload(type, payload);
     if (!m) continue;
@@ -112,7 +112,7 @@ void check_raw_payloads(ByteSpan payload) {
   }
   // Unknown type numbers never decode.
   FUZZ_CHECK(!p2p::decode_payload(static_cast<MessageType>(0), payload));
-  FUZZ_CHECK(!p2p::decode_payload(static_cast<MessageType>(14), payload));
+  FUZZ_CHECK(!p2p::decode_payload(static_cast<MessageType>(p2p::kLastMessageType + 1), payload));
 }
 
 }  // namespace

@@ -18,7 +18,8 @@ import sys
 
 MAGIC = 0x544C5931  # devnet network magic
 
-VERSION, VERACK, PING, PONG, GETADDR, ADDR, INV, GETDATA, NOTFOUND, TX, GETHEADERS, HEADERS, BLOCK = range(1, 14)
+(VERSION, VERACK, PING, PONG, GETADDR, ADDR, INV, GETDATA, NOTFOUND, TX, GETHEADERS, HEADERS, BLOCK, SENDCMPCT,
+ CMPCTBLOCK, GETBLOCKTXN, BLOCKTXN) = range(1, 18)
 
 
 def compact_size(n):
@@ -65,6 +66,38 @@ def block(n_txs):
     return header(7) + compact_size(n_txs) + b"".join(tx(i) for i in range(n_txs))
 
 
+def sendcmpct(high_bandwidth):
+    return bytes([high_bandwidth]) + struct.pack("<Q", 1)
+
+
+def short_id(k):
+    return struct.pack("<Q", 0x0000A1B2C3D4E5F0 + k)[:6]
+
+
+def cmpctblock(n_short, prefilled):
+    # header | nonce | short ids | prefilled (index as the difference to the previous + 1, tx)
+    out = header(7) + struct.pack("<Q", 0x5EED) + compact_size(n_short) + b"".join(short_id(k) for k in range(n_short))
+    out += compact_size(len(prefilled))
+    previous = -1
+    for index in prefilled:
+        out += compact_size(index - previous - 1) + tx(index)
+        previous = index
+    return out
+
+
+def getblocktxn(indexes):
+    out = h(7) + compact_size(len(indexes))
+    previous = -1
+    for index in indexes:
+        out += compact_size(index - previous - 1)
+        previous = index
+    return out
+
+
+def blocktxn(n_txs):
+    return h(7) + compact_size(n_txs) + b"".join(tx(i) for i in range(n_txs))
+
+
 def ipv4_mapped(a, b, c, d):
     return bytes(10) + b"\xff\xff" + bytes([a, b, c, d])
 
@@ -107,6 +140,10 @@ def main():
         frame(GETHEADERS, getheaders([1, 2, 3], 0)),
         frame(HEADERS, headers(3)),
         frame(BLOCK, block(2)),
+        frame(SENDCMPCT, sendcmpct(1)),
+        frame(CMPCTBLOCK, cmpctblock(3, [0, 2])),
+        frame(GETBLOCKTXN, getblocktxn([1, 3, 4])),
+        frame(BLOCKTXN, blocktxn(2)),
     ]
     entries = {
         "handshake": b"\x00" + all_types[0] + all_types[1],
@@ -118,7 +155,7 @@ def main():
         "empty_lists": b"\x06" + frame(INV, items([])) + frame(HEADERS, headers(0)) + frame(ADDR, addr([])),
         # Near-misses: each stops the decoder with one error.
         "bad_magic": b"\x07" + frame(PING, bytes(8), magic=MAGIC ^ 1),
-        "unknown_type": b"\x08" + frame(14, b""),
+        "unknown_type": b"\x08" + frame(18, b""),
         "oversized": b"\x09" + struct.pack("<IBII", MAGIC, PING, 9, 0) + bytes(9),
         "bad_checksum": b"\x0a" + ping[:-1] + bytes([ping[-1] ^ 1]),
         "malformed": b"\x0b" + frame(INV, items([(3, 1)])),
@@ -132,6 +169,10 @@ def main():
         "payload_getheaders": b"\x12" + getheaders([5], 6),
         "payload_headers": b"\x13" + headers(2),
         "payload_block": b"\x14" + block(1),
+        "compact": b"\x15" + b"".join(all_types[13:17]),
+        "cmpct_index_out_of_range": b"\x16" + frame(CMPCTBLOCK, cmpctblock(1, [0, 5])),
+        "payload_cmpctblock": b"\x17" + cmpctblock(2, [0]),
+        "payload_getblocktxn": b"\x18" + getblocktxn([0, 1, 300]),
     }
     for name, data in entries.items():
         assert len(data) <= 4096, name

@@ -93,7 +93,12 @@ std::vector<Message> sample_messages() {
           TxMsg{sample_tx(9)},
           getheaders,
           headers,
-          block};
+          block,
+          SendCmpctMsg{true, kCompactVersion},
+          CmpctBlockMsg{sample_header(8), 0x5eed, {0x0000a1b2c3d4e5f0ULL, 0xffffffffffffULL, 1},
+                        {PrefilledTx{0, sample_tx(3)}, PrefilledTx{4, sample_tx(4)}}},
+          GetBlockTxnMsg{filled<crypto::Hash256>(5), {1, 2, 70, 300}},
+          BlockTxnMsg{filled<crypto::Hash256>(6), {sample_tx(5), sample_tx(6)}}};
 }
 
 // All frames the decoder yields until it wants more bytes; fails the test on an error.
@@ -146,7 +151,7 @@ Bytes compact_count(std::uint64_t n) {
 
 TEST(Messages, SamplesCoverEveryTypeInOrder) {
   const auto messages = sample_messages();
-  ASSERT_EQ(messages.size(), 13u);
+  ASSERT_EQ(messages.size(), std::size_t{kLastMessageType});
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const auto type = static_cast<MessageType>(i + 1);
     EXPECT_EQ(type_of(messages[i]), type);
@@ -262,7 +267,8 @@ TEST(Messages, SeveralFramesInOneFeed) {
 
 TEST(Messages, EmptyListsAndDefaultsRoundTrip) {
   const std::vector<Message> messages = {VersionMsg{}, AddrMsg{}, InvMsg{}, GetDataMsg{}, NotFoundMsg{},
-                                         GetHeadersMsg{}, HeadersMsg{}, BlockMsg{}};
+                                         GetHeadersMsg{}, HeadersMsg{}, BlockMsg{}, SendCmpctMsg{},
+                                         CmpctBlockMsg{}, GetBlockTxnMsg{}, BlockTxnMsg{}};
   for (const Message& m : messages) {
     SCOPED_TRACE(message_name(type_of(m)));
     auto back = decode_payload(type_of(m), payload_of(m));
@@ -284,7 +290,7 @@ TEST(Messages, FramesWrittenFromTheProtocolDocumentDecode) {
   FrameDecoder d(kMagic);
   d.feed(ByteSpan(data).subspan(1));  // byte 0 is the fuzz target's chunking seed
   auto frames = drain(d);
-  ASSERT_EQ(frames.size(), 13u);
+  ASSERT_EQ(frames.size(), std::size_t{kLastMessageType});
   for (std::size_t i = 0; i < frames.size(); ++i) EXPECT_EQ(frames[i].type, static_cast<MessageType>(i + 1));
   EXPECT_EQ(d.buffered(), 0u);
   const auto& v = std::get<VersionMsg>(frames[0].message);
@@ -295,6 +301,13 @@ TEST(Messages, FramesWrittenFromTheProtocolDocumentDecode) {
   EXPECT_EQ(addr.entries[0].address.to_string(), "10.0.0.1:9333");
   EXPECT_EQ(addr.entries[1].address.to_string(), "[2001:db8::1]:18444");
   EXPECT_EQ(std::get<BlockMsg>(frames[12].message).block.txs.size(), 2u);
+  const auto& cmpct = std::get<CmpctBlockMsg>(frames[14].message);
+  EXPECT_EQ(cmpct.short_ids.size(), 3u);
+  ASSERT_EQ(cmpct.prefilled.size(), 2u);
+  EXPECT_EQ(cmpct.prefilled[1].index, 2u);
+  EXPECT_EQ(cmpct.short_ids[0], 0xa1b2c3d4e5f0ULL);
+  EXPECT_EQ(std::get<GetBlockTxnMsg>(frames[15].message).indexes, (std::vector<std::uint32_t>{1, 3, 4}));
+  EXPECT_EQ(std::get<BlockTxnMsg>(frames[16].message).txs.size(), 2u);
 }
 
 // ---- limits -------------------------------------------------------------------------------
@@ -313,9 +326,46 @@ TEST(MessageLimits, MaxPayloadSizes) {
   EXPECT_EQ(max_payload_size(11), 1u + 101 * 32 + 32);
   EXPECT_EQ(max_payload_size(12), 3u + 2000 * 116);
   EXPECT_EQ(max_payload_size(13), 116u + 5 + ledger::kMaxBlockTxsDecode * 144);
+  EXPECT_EQ(max_payload_size(14), 9u);
+  EXPECT_EQ(max_payload_size(15), 116u + 8 + 5 + 5 + ledger::kMaxBlockTxsDecode * (5 + 144));
+  EXPECT_EQ(max_payload_size(16), 32u + 5 + ledger::kMaxBlockTxsDecode * 3);
+  EXPECT_EQ(max_payload_size(17), 32u + 5 + ledger::kMaxBlockTxsDecode * 144);
   EXPECT_EQ(max_payload_size(0), 0u);
-  EXPECT_EQ(max_payload_size(14), 0u);
+  EXPECT_EQ(max_payload_size(18), 0u);
   EXPECT_EQ(max_payload_size(255), 0u);
+}
+
+// Compact block payloads that break a rule of docs/PROTOCOL.md, each refused with a reason.
+TEST(MessageLimits, CompactBlockPayloadsOutsideTheRules) {
+  // sendcmpct: the mode byte is 0 or 1.
+  Bytes sendcmpct = payload_of(SendCmpctMsg{true, 1});
+  sendcmpct[0] = 2;
+  EXPECT_EQ(payload_error(MessageType::kSendCmpct, sendcmpct), ledger::DecodeError::kInvalidValue);
+  // cmpctblock: a prefilled index past the last slot.
+  CmpctBlockMsg m{sample_header(3), 1, {5}, {PrefilledTx{0, sample_tx(1)}}};
+  Bytes ok = payload_of(m);
+  EXPECT_TRUE(decode_payload(MessageType::kCmpctBlock, ok).has_value());
+  m.prefilled.push_back(PrefilledTx{2, sample_tx(2)});  // 1 short id + 2 prefilled: slots 0..2
+  EXPECT_TRUE(decode_payload(MessageType::kCmpctBlock, payload_of(m)).has_value());
+  m.prefilled.back().index = 3;  // past the 3 slots
+  EXPECT_EQ(payload_error(MessageType::kCmpctBlock, payload_of(m)), ledger::DecodeError::kInvalidValue);
+  // cmpctblock: more slots than a block may hold.
+  ledger::Writer w;
+  sample_header(3).encode(w);
+  w.u64(1);
+  w.compact_size(ledger::kMaxBlockTxsDecode + 1);
+  EXPECT_EQ(payload_error(MessageType::kCmpctBlock, w.data()), ledger::DecodeError::kSizeTooLarge);
+  // getblocktxn: an index past the largest block.
+  GetBlockTxnMsg ask{filled<crypto::Hash256>(1), {static_cast<std::uint32_t>(ledger::kMaxBlockTxsDecode - 1)}};
+  EXPECT_TRUE(decode_payload(MessageType::kGetBlockTxn, payload_of(ask)).has_value());
+  ask.indexes = {1, static_cast<std::uint32_t>(ledger::kMaxBlockTxsDecode)};
+  EXPECT_EQ(payload_error(MessageType::kGetBlockTxn, payload_of(ask)), ledger::DecodeError::kInvalidValue);
+  // blocktxn: a count its payload cannot hold.
+  ledger::Writer t;
+  t.fixed(filled<crypto::Hash256>(1));
+  t.compact_size(2);
+  sample_tx(1).encode(t);
+  EXPECT_EQ(payload_error(MessageType::kBlockTxn, t.data()), ledger::DecodeError::kTruncated);
 }
 
 TEST(MessageLimits, ListsAtTheirMaximumDecodeAndFillTheLimit) {
@@ -447,7 +497,7 @@ TEST(MessageLimits, StrictEncoding) {
   EXPECT_EQ(payload_error(MessageType::kInv, Bytes{0xfd, 0x01, 0x00}), ledger::DecodeError::kNonMinimalSize);
   // Unknown type numbers are not decodable.
   EXPECT_EQ(payload_error(static_cast<MessageType>(0), {}), ledger::DecodeError::kInvalidValue);
-  EXPECT_EQ(payload_error(static_cast<MessageType>(14), {}), ledger::DecodeError::kInvalidValue);
+  EXPECT_EQ(payload_error(static_cast<MessageType>(kLastMessageType + 1), {}), ledger::DecodeError::kInvalidValue);
 }
 
 // ---- decoder errors -----------------------------------------------------------------------
@@ -459,7 +509,7 @@ TEST(FrameDecoder, WrongMagic) {
 }
 
 TEST(FrameDecoder, UnknownType) {
-  for (std::uint8_t type : {0, 14, 200, 255}) {
+  for (std::uint8_t type : {0, kLastMessageType + 1, 200, 255}) {
     Bytes frame = frame_with(type, {});
     EXPECT_EQ(decode_error(frame), FrameDecoder::Error::kUnknownType) << int{type};
   }
