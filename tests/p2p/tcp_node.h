@@ -12,7 +12,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <functional>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "../ledger/chain_fixture.h"
@@ -67,10 +69,13 @@ struct TcpNode {
 
 class TcpNet {
  public:
-  explicit TcpNet(std::size_t n) : spec_(tcp_spec()) {
+  // configure: changes node i's settings before it starts.
+  explicit TcpNet(std::size_t n, const std::function<void(std::size_t, NetConfig&)>& configure = {})
+      : spec_(tcp_spec()) {
     for (std::size_t i = 0; i < n; ++i) {
       NetConfig c;
       c.discovery = false;
+      if (configure) configure(i, c);
       nodes_.push_back(std::make_unique<TcpNode>(io_, spec_, 1000 + i, c));
     }
     work_.emplace(io_.get_executor());
@@ -186,6 +191,24 @@ class RawPeer {
     }
     return false;
   }
+  // Reads frames until one satisfies pred (returned) or the timeout passes (nullopt).
+  std::optional<Message> wait_for(std::uint32_t magic, const std::function<bool(const Message&)>& pred,
+                                  std::chrono::milliseconds timeout) {
+    if (!decoder_) decoder_.emplace(magic);
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    std::uint8_t buf[65536];
+    while (std::chrono::steady_clock::now() < end) {
+      for (;;) {
+        auto f = decoder_->next();
+        if (!f || !f->has_value()) break;
+        if (pred((*f)->message)) return std::move((*f)->message);
+      }
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n == 0) return std::nullopt;
+      if (n > 0) decoder_->feed(crypto::ByteSpan(buf, static_cast<std::size_t>(n)));
+    }
+    return std::nullopt;
+  }
   // A valid handshake for `spec` from a node claiming to listen on listen_port.
   void handshake(const ledger::ChainSpec& spec, std::uint16_t listen_port) {
     VersionMsg v;
@@ -201,6 +224,7 @@ class RawPeer {
  private:
   int fd_ = -1;
   bool connected_ = false;
+  std::optional<FrameDecoder> decoder_;
 };
 
 }  // namespace tally::p2p::testing
