@@ -67,6 +67,7 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
   app.add_option("--seed", c.seed, "Ask this peer for addresses; repeatable");
   app.add_option("--maxoutbound", c.maxoutbound, "Outbound connection slots")->check(CLI::Range(0, 64));
   app.add_option("--maxinbound", c.maxinbound, "Inbound connection cap")->check(CLI::Range(0, 1024));
+  app.add_option("--compactrelay", c.compactrelay, "Relay new blocks as compact blocks to peers that ask (1/0)");
   app.add_option("--rpcbind", c.rpcbind, "Address the RPC server binds to (default 127.0.0.1)");
   app.add_option("--rpcallowip", c.rpcallowip, "Also accept RPC from this address (widens exposure); repeatable");
   app.add_option("--rpcport", c.rpcport, "RPC port (default from the chain spec; 0 = any free port)")

@@ -24,6 +24,7 @@ struct NodeConfig {
   std::vector<std::string> seed;     // ask these for addresses
   std::size_t maxoutbound = 8;
   std::size_t maxinbound = 64;
+  bool compactrelay = true;
   std::string rpcbind = "127.0.0.1";
   std::vector<std::string> rpcallowip;
   std::optional<std::uint16_t> rpcport;  // default from the chain spec; 0 = any free

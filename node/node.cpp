@@ -224,6 +224,7 @@ std::expected<void, std::string> Node::make_net_core(std::uint64_t seed) {
   net.listen_port = config_.listen ? configured_p2p_port() : 0;
   net.max_outbound = config_.maxoutbound;
   net.max_inbound = config_.maxinbound;
+  net.compact_relay = config_.compactrelay;
   net.event_txids = !config_.eventlog.empty();
   auto parse_list = [&](const std::vector<std::string>& list, const char* flag,
                         std::vector<p2p::NetAddress>& out) -> std::expected<void, std::string> {

@@ -78,6 +78,7 @@ PeerId NetCore::on_connected(const NetAddress& remote, bool inbound, std::int64_
 void NetCore::on_connect_failed(const NetAddress& remote, std::int64_t now_ms) {
   now_ms_ = now_ms;
   pending_connects_.erase(remote);
+  housekeeping_idle_ = false;
   addr_book_.mark_failed(remote, now_ms);
 }
 
@@ -86,6 +87,7 @@ void NetCore::on_disconnected(PeerId id, std::int64_t now_ms) {
   auto it = peers_.find(id);
   if (it == peers_.end()) return;
   Peer& p = *it->second;
+  housekeeping_idle_ = false;
   if (!p.disconnecting) emit(now_ms, PeerDisconnectedEvent{p.id, p.address, "closed by peer or network"});
   // Forget what was asked of this peer so that another one is asked.
   for (auto r = blocks_in_flight_.begin(); r != blocks_in_flight_.end();)
@@ -132,6 +134,7 @@ void NetCore::send_frame(Peer& p, std::shared_ptr<const Bytes> frame) {
 void NetCore::drop(Peer& p, const std::string& reason) {
   if (p.disconnecting) return;
   p.disconnecting = true;
+  housekeeping_idle_ = false;
   actions_.push_back(DisconnectAction{p.id, reason});
   emit(now_ms_, PeerDisconnectedEvent{p.id, p.address, reason});
 }
@@ -155,6 +158,7 @@ bool NetCore::is_banned(const std::string& key, std::int64_t now_ms) const {
 }
 
 void NetCore::ban(const std::string& key, std::int64_t until_ms, const std::string& reason) {
+  housekeeping_idle_ = false;
   bans_[key] = BanEntry{key, until_ms, reason};
   for (auto& [id, p] : peers_)
     if (ban_key(*p) == key || ip_only(p->address) == key) drop(*p, "banned: " + reason);
@@ -190,6 +194,7 @@ void NetCore::misbehave(Peer& p, int points, const std::string& why) {
 }
 
 void NetCore::set_blocked(const std::set<NetAddress>& endpoints, std::int64_t now_ms) {
+  housekeeping_idle_ = false;
   now_ms_ = now_ms;
   blocked_ = endpoints;
   for (auto& [id, p] : peers_) {
@@ -341,14 +346,20 @@ void NetCore::fill_outbound(std::int64_t now_ms) {
   connected.insert(connected.end(), pending_connects_.begin(), pending_connects_.end());
   auto is_connected = [&](const NetAddress& a) { return std::find(connected.begin(), connected.end(), a) != connected.end(); };
 
+  // Idle: nothing for this to do until a connection closes or fails, or the settings change
+  // (each of those clears housekeeping_idle_); the once-a-second tick can rest till then.
+  bool idle = true;
   // Fixed peers (--connect / --addnode / addnode RPC) are kept connected.
   for (auto& [addr, next_try] : fixed_next_try_ms_) {
-    if (now_ms < next_try || is_connected(addr) || blocked_.contains(addr)) continue;
+    if (is_connected(addr) || blocked_.contains(addr)) continue;
+    idle = false;
+    if (now_ms < next_try) continue;
     next_try = now_ms + config_.reconnect_fixed_ms;
     pending_connects_.insert(addr);
     connected.push_back(addr);
     actions_.push_back(ConnectAction{addr});
   }
+  housekeeping_idle_ = idle && !config_.discovery;
   if (!config_.discovery) return;
   std::size_t outbound = pending_connects_.size();
   for (const auto& [id, p] : peers_) outbound += (!p->inbound && !p->disconnecting) ? 1 : 0;
@@ -363,10 +374,12 @@ void NetCore::fill_outbound(std::int64_t now_ms) {
     actions_.push_back(ConnectAction{*pick});
     ++outbound;
   }
+  housekeeping_idle_ = idle && outbound >= config_.max_outbound;
 }
 
 void NetCore::add_peer_address(const NetAddress& address, std::int64_t now_ms) {
   fixed_next_try_ms_.try_emplace(address, now_ms);
+  housekeeping_idle_ = false;
   addr_book_.add(address, address, static_cast<std::uint32_t>(now_ms / 1000));
 }
 
@@ -397,7 +410,11 @@ void NetCore::on_tick(std::int64_t now_ms) {
 }
 
 std::int64_t NetCore::next_deadline_ms() const {
-  std::int64_t next = std::min(next_tick_ms_, next_connection_deadline_ms_);  // fill_outbound, bans: once a second
+  // Housekeeping (fill_outbound) once a second while it has work; bans and the mempool's
+  // expiry when they are due.
+  std::int64_t next = std::min(housekeeping_idle_ ? INT64_MAX : next_tick_ms_, next_connection_deadline_ms_);
+  next = std::min(next, next_expiry_check_ms_);
+  for (const auto& [key, b] : bans_) next = std::min(next, b.until_ms);
   if (!inv_due_.empty()) next = std::min(next, inv_due_.top().first);
   for (const auto& [hash, r] : blocks_in_flight_) next = std::min(next, r.deadline_ms);
   return std::max(next, now_ms_);

@@ -230,6 +230,7 @@ class NetCore {
   // nor next_deadline_ms() walk every peer (a hub has hundreds): the cost of a tick is the work
   // that is due, not the number of peers.
   std::int64_t next_connection_deadline_ms_;
+  bool housekeeping_idle_ = false;  // fill_outbound found nothing to do (see there)
   // Peers with a non-empty inv batch, by when it is due (lazy: entries of peers gone are
   // skipped). PeerIds are never reused.
   std::priority_queue<std::pair<std::int64_t, PeerId>, std::vector<std::pair<std::int64_t, PeerId>>, std::greater<>>

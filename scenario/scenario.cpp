@@ -240,7 +240,8 @@ void read_load(const json::object& o, Scenario& s) {
 
 // tally-sim's sections: "network", "processing", "max_block_txs", "log_tx_events", "tx_inv_interval".
 void read_sim_sections(const json::object& o, Scenario& s) {
-  for (const char* key : {"network", "processing", "max_block_txs", "log_tx_events", "seeds", "tx_inv_interval"})
+  for (const char* key : {"network", "processing", "max_block_txs", "log_tx_events", "seeds", "tx_inv_interval",
+                          "compact_relay"})
     if (o.contains(key)) s.sim_only_fields.push_back(key);
   s.network = json_optional(o, "network", [](const json::value& v) {
     const json::object& n = base::json_object(v);
@@ -288,6 +289,7 @@ void read_sim_sections(const json::object& o, Scenario& s) {
     return static_cast<std::uint32_t>(integer(v, 2, 100'000));
   });
   s.log_tx_events = json_optional(o, "log_tx_events", base::json_bool);
+  s.compact_relay = json_optional(o, "compact_relay", base::json_bool);
   s.tx_inv_interval = json_optional(o, "tx_inv_interval", [](const json::value& v) {
     std::string t = duration_text(v);
     const auto ms = base::parse_duration_ms(t);
@@ -402,7 +404,8 @@ Scenario tag_invoke(json::value_to_tag<Scenario>, const json::value& v) {
   const json::object& o = base::json_object(v, "a scenario must be a JSON object");
   json_only_keys(o, {"description", "nodes", "topology", "seed", "chain", "block_time_s", "miners", "duration_s",
                      "load", "personas", "links", "link_overrides", "events", "seeds", "network", "processing",
-                     "max_block_txs", "log_tx_events", "tx_inv_interval"});
+                     "max_block_txs", "log_tx_events", "tx_inv_interval",
+                     "compact_relay"});
   (void)json_optional(o, "description", base::json_string);
   Scenario s;
   read_size(o, s);

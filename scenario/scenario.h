@@ -88,6 +88,7 @@ struct Scenario {
   std::optional<std::uint32_t> max_block_txs;
   std::optional<bool> log_tx_events;
   std::optional<std::string> tx_inv_interval;  // mean delay of a peer's transaction inv batch
+  std::optional<bool> compact_relay;           // false: new blocks travel whole
   std::optional<ProcessingSpec> processing;
   std::vector<std::string> sim_only_fields;  // the tally-sim-only fields present, as paths
 };

@@ -156,6 +156,7 @@ std::expected<SimConfig, std::string> sim_config(const scenario::Scenario& s) {
   if (s.load_senders) c.load.senders = *s.load_senders;
   if (s.log_tx_events) c.log_tx_events = *s.log_tx_events;
   if (s.tx_inv_interval) c.tx_inv_interval_ms = *base::parse_duration_ms(*s.tx_inv_interval);
+  if (s.compact_relay) c.compact_relay = *s.compact_relay;
   if (s.processing) {
     if (s.processing->block_base_us) c.processing.block_base_us = *s.processing->block_base_us;
     if (s.processing->block_per_tx_us) c.processing.block_per_tx_us = *s.processing->block_per_tx_us;

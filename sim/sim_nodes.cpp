@@ -77,6 +77,8 @@ void Simulator::boot(SimNode& n) {
   net.max_outbound = n.persona.max_outbound;
   net.event_txids = config_.log_tx_events;
   net.tx_inv_interval_ms = config_.tx_inv_interval_ms;
+  net.ping_interval_ms = config_.ping_interval_ms;
+  net.compact_relay = config_.compact_relay;
   net.known_inventory_max = known_inventory_max(config_);
   if (config_.topology.kind == TopologyKind::kDiscovery) {
     net.discovery = true;

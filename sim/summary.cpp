@@ -46,6 +46,8 @@ json::object parameters(const SimConfig& c) {
       {"block_interval_s", c.block_interval_s},
       {"max_block_txs", c.max_block_txs},
       {"tx_inv_interval_ms", c.tx_inv_interval_ms},
+      {"ping_interval_ms", c.ping_interval_ms},
+      {"compact_relay", c.compact_relay},
       {"topology", json::object{{"kind", topology_name(c.topology.kind)},
                                 {"degree", c.topology.degree},
                                 {"seeds", c.topology.seeds}}},

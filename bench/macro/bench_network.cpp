@@ -118,6 +118,18 @@ std::string generate_one(Tallyd& node, const std::string& address) {
   return std::string(v.as_array()[0].as_string());
 }
 
+// P2P bytes the node has received from all its peers (getpeerinfo bytesrecv, whole frames).
+std::uint64_t received_bytes(Tallyd& node) {
+  const auto v = node.call("getpeerinfo");
+  if (!v.is_array()) throw BenchError(node.name() + ": getpeerinfo: not an array");
+  std::uint64_t total = 0;
+  for (const auto& p : v.as_array()) {
+    const auto* b = p.is_object() ? p.as_object().if_contains("bytesrecv") : nullptr;
+    if (b != nullptr && b->is_number()) total += b->to_number<std::uint64_t>();
+  }
+  return total;
+}
+
 struct PhaseResult {
   std::string label;
   std::size_t txs_per_block = 0;
@@ -125,6 +137,8 @@ struct PhaseResult {
   std::vector<std::vector<double>> hop_ms;     // [hop][round]
   std::size_t relay_waits_timed_out = 0;       // rounds where node 7 lacked the txs at generate
   std::size_t start_fallbacks = 0;             // rounds without a header_seen(peer 0) at node 0
+  std::vector<double> wire_bytes_per_hop;      // per round: bytes received by nodes 1..7 / 7
+  double block_bytes = 0;                      // encoded size of a block of the phase
 };
 
 PhaseResult propagation_phase(Nodes& nodes, const std::string& label, std::size_t txs_per_block,
@@ -149,12 +163,20 @@ PhaseResult propagation_phase(Nodes& nodes, const std::string& label, std::size_
         ++res.relay_waits_timed_out;
     }
     const std::int64_t height = first.block_count() + 1;
+    std::uint64_t bytes_before = 0;
+    for (std::size_t i = 1; i < nodes.size(); ++i) bytes_before += received_bytes(*nodes[i]);
     hashes.push_back(generate_one(first, miner));
     if (first.mempool_size() != 0) throw BenchError("node0: the generated block did not take every transaction");
     if (!wait_until([&] { return last.block_count() >= height; }, 30s, 2ms))
       throw BenchError("block " + std::to_string(height) + " did not reach " + last.name() + " within 30 s");
     sleep_for(20ms);  // let the line settle (the event logs flush per batch)
+    std::uint64_t bytes_after = 0;
+    for (std::size_t i = 1; i < nodes.size(); ++i) bytes_after += received_bytes(*nodes[i]);
+    res.wire_bytes_per_hop.push_back(static_cast<double>(bytes_after - bytes_before) /
+                                     static_cast<double>(nodes.size() - 1));
   }
+  // The block's encoded size: header, count, transactions (coinbase included).
+  res.block_bytes = 116.0 + (txs_per_block + 1 < 0xfd ? 1 : 3) + 144.0 * static_cast<double>(txs_per_block + 1);
   sleep_for(200ms);
   std::vector<NodeEvents> events;
   for (auto& n : nodes) events.push_back(read_events(n->datadir() / "events.jsonl"));
@@ -203,6 +225,17 @@ void bench_propagation() {
   phases.push_back(propagation_phase(nodes, "empty blocks", 0, hexes, next_tx));
   phases.push_back(propagation_phase(nodes, "1,000-tx blocks", kTxsPerLoadedBlock, hexes, next_tx));
   for (auto& n : nodes) n->stop();
+  // The same loaded blocks on a fresh line with compact relay off: every hop carries the block.
+  {
+    std::cout << "  starting " << kLineNodes << " nodes in a line with --compactrelay 0 ...\n" << std::flush;
+    TallydOptions off = base;
+    off.extra.push_back("--compactrelay=0");
+    Nodes whole = start_line(dir.path() / "whole", kLineNodes, off);
+    fs::create_directories(dir.path() / "whole");
+    next_tx = 0;  // a fresh chain: the same signed transactions are valid again
+    phases.push_back(propagation_phase(whole, "1,000-tx blocks, compact relay off", kTxsPerLoadedBlock, hexes, next_tx));
+    for (auto& n : whole) n->stop();
+  }
 
   constexpr double kCoreTotalMs = 11.9, kCoreHopMs = 1.23;
   std::vector<std::vector<std::string>> table;
@@ -220,8 +253,10 @@ void bench_propagation() {
       if (!hop_text.empty()) hop_text += ' ';
       hop_text += fmt(h, 1);
     }
+    const double wire = median(p.wire_bytes_per_hop);
     table.push_back({p.label, std::to_string(p.total_ms.size()), fmt(med), fmt(max_of(p.total_ms)),
-                     fmt(med / static_cast<double>(kLineNodes - 1)), hop_text, fmt(med / kCoreTotalMs, 1) + "x"});
+                     fmt(med / static_cast<double>(kLineNodes - 1)), hop_text, fmt(med / kCoreTotalMs, 1) + "x",
+                     fmt(wire, 0) + " (" + fmt(100.0 * wire / p.block_bytes, 1) + "%)"});
     out.push_back(json::object{{"blocks", p.label},
                                {"txs_per_block", p.txs_per_block},
                                {"rounds", p.total_ms.size()},
@@ -231,11 +266,15 @@ void bench_propagation() {
                                {"per_hop_ms", med / static_cast<double>(kLineNodes - 1)},
                                {"hop_medians_ms", hops},
                                {"vs_bitcoin_core", med / kCoreTotalMs},
+                               {"wire_bytes_per_hop_median", wire},
+                               {"block_bytes", p.block_bytes},
+                               {"wire_share_of_block", wire / p.block_bytes},
                                {"relay_waits_timed_out", p.relay_waits_timed_out},
                                {"start_fallbacks", p.start_fallbacks}});
   }
   print_table("propagation: 8 nodes in a line, node0 generates, until node7 connects (event logs)",
-              {"blocks", "rounds", "median ms", "max ms", "per hop ms", "hop medians 0>1 .. 6>7 (ms)", "vs Core"},
+              {"blocks", "rounds", "median ms", "max ms", "per hop ms", "hop medians 0>1 .. 6>7 (ms)", "vs Core",
+               "bytes per hop (of block)"},
               table);
   std::cout << "  bar: Bitcoin Core " << kCoreTotalMs << " ms across 8 nodes (" << kCoreHopMs << " ms per hop)\n";
   for (const auto& p : phases) {
