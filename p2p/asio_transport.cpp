@@ -250,7 +250,9 @@ struct AsioTransport::Impl {
 
   void arm_timer() {
     const std::int64_t now = clock();
-    const std::int64_t wait = std::max<std::int64_t>(1, core.next_deadline_ms() - now);
+    // Work due now (a rebuilt compact block waiting to be validated after its relay) runs as
+    // soon as the frames just queued are written.
+    const std::int64_t wait = std::max<std::int64_t>(0, core.next_deadline_ms() - now);
     timer.expires_after(std::chrono::milliseconds(wait));
     timer.async_wait([this](boost::system::error_code ec) {
       if (ec || stopped) return;

@@ -39,12 +39,14 @@ constexpr std::size_t kMaxBlockPayload = ledger::BlockHeader::kSize +
 static_assert(kMaxBlockPayload == 116 + 5 + ledger::kMaxBlockTxsDecode * 144);
 constexpr std::size_t kShortIdSize = 6;
 constexpr std::size_t kMaxTxs = ledger::kMaxBlockTxsDecode;
-// Every slot prefilled is the largest compact block (a prefilled slot is larger than a short id).
-constexpr std::size_t kMaxCmpctBlockPayload = ledger::BlockHeader::kSize + 8 + 2 * compact_size_length(kMaxTxs) +
-                                              kMaxTxs * (compact_size_length(kMaxTxs) + ledger::Transaction::kSize);
 // An index difference is below kMaxTxs, so its compact size takes at most 3 bytes.
 constexpr std::size_t kMaxIndexSize = compact_size_length(kMaxTxs - 1);
 static_assert(kMaxIndexSize == 3);
+// Every slot prefilled is the largest compact block (a prefilled slot is larger than a short
+// id), each index difference counted at its largest size: a bound a few bytes above the
+// largest payload the rules allow.
+constexpr std::size_t kMaxCmpctBlockPayload = ledger::BlockHeader::kSize + 8 + 2 * compact_size_length(kMaxTxs) +
+                                              kMaxTxs * (kMaxIndexSize + ledger::Transaction::kSize);
 constexpr std::size_t kMaxGetBlockTxnPayload = kHashSize + compact_size_length(kMaxTxs) + kMaxTxs * kMaxIndexSize;
 constexpr std::size_t kMaxBlockTxnPayload =
     kHashSize + compact_size_length(kMaxTxs) + kMaxTxs * ledger::Transaction::kSize;

@@ -48,6 +48,8 @@ void NetCore::on_cmpctblock(Peer& p, const CmpctBlockMsg& m, std::int64_t now_ms
   p.known.insert(hash);
   if (const ledger::BlockEntry* e = chain_.find(hash); e && e->has_data()) return;  // have it
   if (p.partial && p.partial->header().hash() == hash) return;                       // rebuilding it
+  for (const auto& pending : pending_compact_)
+    if (pending.block.header.hash() == hash) return;  // rebuilt, about to be validated
   if (!chain_.find(m.header.prev_hash)) {
     request_headers(p);  // we lack its parent: sync headers first
     return;
@@ -127,7 +129,18 @@ void NetCore::finish_compact(Peer& p, std::int64_t now_ms) {
       send_frame(o, frame);
     }
   }
-  (void)process_block(block, &p, now_ms, /*via_compact=*/true);
+  pending_compact_.push_back(PendingBlock{std::move(block), p.id});
+  (void)now_ms;
+}
+
+void NetCore::validate_pending_compact(std::int64_t now_ms) {
+  while (!pending_compact_.empty()) {
+    PendingBlock next = std::move(pending_compact_.front());
+    pending_compact_.pop_front();
+    auto it = peers_.find(next.from);
+    Peer* from = it != peers_.end() && !it->second->disconnecting ? it->second.get() : nullptr;
+    (void)process_block(next.block, from, now_ms, /*via_compact=*/true);
+  }
   request_blocks(now_ms);
 }
 

@@ -396,6 +396,7 @@ void NetCore::connect_once(const NetAddress& address, std::int64_t now_ms) {
 
 void NetCore::on_tick(std::int64_t now_ms) {
   now_ms_ = now_ms;
+  if (!pending_compact_.empty()) validate_pending_compact(now_ms);
   flush_due_announcements(now_ms);
   tick_block_requests(now_ms);
   const bool housekeeping = now_ms >= next_tick_ms_;
@@ -411,11 +412,12 @@ void NetCore::on_tick(std::int64_t now_ms) {
 
 std::int64_t NetCore::next_deadline_ms() const {
   // Housekeeping (fill_outbound) once a second while it has work; bans and the mempool's
-  // expiry when they are due.
+  // expiry when they are due (both run in housekeeping, so not before next_tick_ms_).
   std::int64_t next = std::min(housekeeping_idle_ ? INT64_MAX : next_tick_ms_, next_connection_deadline_ms_);
-  next = std::min(next, next_expiry_check_ms_);
-  for (const auto& [key, b] : bans_) next = std::min(next, b.until_ms);
+  next = std::min(next, std::max(next_tick_ms_, next_expiry_check_ms_));
+  for (const auto& [key, b] : bans_) next = std::min(next, std::max(next_tick_ms_, b.until_ms));
   if (!inv_due_.empty()) next = std::min(next, inv_due_.top().first);
+  if (!pending_compact_.empty()) next = now_ms_;
   for (const auto& [hash, r] : blocks_in_flight_) next = std::min(next, r.deadline_ms);
   return std::max(next, now_ms_);
 }

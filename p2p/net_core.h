@@ -258,6 +258,14 @@ class NetCore {
   std::optional<std::string> fatal_error_;
   std::array<Traffic, kLastMessageType + 1> traffic_{};
   CompactStats compact_stats_;
+  // Rebuilt compact blocks already relayed on, validated at the next tick (due at once): the
+  // driver sends the relayed frames first, so relay does not wait for validation.
+  struct PendingBlock {
+    ledger::Block block;
+    PeerId from;
+  };
+  std::deque<PendingBlock> pending_compact_;
+  void validate_pending_compact(std::int64_t now_ms);
   std::deque<ledger::Transaction> extra_txs_;  // recently accepted, for reconstruction
   std::function<std::int64_t()> event_clock_us_;
 };

@@ -327,7 +327,7 @@ TEST(MessageLimits, MaxPayloadSizes) {
   EXPECT_EQ(max_payload_size(12), 3u + 2000 * 116);
   EXPECT_EQ(max_payload_size(13), 116u + 5 + ledger::kMaxBlockTxsDecode * 144);
   EXPECT_EQ(max_payload_size(14), 9u);
-  EXPECT_EQ(max_payload_size(15), 116u + 8 + 5 + 5 + ledger::kMaxBlockTxsDecode * (5 + 144));
+  EXPECT_EQ(max_payload_size(15), 116u + 8 + 5 + 5 + ledger::kMaxBlockTxsDecode * (3 + 144));
   EXPECT_EQ(max_payload_size(16), 32u + 5 + ledger::kMaxBlockTxsDecode * 3);
   EXPECT_EQ(max_payload_size(17), 32u + 5 + ledger::kMaxBlockTxsDecode * 144);
   EXPECT_EQ(max_payload_size(0), 0u);
