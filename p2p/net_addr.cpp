@@ -30,12 +30,30 @@ void NetCore::on_addr(Peer& p, const AddrMsg& m, std::int64_t now_ms) {
 }
 
 void NetCore::relay_addresses(const std::vector<AddrEntry>& fresh, PeerId except) {
-  if (fresh.empty()) return;
+  if (fresh.empty() || peers_.empty()) return;
   std::vector<Peer*> targets;
-  for (auto& [id, other] : peers_)
-    if (id != except && other->established && !other->disconnecting) targets.push_back(other.get());
-  std::shuffle(targets.begin(), targets.end(), rng_);
-  if (targets.size() > kAddrRelayFanout) targets.resize(kAddrRelayFanout);
+  auto eligible = [&](const Peer& q) {
+    return q.id != except && q.established && !q.disconnecting &&
+           std::find(targets.begin(), targets.end(), &q) == targets.end();
+  };
+  // Random probes into the range of peer ids first, so that a hub with thousands of peers
+  // does not walk them all for every address it relays; a walk of all of them when the
+  // probes miss (few peers, or few eligible).
+  std::uniform_int_distribution<PeerId> probe(peers_.begin()->first, peers_.rbegin()->first);
+  for (int i = 0; i < 16 && targets.size() < kAddrRelayFanout; ++i) {
+    Peer& q = *peers_.lower_bound(probe(rng_))->second;
+    if (eligible(q)) targets.push_back(&q);
+  }
+  if (targets.size() < kAddrRelayFanout) {
+    std::vector<Peer*> rest;
+    for (auto& [id, other] : peers_)
+      if (eligible(*other)) rest.push_back(other.get());
+    std::shuffle(rest.begin(), rest.end(), rng_);
+    for (Peer* q : rest) {
+      if (targets.size() == kAddrRelayFanout) break;
+      targets.push_back(q);
+    }
+  }
   for (Peer* t : targets) send(*t, AddrMsg{fresh});
 }
 

@@ -23,8 +23,7 @@ std::string ip_only(const NetAddress& a) {
 NetCore::NetCore(const NetConfig& config, ledger::Chain& chain, ledger::Mempool& mempool, AddrBook& addr_book,
                  std::uint64_t seed, std::int64_t now_ms)
     : config_(config), chain_(chain), mempool_(mempool), addr_book_(addr_book), rng_(seed), now_ms_(now_ms),
-      next_tick_ms_(now_ms + 1000),
-      next_connection_deadline_ms_(now_ms + 1000) {
+      next_tick_ms_(now_ms + 1000) {
   local_nonce_ = rng_() | 1;
   next_expiry_check_ms_ = now_ms + config_.mempool_expiry_check_ms;
   last_announced_tip_ = chain_.tip().hash;
@@ -49,7 +48,7 @@ PeerId NetCore::on_connected(const NetAddress& remote, bool inbound, std::int64_
                                      now_ms);
   Peer& p = *peer;
   peers_.emplace(id, std::move(peer));
-  next_connection_deadline_ms_ = std::min(next_connection_deadline_ms_, now_ms + config_.handshake_timeout_ms + 1);
+  schedule_connection_timer(p, now_ms + config_.handshake_timeout_ms + 1);
   if (!inbound) pending_connects_.erase(remote);
   if (inbound && inbound_count() > config_.max_inbound) {
     drop(p, "inbound slots full");
@@ -282,7 +281,7 @@ void NetCore::on_verack(Peer& p, std::int64_t now_ms) {
 void NetCore::on_established(Peer& p, std::int64_t now_ms) {
   p.established = true;
   p.next_ping_ms = now_ms + config_.ping_interval_ms;
-  next_connection_deadline_ms_ = std::min(next_connection_deadline_ms_, p.next_ping_ms);
+  schedule_connection_timer(p, p.next_ping_ms);
   p.next_tx_inv_ms = now_ms;
   emit(now_ms, PeerConnectedEvent{p.id, p.address, p.inbound, p.version.user_agent});
   if (config_.compact_relay) send(p, SendCmpctMsg{true, kCompactVersion});
@@ -305,14 +304,23 @@ void NetCore::on_established(Peer& p, std::int64_t now_ms) {
   for (const auto& txid : mempool_.all_txids()) add_tx_to_announce(p, txid);
 }
 
+void NetCore::schedule_connection_timer(Peer& p, std::int64_t at_ms) {
+  if (at_ms >= p.timer_due_ms) return;  // an earlier entry will look again
+  p.timer_due_ms = at_ms;
+  connection_timers_.emplace(at_ms, p.id);
+}
+
 void NetCore::tick_connections(std::int64_t now_ms) {
-  std::int64_t next = INT64_MAX;
-  for (auto& [id, pp] : peers_) {
-    Peer& p = *pp;
-    if (p.disconnecting) continue;
+  while (!connection_timers_.empty() && connection_timers_.top().first <= now_ms) {
+    const auto [at, id] = connection_timers_.top();
+    connection_timers_.pop();
+    auto it = peers_.find(id);
+    if (it == peers_.end() || it->second->timer_due_ms != at || it->second->disconnecting) continue;  // stale
+    Peer& p = *it->second;
+    p.timer_due_ms = INT64_MAX;
     if (!p.established) {
       if (now_ms - p.connected_ms > config_.handshake_timeout_ms) drop(p, "handshake timeout");
-      else next = std::min(next, p.connected_ms + config_.handshake_timeout_ms + 1);
+      else schedule_connection_timer(p, p.connected_ms + config_.handshake_timeout_ms + 1);
       continue;
     }
     if (p.ping_nonce != 0 && now_ms - p.ping_sent_ms > config_.ping_timeout_ms) {
@@ -325,11 +333,9 @@ void NetCore::tick_connections(std::int64_t now_ms) {
       p.next_ping_ms = now_ms + config_.ping_interval_ms;
       send(p, PingMsg{p.ping_nonce});
     }
-    next = std::min(next, p.ping_nonce ? p.ping_sent_ms + config_.ping_timeout_ms + 1 : p.next_ping_ms);
+    // A pong moves the deadline later, never earlier: this entry then finds nothing to do.
+    schedule_connection_timer(p, p.ping_nonce ? p.ping_sent_ms + config_.ping_timeout_ms + 1 : p.next_ping_ms);
   }
-  next_connection_deadline_ms_ = next;
-  for (auto it = bans_.begin(); it != bans_.end();)
-    it = it->second.until_ms <= now_ms ? bans_.erase(it) : std::next(it);
 }
 
 void NetCore::fill_outbound(std::int64_t now_ms) {
@@ -399,10 +405,11 @@ void NetCore::on_tick(std::int64_t now_ms) {
   if (!pending_compact_.empty()) validate_pending_compact(now_ms);
   flush_due_announcements(now_ms);
   tick_block_requests(now_ms);
-  const bool housekeeping = now_ms >= next_tick_ms_;
-  if (housekeeping || now_ms >= next_connection_deadline_ms_) tick_connections(now_ms);
-  if (!housekeeping) return;
+  tick_connections(now_ms);
+  if (now_ms < next_tick_ms_) return;
   next_tick_ms_ = now_ms + 1000;
+  for (auto it = bans_.begin(); it != bans_.end();)
+    it = it->second.until_ms <= now_ms ? bans_.erase(it) : std::next(it);
   fill_outbound(now_ms);
   if (now_ms >= next_expiry_check_ms_) {
     next_expiry_check_ms_ = now_ms + config_.mempool_expiry_check_ms;
@@ -413,7 +420,8 @@ void NetCore::on_tick(std::int64_t now_ms) {
 std::int64_t NetCore::next_deadline_ms() const {
   // Housekeeping (fill_outbound) once a second while it has work; bans and the mempool's
   // expiry when they are due (both run in housekeeping, so not before next_tick_ms_).
-  std::int64_t next = std::min(housekeeping_idle_ ? INT64_MAX : next_tick_ms_, next_connection_deadline_ms_);
+  std::int64_t next = housekeeping_idle_ ? INT64_MAX : next_tick_ms_;
+  if (!connection_timers_.empty()) next = std::min(next, connection_timers_.top().first);
   next = std::min(next, std::max(next_tick_ms_, next_expiry_check_ms_));
   for (const auto& [key, b] : bans_) next = std::min(next, std::max(next_tick_ms_, b.until_ms));
   if (!inv_due_.empty()) next = std::min(next, inv_due_.top().first);

@@ -160,7 +160,8 @@ class NetCore {
   void on_version(Peer& p, const VersionMsg& m, std::int64_t now_ms);
   void on_verack(Peer& p, std::int64_t now_ms);
   void on_established(Peer& p, std::int64_t now_ms);
-  void tick_connections(std::int64_t now_ms);
+  void tick_connections(std::int64_t now_ms);  // the connection timers that are due
+  void schedule_connection_timer(Peer& p, std::int64_t at_ms);
   void fill_outbound(std::int64_t now_ms);
 
   // Addresses (net_addr.cpp)
@@ -225,11 +226,12 @@ class NetCore {
   // a driver that re-arms its timer after every event would otherwise postpone the tick forever
   // while messages or mined blocks keep arriving more often than once a second.
   std::int64_t next_tick_ms_;
-  // The earliest per-connection deadline (handshake timeout, ping due or ping timeout), as of
-  // the last housekeeping pass and lowered as connections appear. Kept so that neither ticks
-  // nor next_deadline_ms() walk every peer (a hub has hundreds): the cost of a tick is the work
-  // that is due, not the number of peers.
-  std::int64_t next_connection_deadline_ms_;
+  // Per-connection deadlines (handshake timeout, ping due, ping timeout) by when they are due;
+  // lazy: an entry whose peer is gone or has a newer timer_due_ms is skipped. Neither ticks
+  // nor next_deadline_ms() walk every peer (a hub has thousands): the cost of a tick is the
+  // work that is due, not the number of peers.
+  std::priority_queue<std::pair<std::int64_t, PeerId>, std::vector<std::pair<std::int64_t, PeerId>>, std::greater<>>
+      connection_timers_;
   bool housekeeping_idle_ = false;  // fill_outbound found nothing to do (see there)
   // Peers with a non-empty inv batch, by when it is due (lazy: entries of peers gone are
   // skipped). PeerIds are never reused.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -71,6 +72,7 @@ struct NetCore::Peer {
   std::uint64_t ping_nonce = 0;  // 0: none outstanding
   std::int64_t ping_sent_ms = 0;
   std::int64_t last_rtt_ms = -1;
+  std::int64_t timer_due_ms = INT64_MAX;  // its entry in NetCore::connection_timers_
 
   // Misbehaviour
   int score = 0;
