@@ -12,7 +12,7 @@
 namespace tally::p2p {
 namespace {
 
-using Table = std::vector<std::vector<std::string>>;
+using Table = std::vector<std::vector<NetAddress>>;  // an empty slot holds port 0 (never routable)
 
 // How many groups of addresses one source group can spread over, as in Bitcoin Core's
 // addrman (64 of 1024 buckets there): a single source can fill at most this many buckets.
@@ -93,17 +93,17 @@ bool keeps_slot(const AddrInfo& incumbent, const AddrInfo& challenger) {
 // they cannot be members).
 struct Tables {
   std::uint64_t key;
-  std::unordered_map<std::string, AddrInfo>& entries;
+  AddrBook::Entries& entries;
   Table& new_table;
   Table& tried_table;
 
   // Puts the entry `id` (already in `entries`) into its new slot. An incumbent that keeps its
   // slot wins unless `force`; the loser is erased from the book. False when `id` lost.
-  bool place_new(const std::string& id, bool force) {
+  bool place_new(const NetAddress& id, bool force) {
     const AddrInfo& info = entries.at(id);
     const Slot s = new_slot(key, info);
-    std::string& cell = new_table[s.bucket][s.slot];
-    if (!cell.empty() && cell != id) {
+    NetAddress& cell = new_table[s.bucket][s.slot];
+    if (cell.port != 0 && cell != id) {
       if (!force && keeps_slot(entries.at(cell), info)) {
         entries.erase(id);
         return false;
@@ -114,22 +114,22 @@ struct Tables {
     return true;
   }
 
-  void remove_from_new(const std::string& id, const AddrInfo& info) {
+  void remove_from_new(const NetAddress& id, const AddrInfo& info) {
     const Slot s = new_slot(key, info);
-    std::string& cell = new_table[s.bucket][s.slot];
-    if (cell == id) cell.clear();
+    NetAddress& cell = new_table[s.bucket][s.slot];
+    if (cell == id) cell = NetAddress{};
   }
 
   // Moves the entry `id` (in `entries`, not yet in the tried table) into its tried slot; the
   // incumbent of that slot goes back to the new table, as in Bitcoin Core.
-  void place_tried(const std::string& id) {
+  void place_tried(const NetAddress& id) {
     AddrInfo& info = entries.at(id);
     if (!info.tried) remove_from_new(id, info);
     info.tried = true;
     const Slot s = tried_slot(key, info.address);
-    std::string& cell = tried_table[s.bucket][s.slot];
-    if (!cell.empty() && cell != id) {
-      const std::string evicted = cell;
+    NetAddress& cell = tried_table[s.bucket][s.slot];
+    if (cell.port != 0 && cell != id) {
+      const NetAddress evicted = cell;
       entries.at(evicted).tried = false;
       cell = id;
       place_new(evicted, /*force=*/true);
@@ -158,12 +158,12 @@ std::string address_group(const NetAddress& a) {
 
 AddrBook::AddrBook(std::uint64_t key)
     : key_(key),
-      new_table_(kNewBuckets, std::vector<std::string>(kBucketSize)),
-      tried_table_(kTriedBuckets, std::vector<std::string>(kBucketSize)) {}
+      new_table_(kNewBuckets, std::vector<NetAddress>(kBucketSize)),
+      tried_table_(kTriedBuckets, std::vector<NetAddress>(kBucketSize)) {}
 
 bool AddrBook::add(const NetAddress& address, const NetAddress& source, std::uint32_t last_seen_s) {
   if (!routable(address)) return false;
-  std::string id = address.to_string();
+  const NetAddress& id = address;
   if (auto it = entries_.find(id); it != entries_.end()) {
     // Already known: refresh only. It keeps its first source, so its slot does not move.
     it->second.last_seen_s = std::max(it->second.last_seen_s, last_seen_s);
@@ -178,7 +178,7 @@ bool AddrBook::add(const NetAddress& address, const NetAddress& source, std::uin
 }
 
 void AddrBook::mark_good(const NetAddress& address, std::int64_t now_ms) {
-  const std::string id = address.to_string();
+  const NetAddress& id = address;
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   it->second.last_try_ms = now_ms;
@@ -188,11 +188,11 @@ void AddrBook::mark_good(const NetAddress& address, std::int64_t now_ms) {
 }
 
 void AddrBook::mark_attempt(const NetAddress& address, std::int64_t now_ms) {
-  if (auto it = entries_.find(address.to_string()); it != entries_.end()) it->second.last_try_ms = now_ms;
+  if (auto it = entries_.find(address); it != entries_.end()) it->second.last_try_ms = now_ms;
 }
 
 void AddrBook::mark_failed(const NetAddress& address, std::int64_t now_ms) {
-  auto it = entries_.find(address.to_string());
+  auto it = entries_.find(address);
   if (it == entries_.end()) return;
   it->second.last_try_ms = now_ms;
   if (it->second.attempts < std::numeric_limits<std::uint32_t>::max()) ++it->second.attempts;
@@ -211,7 +211,7 @@ std::size_t AddrBook::tried_count() const {
 }
 
 const AddrInfo* AddrBook::find(const NetAddress& address) const {
-  auto it = entries_.find(address.to_string());
+  auto it = entries_.find(address);
   return it == entries_.end() ? nullptr : &it->second;
 }
 
@@ -231,15 +231,15 @@ std::optional<NetAddress> AddrBook::select(std::int64_t now_ms, std::mt19937_64&
     std::uniform_int_distribution<std::size_t> bucket_dist(0, table.size() - 1);
     std::uniform_int_distribution<std::size_t> slot_dist(0, kBucketSize - 1);
     for (int i = 0; i < kRandomPicks; ++i) {
-      const std::string& id = table[bucket_dist(rng)][slot_dist(rng)];
-      if (id.empty()) continue;
+      const NetAddress& id = table[bucket_dist(rng)][slot_dist(rng)];
+      if (id.port == 0) continue;
       const AddrInfo& info = entries_.at(id);
       if (eligible(info)) return info.address;
     }
     std::vector<const AddrInfo*> candidates;
     for (const auto& bucket : table) {
-      for (const std::string& id : bucket) {
-        if (id.empty()) continue;
+      for (const NetAddress& id : bucket) {
+        if (id.port == 0) continue;
         const AddrInfo& info = entries_.at(id);
         if (eligible(info)) candidates.push_back(&info);
       }
@@ -280,8 +280,8 @@ crypto::Bytes AddrBook::serialize() const {
   // Table order (tried first) makes the bytes a function of the book's contents only.
   for (const Table* table : {&tried_table_, &new_table_}) {
     for (const auto& bucket : *table) {
-      for (const std::string& id : bucket) {
-        if (id.empty()) continue;
+      for (const NetAddress& id : bucket) {
+        if (id.port == 0) continue;
         const AddrInfo& e = entries_.at(id);
         w.bytes(e.address.ip);
         w.u16(e.address.port);
@@ -320,7 +320,7 @@ std::expected<AddrBook, std::string> AddrBook::deserialize(crypto::ByteSpan byte
 
   AddrBook book(*key);
   Tables tables{book.key_, book.entries_, book.new_table_, book.tried_table_};
-  std::unordered_set<std::string> seen;
+  std::unordered_set<NetAddress, NetAddressHash> seen;
   auto read_address = [&](NetAddress& a) -> std::expected<void, ledger::DecodeError> {
     TALLY_TRY(ip, r.bytes(16));
     std::copy(ip.begin(), ip.end(), a.ip.begin());
@@ -346,8 +346,8 @@ std::expected<AddrBook, std::string> AddrBook::deserialize(crypto::ByteSpan byte
     AddrInfo e;
     if (auto ok = read_entry(e); !ok) return decode_fail(("entry " + std::to_string(i)).c_str(), ok.error());
     if (!routable(e.address)) return fail("entry " + std::to_string(i) + ": unroutable address");
-    std::string id = e.address.to_string();
-    if (!seen.insert(id).second) return fail("entry " + std::to_string(i) + ": duplicate address " + id);
+    const NetAddress id = e.address;
+    if (!seen.insert(id).second) return fail("entry " + std::to_string(i) + ": duplicate address " + id.to_string());
     // Re-inserted through the ordinary placement: a file written with other table sizes
     // loses collisions instead of corrupting the tables.
     const bool tried = e.tried;

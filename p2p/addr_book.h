@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <expected>
 #include <optional>
 #include <random>
@@ -27,8 +28,20 @@ struct AddrInfo {
   bool tried = false;
 };
 
+// Hash of an endpoint for unordered containers (every byte of the address and the port).
+struct NetAddressHash {
+  std::size_t operator()(const NetAddress& a) const noexcept {
+    std::uint64_t lo = 0, hi = 0;
+    std::memcpy(&lo, a.ip.data(), 8);
+    std::memcpy(&hi, a.ip.data() + 8, 8);
+    std::uint64_t h = lo * 0x9e3779b97f4a7c15ULL ^ (hi + a.port) * 0xc2b2ae3d27d4eb4fULL;
+    return static_cast<std::size_t>(h ^ (h >> 29));
+  }
+};
+
 class AddrBook {
  public:
+  using Entries = std::unordered_map<NetAddress, AddrInfo, NetAddressHash>;
   static constexpr std::size_t kNewBuckets = 64;
   static constexpr std::size_t kTriedBuckets = 32;
   static constexpr std::size_t kBucketSize = 64;
@@ -64,10 +77,10 @@ class AddrBook {
 
  private:
   std::uint64_t key_;
-  std::unordered_map<std::string, AddrInfo> entries_;  // by address.to_string()
-  // bucket -> slot -> address key ("" when empty)
-  std::vector<std::vector<std::string>> new_table_;
-  std::vector<std::vector<std::string>> tried_table_;
+  Entries entries_;
+  // bucket -> slot -> address (port 0 when empty)
+  std::vector<std::vector<NetAddress>> new_table_;
+  std::vector<std::vector<NetAddress>> tried_table_;
 };
 
 // Group used for bucketing: /16 for IPv4, /32 for IPv6, and the whole endpoint for loopback

@@ -48,6 +48,7 @@ PeerId NetCore::on_connected(const NetAddress& remote, bool inbound, std::int64_
                                      now_ms);
   Peer& p = *peer;
   peers_.emplace(id, std::move(peer));
+  ++(inbound ? live_inbound_ : live_outbound_);
   schedule_connection_timer(p, now_ms + config_.handshake_timeout_ms + 1);
   if (!inbound) pending_connects_.erase(remote);
   if (inbound && inbound_count() > config_.max_inbound) {
@@ -87,7 +88,10 @@ void NetCore::on_disconnected(PeerId id, std::int64_t now_ms) {
   if (it == peers_.end()) return;
   Peer& p = *it->second;
   housekeeping_idle_ = false;
-  if (!p.disconnecting) emit(now_ms, PeerDisconnectedEvent{p.id, p.address, "closed by peer or network"});
+  if (!p.disconnecting) {
+    --(p.inbound ? live_inbound_ : live_outbound_);
+    emit(now_ms, PeerDisconnectedEvent{p.id, p.address, "closed by peer or network"});
+  }
   // Forget what was asked of this peer so that another one is asked.
   for (auto r = blocks_in_flight_.begin(); r != blocks_in_flight_.end();)
     r = r->second.peer == id ? blocks_in_flight_.erase(r) : std::next(r);
@@ -133,6 +137,7 @@ void NetCore::send_frame(Peer& p, std::shared_ptr<const Bytes> frame) {
 void NetCore::drop(Peer& p, const std::string& reason) {
   if (p.disconnecting) return;
   p.disconnecting = true;
+  --(p.inbound ? live_inbound_ : live_outbound_);
   housekeeping_idle_ = false;
   actions_.push_back(DisconnectAction{p.id, reason});
   emit(now_ms_, PeerDisconnectedEvent{p.id, p.address, reason});
@@ -203,17 +208,9 @@ void NetCore::set_blocked(const std::set<NetAddress>& endpoints, std::int64_t no
   }
 }
 
-std::size_t NetCore::inbound_count() const {
-  std::size_t n = 0;
-  for (const auto& [id, p] : peers_) n += (p->inbound && !p->disconnecting) ? 1 : 0;
-  return n;
-}
+std::size_t NetCore::inbound_count() const { return live_inbound_; }
 
-std::size_t NetCore::outbound_count() const {
-  std::size_t n = 0;
-  for (const auto& [id, p] : peers_) n += (!p->inbound && !p->disconnecting) ? 1 : 0;
-  return n;
-}
+std::size_t NetCore::outbound_count() const { return live_outbound_; }
 
 void NetCore::handle_message(Peer& p, Message&& m, std::int64_t now_ms) {
   const MessageType type = type_of(m);
@@ -367,8 +364,7 @@ void NetCore::fill_outbound(std::int64_t now_ms) {
   }
   housekeeping_idle_ = idle && !config_.discovery;
   if (!config_.discovery) return;
-  std::size_t outbound = pending_connects_.size();
-  for (const auto& [id, p] : peers_) outbound += (!p->inbound && !p->disconnecting) ? 1 : 0;
+  std::size_t outbound = pending_connects_.size() + live_outbound_;
   std::vector<NetAddress> exclude = connected;
   exclude.insert(exclude.end(), blocked_.begin(), blocked_.end());
   while (outbound < config_.max_outbound) {

@@ -239,6 +239,8 @@ class NetCore {
       inv_due_;
 
   std::map<PeerId, std::unique_ptr<Peer>> peers_;
+  std::size_t live_inbound_ = 0;   // peers not disconnecting, by direction
+  std::size_t live_outbound_ = 0;
   PeerId next_peer_id_ = 1;
   std::vector<Action> actions_;
   std::vector<NetEvent> events_;
