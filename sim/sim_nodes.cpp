@@ -56,13 +56,13 @@ void Simulator::build_node_state(SimNode& n, bool fresh) {
 
 namespace {
 
-// Fidelity trade-off (docs/STUDY.md): each peer remembers the inventory it knows of for ten
-// minutes of the load (at least 4,096 entries, at most tallyd's 50,000) instead of tallyd's
+// Fidelity trade-off (docs/STUDY.md): each peer remembers the inventory it knows of for five
+// minutes of the load (at least 1,024 entries, at most tallyd's 50,000) instead of tallyd's
 // 50,000. The core consults it only when it announces, seconds after it learned of an item,
 // so older entries never change what is sent; at 16,000 peer ends they would cost gigabytes.
 std::size_t known_inventory_max(const SimConfig& c) {
-  const auto ten_minutes = static_cast<std::size_t>(c.load.tps * 600 + 600 / std::max(1.0, c.block_interval_s));
-  return std::clamp<std::size_t>(ten_minutes, 4096, p2p::NetConfig{}.known_inventory_max);
+  const auto five_minutes = static_cast<std::size_t>(c.load.tps * 300 + 300 / std::max(1.0, c.block_interval_s));
+  return std::clamp<std::size_t>(five_minutes, 1024, p2p::NetConfig{}.known_inventory_max);
 }
 
 }  // namespace
