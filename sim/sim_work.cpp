@@ -4,6 +4,7 @@
 // own home node).
 #include <algorithm>
 #include <array>
+#include <cstdio>
 
 #include "ledger/block_assembler.h"
 #include "ledger/nonce_search.h"
@@ -35,7 +36,7 @@ void Simulator::on_mine_timer() {
       if (!n->online || !n->persona.mining) continue;
       pick -= n->persona.hash_share;
       if (pick <= 0) {
-        (void)mine(n->index);
+        if (!mine(n->index)) ++stats_.mining_failures;
         break;
       }
     }
@@ -49,7 +50,10 @@ std::optional<ledger::BlockHash> Simulator::mine(std::size_t i) {
   auto txs = n.mempool->select_for_block(n.chain->state(), spec_.max_block_txs - 1);
   const crypto::Address to = crypto::address_of(sim_sender_key(1'000'000 + i).public_key());
   auto block = ledger::assemble_block(*n.chain, std::move(txs), to, now_us_ / 1'000'000);
-  if (!block) return std::nullopt;
+  if (!block) {
+    std::fprintf(stderr, "tally-sim: node %zu could not assemble a block: %s\n", i, block.error().message().c_str());
+    return std::nullopt;
+  }
   // Real proof-of-work against the block's target.
   const auto target = ledger::target_from_compact(block->header.bits);
   const std::atomic<bool> never{false};
@@ -61,7 +65,10 @@ std::optional<ledger::BlockHash> Simulator::mine(std::size_t i) {
   const ledger::BlockHash hash = block->hash();
   auto r = n.core->submit_block(*block, now_us_ / 1000);
   drain(n, now_us_, 0);
-  if (!r) return std::nullopt;
+  if (!r) {
+    std::fprintf(stderr, "tally-sim: node %zu refused its own block: %s\n", i, r.error().message.c_str());
+    return std::nullopt;
+  }
   ++n.blocks_mined;
   ++stats_.blocks_mined;
   return hash;

@@ -40,6 +40,7 @@ struct SimStats {
   std::uint64_t connections = 0;     // connections established
   std::uint64_t connect_failures = 0;
   std::uint64_t blocks_mined = 0;
+  std::uint64_t mining_failures = 0;  // a winner's block that could not be assembled or was refused
   std::uint64_t txs_submitted = 0;
   std::uint64_t txs_accepted = 0;
 };

@@ -94,6 +94,7 @@ std::string summary_json(const Simulator& sim, const RunCost& cost) {
                                {"connections", s.connections},
                                {"connect_failures", s.connect_failures},
                                {"blocks_mined", s.blocks_mined},
+                               {"mining_failures", s.mining_failures},
                                {"txs_submitted", s.txs_submitted},
                                {"txs_accepted", s.txs_accepted},
                                {"online_nodes", online},
