@@ -64,6 +64,9 @@ void NetCore::on_cmpctblock(Peer& p, const CmpctBlockMsg& m, std::int64_t now_ms
   }
   mempool_.for_each([&](const ledger::TxId& txid, const ledger::Transaction& tx) { partial->offer(txid, tx); });
   for (const auto& tx : extra_txs_) partial->offer(tx.txid(), tx);
+  // One block rebuilt per peer: an unfinished older one is given up without blaming the peer
+  // (its request is released, so the download scheduler fetches that block if still needed).
+  if (p.partial) release_compact_request(p, p.partial->header().hash());
   p.partial = std::move(*partial);
   if (p.partial->complete()) {
     ++compact_stats_.reconstructed;
