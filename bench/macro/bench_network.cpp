@@ -161,6 +161,9 @@ PhaseResult propagation_phase(Nodes& nodes, const std::string& label, std::size_
       // competing with their relay (bounded: relay has randomized per-peer delays).
       if (!wait_until([&] { return last.mempool_size() >= static_cast<std::int64_t>(txs_per_block); }, 20s, 20ms))
         ++res.relay_waits_timed_out;
+      // And the announcements back up the line (each node's inv to its other neighbour, after
+      // its randomized batch delay), so the bytes counted below are the block's.
+      sleep_for(1000ms);
     }
     const std::int64_t height = first.block_count() + 1;
     std::uint64_t bytes_before = 0;
