@@ -281,7 +281,19 @@ TEST(ScenarioRun, PartitionHealConvergesAndReports) {
   ASSERT_EQ(heals.size(), 1u);
   const std::int64_t healed_us = heals[0].at("ts_us").to_number<std::int64_t>();
 
-  // Both sides mined while apart, so one side reorganized onto the other's chain after the heal.
+  // When both sides extended the chain while apart, one side reorganized onto the other's
+  // chain after the heal. (On a loaded 2-core machine one side's single miner can find nothing
+  // in the 5 s; then there is no losing branch, and the heal is a plain catch-up.)
+  const std::int64_t partitioned_us = partitions[0].at("ts_us").to_number<std::int64_t>();
+  auto side_mined = [&](std::size_t miner) {
+    for (const auto& e : jsonl(o.dir / ("node" + std::to_string(miner)) / "events.jsonl", "header_seen")) {
+      const auto ts = e.at("ts_us").to_number<std::int64_t>();
+      if (ts > partitioned_us && ts < healed_us && e.at("peer").to_number<std::int64_t>() == 0) return true;
+    }
+    return false;
+  };
+  const bool side_a = side_mined(0), side_b = side_mined(3);
+  EXPECT_TRUE(side_a || side_b) << "neither side mined while partitioned";
   std::size_t reorged = 0;
   for (std::size_t i = 0; i < 6; ++i)
     for (const auto& e : jsonl(o.dir / ("node" + std::to_string(i)) / "events.jsonl", "reorg"))
@@ -289,7 +301,11 @@ TEST(ScenarioRun, PartitionHealConvergesAndReports) {
         ++reorged;
         break;
       }
-  EXPECT_GE(reorged, 1u) << "no node logged a reorg after the heal";
+  if (side_a && side_b) {
+    EXPECT_GE(reorged, 1u) << "both sides mined while apart, but no node logged a reorg after the heal";
+  } else {
+    std::cout << "only side " << (side_a ? "0-2" : "3-5") << " mined while partitioned: no reorg is implied\n";
+  }
 
   // The report's figures agree with what the event logs say, counted here independently.
   auto report_text = base::read_file(o.dir / "report.json");
