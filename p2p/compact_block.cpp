@@ -32,9 +32,16 @@ CmpctBlockMsg make_compact_block(const ledger::Block& block, std::uint64_t nonce
   return m;
 }
 
-std::expected<PartialBlock, std::string> PartialBlock::start(const CmpctBlockMsg& m) {
-  if (m.prefilled.empty() || m.prefilled.front().index != 0)
-    return std::unexpected("the coinbase (slot 0) is not prefilled");
+const char* to_string(PartialBlock::StartError e) {
+  switch (e) {
+    case PartialBlock::StartError::kNoCoinbase: return "the coinbase (slot 0) is not prefilled";
+    case PartialBlock::StartError::kShortIdCollision: return "two transactions share a short id";
+  }
+  return "unknown";
+}
+
+std::expected<PartialBlock, PartialBlock::StartError> PartialBlock::start(const CmpctBlockMsg& m) {
+  if (m.prefilled.empty() || m.prefilled.front().index != 0) return std::unexpected(StartError::kNoCoinbase);
   PartialBlock b;
   b.header_ = m.header;
   b.key_ = short_id_key(m.header, m.nonce);
@@ -47,7 +54,7 @@ std::expected<PartialBlock, std::string> PartialBlock::start(const CmpctBlockMsg
   for (std::uint32_t slot = 0; slot < b.slots_.size(); ++slot) {
     if (b.slots_[slot]) continue;
     if (!b.slot_by_short_id_.emplace(m.short_ids[next_id++], slot).second)
-      return std::unexpected("two transactions share a short id");
+      return std::unexpected(StartError::kShortIdCollision);
   }
   return b;
 }

@@ -29,10 +29,11 @@ CmpctBlockMsg make_compact_block(const ledger::Block& block, std::uint64_t nonce
 // from candidates the node holds (offer), then from a blocktxn answer (fill).
 class PartialBlock {
  public:
-  // Fails, saying why, when the message cannot describe a block: no coinbase in slot 0, or two
-  // slots with the same short id (a collision the sender could not avoid; BIP152 asks for the
-  // full block then).
-  static std::expected<PartialBlock, std::string> start(const CmpctBlockMsg& m);
+  // Why a cmpctblock cannot start a rebuild: no coinbase in slot 0 (the sender broke the
+  // protocol), or two slots with the same short id (a collision the sender could not avoid;
+  // BIP152 asks for the full block then).
+  enum class StartError { kNoCoinbase, kShortIdCollision };
+  static std::expected<PartialBlock, StartError> start(const CmpctBlockMsg& m);
 
   // A transaction the node holds. It fills the slot with its short id, if any. Two different
   // candidates for one slot make that slot missing again (it will be asked for).
@@ -62,5 +63,7 @@ class PartialBlock {
   std::size_t prefilled_ = 0;
   std::size_t from_pool_ = 0;
 };
+
+const char* to_string(PartialBlock::StartError e);
 
 }  // namespace tally::p2p

@@ -109,15 +109,11 @@ void encode_payload(Writer& w, const SendCmpctMsg& m) {
   w.u8(m.high_bandwidth ? 1 : 0);
   w.u64(m.version);
 }
-// Increasing indexes as differences: the first as is, each next as (index - previous - 1).
-template <class T, class IndexOf>
-void encode_indexes(Writer& w, const std::vector<T>& items, IndexOf index_of) {
-  std::uint64_t next = 0;
-  for (const T& item : items) {
-    const std::uint64_t index = index_of(item);
-    w.compact_size(index - next);
-    next = index + 1;
-  }
+// An increasing index as a difference: the first as is, each next as (index - previous - 1);
+// `next` is one past the previous index (0 before the first).
+void encode_index(Writer& w, std::uint64_t index, std::uint64_t& next) {
+  w.compact_size(index - next);
+  next = index + 1;
 }
 void encode_payload(Writer& w, const CmpctBlockMsg& m) {
   m.header.encode(w);
@@ -130,15 +126,15 @@ void encode_payload(Writer& w, const CmpctBlockMsg& m) {
   w.compact_size(m.prefilled.size());
   std::uint64_t next = 0;
   for (const PrefilledTx& p : m.prefilled) {
-    w.compact_size(p.index - next);
-    next = std::uint64_t{p.index} + 1;
+    encode_index(w, p.index, next);
     p.tx.encode(w);
   }
 }
 void encode_payload(Writer& w, const GetBlockTxnMsg& m) {
   w.fixed(m.block_hash);
   w.compact_size(m.indexes.size());
-  encode_indexes(w, m.indexes, [](std::uint32_t i) { return std::uint64_t{i}; });
+  std::uint64_t next = 0;
+  for (std::uint32_t i : m.indexes) encode_index(w, i, next);
 }
 void encode_payload(Writer& w, const BlockTxnMsg& m) {
   w.fixed(m.block_hash);

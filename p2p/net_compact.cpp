@@ -18,9 +18,9 @@ void NetCore::on_sendcmpct(Peer& p, const SendCmpctMsg& m) {
   if (m.version == kCompactVersion) p.wants_cmpct = m.high_bandwidth;
 }
 
-void NetCore::remember_extra_tx(const ledger::Transaction& tx) {
+void NetCore::remember_extra_tx(const ledger::TxId& txid, const ledger::Transaction& tx) {
   if (config_.compact_extra_txs == 0) return;
-  extra_txs_.push_back(tx);
+  extra_txs_.emplace_back(txid, tx);
   if (extra_txs_.size() > config_.compact_extra_txs) extra_txs_.pop_front();
 }
 
@@ -55,15 +55,18 @@ void NetCore::on_cmpctblock(Peer& p, const CmpctBlockMsg& m, std::int64_t now_ms
     return;
   }
   if (!accept_peer_header(p, m.header, now_ms)) return;
+  // Another peer's copy is being rebuilt or downloaded: one rebuild per block (that request
+  // times out and moves on if its peer stalls).
+  if (auto f = blocks_in_flight_.find(hash); f != blocks_in_flight_.end() && f->second.peer != p.id) return;
   ++compact_stats_.blocks_received;
   auto partial = PartialBlock::start(m);
   if (!partial) {
-    const bool collision = partial.error() == "two transactions share a short id";
-    if (!collision) misbehave(p, 10, "cmpctblock: " + partial.error());
+    if (partial.error() == PartialBlock::StartError::kNoCoinbase)
+      misbehave(p, 10, std::string("cmpctblock: ") + to_string(partial.error()));
     return request_full_block(p, hash, now_ms);
   }
   mempool_.for_each([&](const ledger::TxId& txid, const ledger::Transaction& tx) { partial->offer(txid, tx); });
-  for (const auto& tx : extra_txs_) partial->offer(tx.txid(), tx);
+  for (const auto& [txid, tx] : extra_txs_) partial->offer(txid, tx);
   // One block rebuilt per peer: an unfinished older one is given up without blaming the peer
   // (its request is released, so the download scheduler fetches that block if still needed).
   if (p.partial) release_compact_request(p, p.partial->header().hash());
@@ -133,7 +136,6 @@ void NetCore::finish_compact(Peer& p, std::int64_t now_ms) {
     }
   }
   pending_compact_.push_back(PendingBlock{std::move(block), p.id});
-  (void)now_ms;
 }
 
 void NetCore::validate_pending_compact(std::int64_t now_ms) {

@@ -193,7 +193,7 @@ class NetCore {
   void finish_compact(Peer& p, std::int64_t now_ms);
   void request_full_block(Peer& p, const BlockHash& hash, std::int64_t now_ms);
   void release_compact_request(Peer& p, const BlockHash& hash);
-  void remember_extra_tx(const ledger::Transaction& tx);
+  void remember_extra_tx(const ledger::TxId& txid, const ledger::Transaction& tx);
 
   // Blocks and sync (net_sync.cpp)
   void on_getheaders(Peer& p, const GetHeadersMsg& m);
@@ -270,7 +270,7 @@ class NetCore {
   };
   std::deque<PendingBlock> pending_compact_;
   void validate_pending_compact(std::int64_t now_ms);
-  std::deque<ledger::Transaction> extra_txs_;  // recently accepted, for reconstruction
+  std::deque<std::pair<ledger::TxId, ledger::Transaction>> extra_txs_;  // recently accepted, for reconstruction
   std::function<std::int64_t()> event_clock_us_;
 };
 

@@ -141,7 +141,7 @@ void NetCore::accept_tx(const ledger::Transaction& tx, Peer* from, std::int64_t 
   }
   emit(now_ms, TxAcceptedEvent{txid, from_id});
   chain_.note_verified(txid);
-  remember_extra_tx(tx);
+  remember_extra_tx(txid, tx);
   if (r->queue == ledger::TxQueue::kReady) queue_tx_announcement(txid, from_id);
   for (const auto& promoted : r->promoted) queue_tx_announcement(promoted, 0);
 }
@@ -158,7 +158,7 @@ std::expected<ledger::AcceptResult, ledger::MempoolError> NetCore::submit_transa
   }
   emit(now_ms, TxAcceptedEvent{txid, 0});
   chain_.note_verified(txid);
-  remember_extra_tx(tx);
+  remember_extra_tx(txid, tx);
   if (r->queue == ledger::TxQueue::kReady) queue_tx_announcement(txid, 0);
   for (const auto& promoted : r->promoted) queue_tx_announcement(promoted, 0);
   return r;

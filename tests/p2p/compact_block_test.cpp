@@ -45,7 +45,7 @@ TEST(CompactBlock, CompactFormPrefillsTheCoinbaseOnly) {
 TEST(CompactBlock, RebuildsFromCandidatesThenFromAnAnswer) {
   const ledger::Block b = sample_block(6);
   auto partial = PartialBlock::start(make_compact_block(b, 3));
-  ASSERT_TRUE(partial.has_value()) << partial.error();
+  ASSERT_TRUE(partial.has_value()) << to_string(partial.error());
   for (int i : {2, 4}) partial->offer(b.txs[i].txid(), b.txs[i]);
   const ledger::Block other = sample_block(7);  // a transaction the block does not hold
   partial->offer(other.txs[6].txid(), other.txs[6]);
@@ -77,7 +77,7 @@ TEST(CompactBlock, RefusesDuplicateShortIdsAndAMissingCoinbase) {
   const ledger::Block b = sample_block(3);
   CmpctBlockMsg dup = make_compact_block(b, 3);
   dup.short_ids[1] = dup.short_ids[0];
-  EXPECT_EQ(PartialBlock::start(dup).error(), "two transactions share a short id");
+  EXPECT_STREQ(to_string(PartialBlock::start(dup).error()), "two transactions share a short id");
   CmpctBlockMsg no_coinbase = make_compact_block(b, 3);
   no_coinbase.prefilled[0].index = 1;
   EXPECT_FALSE(PartialBlock::start(no_coinbase).has_value());

@@ -39,6 +39,9 @@ TEST(SimCli, BadScenariosAreRefusedNamingTheFieldAndWriteNothing) {
       {R"({"nodes": 4, "duration_s": 60, "personas": {"2": {"max_inbound": -1}}})", "personas.2.max_inbound:"},
       {R"({"nodes": 4, "duration_s": 60, "link_overrides": [{"between": [0, 1], "latency": "5ms"}]})",
        "link_overrides: tally-sim shapes nodes"},
+      {R"({"nodes": 4, "duration_s": 60, "tx_inv_interval": "2min"})", "tx_inv_interval: must be within 1ms..60s"},
+      {R"({"nodes": 4, "duration_s": 60, "tx_inv_interval": "soon"})", "tx_inv_interval:"},
+      {R"({"nodes": 4, "duration_s": 60, "compact_relay": "yes"})", "compact_relay:"},
   };
   for (const auto& c : cases) {
     write(dir / "bad.json", c.json);
