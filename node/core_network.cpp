@@ -135,16 +135,33 @@ rpc::NodeResult<void> CoreNetworkControl::set_partition(const std::set<p2p::NetA
 
 rpc::NodeResult<rpc::TxSubmitResult> CoreNetworkControl::submit_transaction(const ledger::Transaction& tx,
                                                                             bool signature_checked) {
-  return run_on_core(runner_, [&](CoreParts& core) -> rpc::NodeResult<rpc::TxSubmitResult> {
+  auto r = submit_transactions(std::span<const ledger::Transaction>(&tx, 1), std::span<const bool>(&signature_checked, 1));
+  if (!r) return std::unexpected(r.error());
+  return std::move(r->front());
+}
+
+rpc::NodeResult<std::vector<rpc::TxSubmitResult>> CoreNetworkControl::submit_transactions(
+    std::span<const ledger::Transaction> txs, std::span<const bool> signature_checked) {
+  return run_on_core(runner_, [&](CoreParts& core) -> rpc::NodeResult<std::vector<rpc::TxSubmitResult>> {
     using Status = rpc::TxSubmitResult::Status;
-    const ledger::TxId txid = tx.txid();
-    auto in_chain = confirmed_in(core.chain, txid);
-    if (!in_chain) return std::unexpected(chain_error(in_chain.error()));
-    if (*in_chain != nullptr) return rpc::TxSubmitResult{Status::kAlreadyInChain, {}, {}};
-    if (core.mempool.contains(txid)) return rpc::TxSubmitResult{Status::kAlreadyInMempool, {}, {}};
-    auto r = core.net.submit_transaction(tx, core.now_ms, signature_checked);
-    if (!r) return rpc::TxSubmitResult{Status::kRejected, r.error().reason_code(), r.error().message()};
-    return rpc::TxSubmitResult{Status::kAccepted, {}, {}};
+    std::vector<rpc::TxSubmitResult> out;
+    out.reserve(txs.size());
+    for (std::size_t i = 0; i < txs.size(); ++i) {
+      const ledger::Transaction& tx = txs[i];
+      const ledger::TxId txid = tx.txid();
+      auto in_chain = confirmed_in(core.chain, txid);
+      if (!in_chain) return std::unexpected(chain_error(in_chain.error()));
+      if (*in_chain != nullptr) {
+        out.push_back(rpc::TxSubmitResult{Status::kAlreadyInChain, {}, {}});
+      } else if (core.mempool.contains(txid)) {
+        out.push_back(rpc::TxSubmitResult{Status::kAlreadyInMempool, {}, {}});
+      } else if (auto r = core.net.submit_transaction(tx, core.now_ms, signature_checked[i]); !r) {
+        out.push_back(rpc::TxSubmitResult{Status::kRejected, r.error().reason_code(), r.error().message()});
+      } else {
+        out.push_back(rpc::TxSubmitResult{Status::kAccepted, {}, {}});
+      }
+    }
+    return out;
   });
 }
 

@@ -105,6 +105,8 @@ class CoreNetworkControl final : public rpc::NetworkControl {
   rpc::NodeResult<void> set_partition(const std::set<p2p::NetAddress>& endpoints) override;
   rpc::NodeResult<rpc::TxSubmitResult> submit_transaction(const ledger::Transaction& tx,
                                                           bool signature_checked) override;
+  rpc::NodeResult<std::vector<rpc::TxSubmitResult>> submit_transactions(
+      std::span<const ledger::Transaction> txs, std::span<const bool> signature_checked) override;
   rpc::NodeResult<rpc::BlockSubmitResult> submit_block(const ledger::Block& block) override;
 
  private:

@@ -18,6 +18,7 @@
 #include "ledger/block_assembler.h"
 #include "ledger/embedded_spec.h"
 #include "ledger/rocksdb_store.h"
+#include "ledger/thread_pool.h"
 #include "node/core_views.h"
 #include "node/datadir.h"
 #include "node/event_log.h"
@@ -69,6 +70,10 @@ struct Node::Core {
   std::optional<DatadirLock> lock;
   ledger::ChainSpec spec;
   std::unique_ptr<ledger::RocksDbStore> store;
+  // Signature checks: the chain's blocks (on the core thread) and the RPC's transactions
+  // (on RPC threads) share these workers, each caller joining in. Null with --verifythreads 1.
+  std::unique_ptr<ledger::ThreadPool> verify_pool;
+  ledger::InlineExecutor inline_executor;
   std::unique_ptr<ledger::Chain> chain;
   std::unique_ptr<ledger::Mempool> mempool;
   std::unique_ptr<p2p::AddrBook> book;
@@ -104,6 +109,10 @@ std::shared_ptr<const rpc::TipSnapshot> Node::tip() const { return snapshot_.loa
 rpc::ChainView& Node::chain() { return core_->views.chain; }
 rpc::MempoolView& Node::mempool() { return core_->views.mempool; }
 rpc::NetworkControl& Node::network() { return core_->views.network; }
+ledger::Executor& Node::verify_executor() {
+  if (core_->verify_pool) return *core_->verify_pool;
+  return core_->inline_executor;
+}
 
 std::expected<void, std::string> Node::start() {
   started_ms_ = wall_ms();
@@ -195,7 +204,10 @@ std::expected<void, std::string> Node::open_ledger() {
   ledger::ChainOptions chain_options;
   chain_options.tx_index = config_.txindex;
   chain_options.address_index = config_.addressindex;
-  chain_options.verify_threads = config_.verifythreads;
+  if (config_.verifythreads > 1) {
+    c.verify_pool = std::make_unique<ledger::ThreadPool>(config_.verifythreads - 1);
+    chain_options.executor = c.verify_pool.get();
+  }
   auto chain = ledger::Chain::open(c.spec, *c.store, chain_options);
   if (!chain) return std::unexpected("datadir " + datadir_.string() + ": " + chain.error().message);
   c.chain = std::move(*chain);

@@ -57,6 +57,7 @@ class Node final : public rpc::NodeApi {
   std::expected<std::vector<ledger::BlockHash>, std::string> generate(unsigned n, const crypto::Address& to) override;
   void request_stop() override;
   rpc::Metrics& metrics() override;
+  ledger::Executor& verify_executor() override;
 
  private:
   struct Core;

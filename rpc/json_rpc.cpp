@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <variant>
 
 namespace tally::rpc {
 
@@ -198,8 +199,17 @@ void check_params(const Method& m, const json::value* params) {
                      "missing required parameter " + quoted(m.params[i].name) + " (usage: " + m.usage() + ")");
 }
 
-// One request object; nullopt when nothing is to be answered (a valid notification).
-std::optional<json::object> dispatch_one(const json::value& request, const MethodTable& table, RequestContext& ctx) {
+// A request object that passed the envelope checks (id, version, method name, params shape).
+struct Call {
+  const json::value* id = nullptr;  // the reply's id (JSON null for a notification)
+  bool notification = false;
+  std::string_view name;
+  const Method* method = nullptr;  // null: not in the table
+  const json::value* params = nullptr;
+};
+
+// Checks a request's envelope: the call it asks for, or the error response that answers it.
+std::variant<Call, json::object> parse_call(const json::value& request, const MethodTable& table) {
   static const json::value kNull;
   const json::object* req = request.if_object();
   if (req == nullptr) return error_response(kNull, kInvalidRequest, "Invalid Request: not a JSON object");
@@ -207,50 +217,102 @@ std::optional<json::object> dispatch_one(const json::value& request, const Metho
   const json::value* id = req->if_contains("id");
   if (id != nullptr && !valid_id(*id))
     return error_response(kNull, kInvalidRequest, "Invalid Request: id must be a string, a number or null");
-  const json::value& reply_id = id != nullptr ? *id : kNull;
-  const bool notification = id == nullptr;
+  Call call;
+  call.id = id != nullptr ? id : &kNull;
+  call.notification = id == nullptr;
 
   const json::value* version = req->if_contains("jsonrpc");
   if (version == nullptr || !version->is_string() || version->get_string() != "2.0")
-    return error_response(reply_id, kInvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\"");
+    return error_response(*call.id, kInvalidRequest, "Invalid Request: \"jsonrpc\" must be \"2.0\"");
   const json::value* method_name = req->if_contains("method");
   if (method_name == nullptr || !method_name->is_string())
-    return error_response(reply_id, kInvalidRequest, "Invalid Request: \"method\" must be a string");
-  const json::value* params = req->if_contains("params");
-  if (params != nullptr && !params->is_array() && !params->is_object())
-    return error_response(reply_id, kInvalidRequest, "Invalid Request: \"params\" must be an array or an object");
+    return error_response(*call.id, kInvalidRequest, "Invalid Request: \"method\" must be a string");
+  call.params = req->if_contains("params");
+  if (call.params != nullptr && !call.params->is_array() && !call.params->is_object())
+    return error_response(*call.id, kInvalidRequest, "Invalid Request: \"params\" must be an array or an object");
 
-  const std::string_view name(method_name->get_string().data(), method_name->get_string().size());
-  const Method* method = table.find(name);
-  const auto start = std::chrono::steady_clock::now();
-  std::optional<json::object> response;
-  int code = 0;
+  call.name = std::string_view(method_name->get_string().data(), method_name->get_string().size());
+  call.method = table.find(call.name);
+  return call;
+}
+
+// Runs `fn` as a call's handler would run: RpcError and other exceptions become outcomes.
+template <typename Fn>
+CallOutcome guarded(Fn&& fn) {
   try {
-    if (method == nullptr) throw RpcError(kMethodNotFound, "Method not found: " + std::string(name));
-    check_params(*method, params);
-    json::value result = method->handler(Params(params), ctx);
-    response = make_response(reply_id);
-    (*response)["result"] = std::move(result);
+    return fn();
   } catch (const RpcError& e) {
-    code = e.code;
-    response = error_response(reply_id, e.code, e.message, e.data);
+    return std::unexpected(e);
   } catch (const std::exception& e) {
-    code = kInternalError;
-    response = error_response(reply_id, kInternalError, std::string("Internal error: ") + e.what());
+    return std::unexpected(RpcError(kInternalError, std::string("Internal error: ") + e.what()));
   } catch (...) {
-    code = kInternalError;
-    response = error_response(reply_id, kInternalError, "Internal error");
+    return std::unexpected(RpcError(kInternalError, "Internal error"));
   }
+}
+
+// What a call is answered (nullopt for a notification), and the metrics observation.
+std::optional<json::object> respond(const Call& call, CallOutcome outcome, double seconds, RequestContext& ctx) {
   if (ctx.observe) {
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     try {
-      ctx.observe(method != nullptr ? std::string_view(method->name) : std::string_view("unknown"), seconds, code);
+      ctx.observe(call.method != nullptr ? std::string_view(call.method->name) : std::string_view("unknown"), seconds,
+                  outcome ? 0 : outcome.error().code);
     } catch (...) {
       // Metrics must never turn an answer into a failure.
     }
   }
-  if (notification) return std::nullopt;
+  if (call.notification) return std::nullopt;
+  if (!outcome) return error_response(*call.id, outcome.error().code, outcome.error().message, outcome.error().data);
+  json::object response = make_response(*call.id);
+  response["result"] = std::move(*outcome);
   return response;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// One call on its own.
+std::optional<json::object> run_one(const Call& call, RequestContext& ctx) {
+  const auto start = std::chrono::steady_clock::now();
+  CallOutcome outcome = guarded([&]() -> CallOutcome {
+    if (call.method == nullptr) throw RpcError(kMethodNotFound, "Method not found: " + std::string(call.name));
+    check_params(*call.method, call.params);
+    return call.method->handler(Params(call.params), ctx);
+  });
+  return respond(call, std::move(outcome), seconds_since(start), ctx);
+}
+
+// A run of calls of one method with a run handler; calls whose parameters do not fit the
+// method are answered with their error and left out of the run. Each call's metrics get
+// its share of the run's time.
+void run_together(std::span<const Call> calls, RequestContext& ctx, json::array& responses) {
+  const auto start = std::chrono::steady_clock::now();
+  const Method& method = *calls.front().method;
+  std::vector<CallOutcome> outcomes(calls.size(), CallOutcome(json::value()));
+  std::vector<Params> params;
+  std::vector<std::size_t> positions;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    outcomes[i] = guarded([&]() -> CallOutcome {
+      check_params(method, calls[i].params);
+      return json::value();
+    });
+    if (!outcomes[i]) continue;
+    params.emplace_back(calls[i].params);
+    positions.push_back(i);
+  }
+  if (!params.empty()) {
+    std::vector<CallOutcome> answered;
+    const CallOutcome failure = guarded([&]() -> CallOutcome {
+      answered = method.run_handler(params, ctx);
+      if (answered.size() != params.size()) throw std::logic_error(method.name + ": run handler answered too few calls");
+      return json::value();
+    });
+    for (std::size_t k = 0; k < positions.size(); ++k)
+      outcomes[positions[k]] = failure ? std::move(answered[k]) : failure;
+  }
+  const double share = seconds_since(start) / static_cast<double>(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i)
+    if (auto r = respond(calls[i], std::move(outcomes[i]), share, ctx)) responses.emplace_back(std::move(*r));
 }
 
 }  // namespace
@@ -270,12 +332,34 @@ std::string handle_body(std::string_view body, const MethodTable& table, Request
       return json::serialize(error_response(
           kNull, kInvalidRequest, "Invalid Request: batch too large (at most " + std::to_string(ctx.max_batch) + ")"));
     json::array responses;
-    for (const json::value& one : *batch)
-      if (auto r = dispatch_one(one, table, ctx)) responses.emplace_back(std::move(*r));
+    std::vector<Call> run;  // consecutive calls of one method that has a run handler
+    auto flush_run = [&] {
+      if (!run.empty()) run_together(run, ctx, responses);
+      run.clear();
+    };
+    for (const json::value& one : *batch) {
+      std::variant<Call, json::object> parsed = parse_call(one, table);
+      if (auto* error = std::get_if<json::object>(&parsed)) {
+        flush_run();
+        responses.emplace_back(std::move(*error));
+        continue;
+      }
+      const Call& call = std::get<Call>(parsed);
+      if (call.method != nullptr && call.method->run_handler) {
+        if (!run.empty() && run.front().method != call.method) flush_run();
+        run.push_back(call);
+        continue;
+      }
+      flush_run();
+      if (auto r = run_one(call, ctx)) responses.emplace_back(std::move(*r));
+    }
+    flush_run();
     if (responses.empty()) return {};
     return json::serialize(responses);
   }
-  auto r = dispatch_one(request, table, ctx);
+  std::variant<Call, json::object> parsed = parse_call(request, table);
+  if (auto* error = std::get_if<json::object>(&parsed)) return json::serialize(*error);
+  auto r = run_one(std::get<Call>(parsed), ctx);
   return r ? json::serialize(*r) : std::string();
 }
 

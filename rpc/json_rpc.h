@@ -14,9 +14,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <expected>
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -114,12 +116,24 @@ struct RequestContext {
 
 using Handler = std::function<boost::json::value(const Params&, RequestContext&)>;
 
+// What one call of a run answered: its result, or the error it ends with.
+using CallOutcome = std::expected<boost::json::value, RpcError>;
+// Answers a run of consecutive calls of one method in a batch, in order: one outcome per
+// call. For methods whose calls gain from being handled together (their independent work
+// done in parallel, one trip to the node's core for all), with the same effect as calling
+// the method's handler once per call in that order. It answers each call's own errors in
+// that call's outcome; an exception it lets out fails every call of the run.
+using RunHandler = std::function<std::vector<CallOutcome>(std::span<const Params>, RequestContext&)>;
+
 struct Method {
   std::string name;
   std::string category;     // "chain", "mempool", "network", "mining", "control"
   std::vector<ParamSpec> params;
   std::string summary;      // one line, shown by help
   Handler handler;
+  // Optional: consecutive calls of this method in a batch go to run_handler together (the
+  // calls before and after them in the batch run before and after, as always).
+  RunHandler run_handler = {};
   // "getblock blockhash [verbosity]"
   std::string usage() const;
 };

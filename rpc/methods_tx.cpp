@@ -1,6 +1,8 @@
 // Transaction and mempool methods: look-ups, submission, acceptance tests, pool contents,
 // address history.
 #include <algorithm>
+#include <memory>
+#include <span>
 
 #include "crypto/hex.h"
 #include "ledger/tx_rules.h"
@@ -64,29 +66,70 @@ json::value getrawtransaction(const Params& params, RequestContext& ctx) {
   return o;
 }
 
-json::value sendrawtransaction(const Params& params, RequestContext& ctx) {
+// sendrawtransaction for a run of calls (one call is a run of one). The stateless rules,
+// signature included, are checked here, off the core thread: the signatures of a run are
+// checked in parallel on the node's verification threads, this RPC thread joining in, and
+// the signatures of concurrent requests on their own RPC threads. Then one trip to the core
+// submits every decoded transaction in the order of the calls, and the core does only the
+// stateful part. A stateless failure is reported by the mempool itself (same code and
+// message as for a peer's transaction).
+std::vector<CallOutcome> sendrawtransactions(std::span<const Params> calls, RequestContext& ctx) {
   NodeApi& node = node_of(ctx);
-  const ledger::Transaction tx = decode_tx(params.get_string(0, "hexstring"));
-  // The stateless rules, signature included, are checked here on the RPC worker: signature
-  // checks of concurrent requests then run in parallel and the core thread, which every
-  // request goes through, does only the stateful part.
-  const auto stateless = ledger::check_tx_stateless(tx, node.spec());
-  const bool signature_ok = stateless.has_value();
-  // A stateless failure is reported by the mempool itself (same code and message).
-  const TxSubmitResult r = value_of(node.network().submit_transaction(tx, /*signature_checked=*/signature_ok));
-  switch (r.status) {
-    case TxSubmitResult::Status::kAlreadyInChain:
-      throw RpcError(kVerifyAlreadyInChain, "Transaction already in block chain");
-    case TxSubmitResult::Status::kRejected: {
-      json::object data;
-      data["reason"] = r.reject_code;
-      throw RpcError(kVerifyRejected, r.reject_code + ": " + r.reject_message, std::move(data));
+  std::vector<CallOutcome> out(calls.size(), CallOutcome(json::value()));
+  std::vector<ledger::Transaction> txs;
+  std::vector<std::size_t> positions;  // of txs[k] among the calls
+  txs.reserve(calls.size());
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    try {
+      txs.push_back(decode_tx(calls[i].get_string(0, "hexstring")));
+      positions.push_back(i);
+    } catch (const RpcError& e) {
+      out[i] = std::unexpected(e);
     }
-    case TxSubmitResult::Status::kAlreadyInMempool:  // like Bitcoin Core: not an error
-    case TxSubmitResult::Status::kAccepted:
-      break;
   }
-  return json::value(crypto::to_hex(tx.txid()));
+  if (txs.empty()) return out;
+
+  // Chunks of 8: enough to share a run of 100 out over the threads, few enough tasks.
+  constexpr std::size_t kChunk = 8;
+  std::unique_ptr<bool[]> checked(new bool[txs.size()]);
+  {
+    ledger::TaskGroup group(node.verify_executor());
+    group.run((txs.size() + kChunk - 1) / kChunk, [&](std::size_t chunk) {
+      const std::size_t end = std::min(txs.size(), (chunk + 1) * kChunk);
+      for (std::size_t k = chunk * kChunk; k < end; ++k)
+        checked[k] = ledger::check_tx_stateless(txs[k], node.spec()).has_value();
+    });
+    group.wait();
+  }
+
+  const std::vector<TxSubmitResult> results =
+      value_of(node.network().submit_transactions(txs, std::span<const bool>(checked.get(), txs.size())));
+  for (std::size_t k = 0; k < txs.size(); ++k) {
+    const TxSubmitResult& r = results[k];
+    CallOutcome& o = out[positions[k]];
+    switch (r.status) {
+      case TxSubmitResult::Status::kAlreadyInChain:
+        o = std::unexpected(RpcError(kVerifyAlreadyInChain, "Transaction already in block chain"));
+        break;
+      case TxSubmitResult::Status::kRejected: {
+        json::object data;
+        data["reason"] = r.reject_code;
+        o = std::unexpected(RpcError(kVerifyRejected, r.reject_code + ": " + r.reject_message, std::move(data)));
+        break;
+      }
+      case TxSubmitResult::Status::kAlreadyInMempool:  // like Bitcoin Core: not an error
+      case TxSubmitResult::Status::kAccepted:
+        o = json::value(crypto::to_hex(txs[k].txid()));
+        break;
+    }
+  }
+  return out;
+}
+
+json::value sendrawtransaction(const Params& params, RequestContext& ctx) {
+  std::vector<CallOutcome> out = sendrawtransactions(std::span<const Params>(&params, 1), ctx);
+  if (!out.front()) throw out.front().error();
+  return std::move(*out.front());
 }
 
 json::value testmempoolaccept(const Params& params, RequestContext& ctx) {
@@ -193,7 +236,7 @@ void add_tx_methods(MethodTable& t) {
          getrawtransaction});
   t.add({"sendrawtransaction", "mempool", {{"hexstring"}},
          "Validates a signed transaction (hex), adds it to the mempool and relays it; returns the txid.",
-         sendrawtransaction});
+         sendrawtransaction, sendrawtransactions});
   t.add({"testmempoolaccept", "mempool", {{"rawtxs"}},
          "Whether the mempool would accept these transactions (in order), without adding them.", testmempoolaccept});
   t.add({"getmempoolinfo", "mempool", {}, "Mempool size, bytes, limits and fee settings.", getmempoolinfo});

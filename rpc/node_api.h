@@ -22,9 +22,11 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
+#include "ledger/executor.h"
 #include "p2p/messages.h"
 #include "p2p/net_events.h"
 #include "rpc/ledger_json.h"
@@ -275,6 +277,11 @@ class NetworkControl {
   // verified the signature already (a stateless failure is reported by the pool itself).
   [[nodiscard]] virtual NodeResult<TxSubmitResult> submit_transaction(const ledger::Transaction& tx,
                                                                       bool signature_checked) = 0;
+  // The same for many, in order, with the effect of one submit_transaction per transaction;
+  // a node answers them in one trip to its core. signature_checked is parallel to txs. This
+  // default calls submit_transaction for each.
+  [[nodiscard]] virtual NodeResult<std::vector<TxSubmitResult>> submit_transactions(
+      std::span<const ledger::Transaction> txs, std::span<const bool> signature_checked);
   // Validates and stores a block, moves the active chain to the best branch, and relays it.
   [[nodiscard]] virtual NodeResult<BlockSubmitResult> submit_block(const ledger::Block& block) = 0;
 };
@@ -331,6 +338,11 @@ class NodeApi {
   virtual void request_stop() = 0;
 
   virtual Metrics& metrics() = 0;
+
+  // Where RPC handlers run parallel work such as the signature checks of a batch of
+  // transactions (the node's verification threads, shared with its chain). This default
+  // runs it on the calling thread.
+  virtual ledger::Executor& verify_executor();
 };
 
 }  // namespace tally::rpc

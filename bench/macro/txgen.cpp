@@ -1,6 +1,8 @@
 #include "bench/macro/txgen.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <random>
 #include <thread>
 
@@ -83,6 +85,37 @@ std::string send_batch(const std::vector<std::string>& hexes, std::size_t begin,
   }
   s += ']';
   return s;
+}
+
+}  // namespace tally::macro
+
+namespace tally::macro {
+
+double raw_verify_rate(const std::vector<ledger::Transaction>& txs, unsigned threads) {
+  constexpr std::size_t kSamples = 2000;
+  const std::size_t n = std::min(kSamples, txs.size());
+  if (n == 0 || threads == 0) return 0;
+  std::vector<crypto::Hash256> msgs;
+  for (std::size_t i = 0; i < n; ++i) msgs.push_back(txs[i].signature_hash());
+  double best = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    std::atomic<std::size_t> ok{0};
+    const auto t0 = std::chrono::steady_clock::now();
+    {
+      std::vector<std::jthread> workers;
+      for (unsigned t = 0; t < threads; ++t)
+        workers.emplace_back([&] {
+          std::size_t mine = 0;
+          for (std::size_t i = 0; i < n; ++i)
+            mine += crypto::schnorr_verify(txs[i].sender, msgs[i].span(), txs[i].signature) ? 1 : 0;
+          ok += mine;
+        });
+    }
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (ok != n * threads) throw BenchError("raw verify: a signature did not verify");
+    best = std::max(best, static_cast<double>(n * threads) / s);
+  }
+  return best;
 }
 
 }  // namespace tally::macro

@@ -32,6 +32,12 @@ const DevnetKeys& devnet_keys();
 std::vector<ledger::Transaction> sign_transfers(std::size_t per_key, std::uint64_t first_nonce = 0,
                                                 std::uint32_t seed = 1);
 
+// crypto::schnorr_verify rate of `threads` threads over the first 2,000 of `txs` (message
+// hashes computed beforehand; each thread checks all of them), signatures per wall second,
+// the best of three passes: the ceiling that signature checking puts on a workload, measured
+// in the same run as the workload.
+double raw_verify_rate(const std::vector<ledger::Transaction>& txs, unsigned threads);
+
 // 288 hex digits of the encoding.
 std::string tx_hex(const ledger::Transaction& tx);
 // {"jsonrpc":"2.0","id":id,"method":"sendrawtransaction","params":["hex"]}

@@ -276,3 +276,112 @@ TEST(MethodTable, RejectsDuplicatesAndFormatsUsage) {
 
 }  // namespace
 }  // namespace tally::rpc
+
+namespace tally::rpc {
+namespace {
+
+// A method with a run handler that records each run's size, beside a plain one that
+// records the order in which calls took effect.
+struct RunRecorder {
+  std::vector<std::size_t> runs;    // size of each run handed to the run handler
+  std::vector<std::string> effects;  // "run:<value>" / "plain:<value>" in the order they happened
+};
+
+MethodTable run_table(RunRecorder* rec, bool run_throws = false) {
+  MethodTable t;
+  Method together{"together", "test", {{"value"}}, "Run handler.",
+                  [rec](const Params& p, RequestContext&) -> json::value {
+                    rec->effects.push_back("single:" + std::string(p.get_string(0, "value")));
+                    return "single";
+                  }};
+  together.run_handler = [rec, run_throws](std::span<const Params> calls, RequestContext&) {
+    if (run_throws) throw std::runtime_error("run failed");
+    rec->runs.push_back(calls.size());
+    std::vector<CallOutcome> out;
+    for (const Params& p : calls) {
+      try {  // a run handler answers each call, errors included
+        const std::string v(p.get_string(0, "value"));
+        rec->effects.push_back("run:" + v);
+        if (v == "bad") {
+          out.push_back(std::unexpected(RpcError(kVerifyRejected, "bad value")));
+        } else {
+          out.push_back(json::value(v));
+        }
+      } catch (const RpcError& e) {
+        out.push_back(std::unexpected(e));
+      }
+    }
+    return out;
+  };
+  t.add(std::move(together));
+  t.add({"plain", "test", {{"value"}}, "Plain handler.", [rec](const Params& p, RequestContext&) -> json::value {
+           rec->effects.push_back("plain:" + std::string(p.get_string(0, "value")));
+           return "plain";
+         }});
+  return t;
+}
+
+json::value run_body(const MethodTable& table, std::string_view body) {
+  RequestContext ctx;
+  const std::string out = handle_body(body, table, ctx);
+  return out.empty() ? json::value(nullptr) : json::parse(out);
+}
+
+TEST(JsonRpcRunHandler, ConsecutiveCallsGoTogetherAndEffectsKeepTheBatchOrder) {
+  RunRecorder rec;
+  const MethodTable table = run_table(&rec);
+  const json::value r = run_body(table, R"([
+    {"jsonrpc":"2.0","id":1,"method":"together","params":["a"]},
+    {"jsonrpc":"2.0","id":2,"method":"together","params":["bad"]},
+    {"jsonrpc":"2.0","id":3,"method":"together","params":["a","b"]},
+    {"jsonrpc":"2.0","id":4,"method":"together","params":["b"]},
+    {"jsonrpc":"2.0","id":5,"method":"plain","params":["p"]},
+    {"jsonrpc":"2.0","id":6,"method":"together","params":["c"]},
+    {"jsonrpc":"2.0","method":"together","params":["d"]},
+    "not an object",
+    {"jsonrpc":"2.0","id":9,"method":"together","params":["e"]}
+  ])");
+  ASSERT_TRUE(r.is_array());
+  const json::array& a = r.as_array();
+  ASSERT_EQ(a.size(), 8u) << "the notification is not answered";
+  EXPECT_EQ(a[0].at("result"), "a");
+  EXPECT_EQ(a[1].at("error").at("code"), kVerifyRejected);
+  EXPECT_EQ(a[2].at("error").at("code"), kInvalidParams) << "a call with too many parameters is answered alone";
+  EXPECT_EQ(a[3].at("result"), "b");
+  EXPECT_EQ(a[4].at("result"), "plain");
+  EXPECT_EQ(a[5].at("result"), "c");
+  EXPECT_EQ(a[6].at("error").at("code"), kInvalidRequest);
+  EXPECT_EQ(a[7].at("result"), "e");
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (i == 6) continue;  // the invalid request's id is null
+    EXPECT_EQ(a[i].at("id"), i < 6 ? static_cast<std::int64_t>(i + 1) : 9);
+  }
+  EXPECT_EQ(rec.runs, (std::vector<std::size_t>{3, 2, 1}));
+  EXPECT_EQ(rec.effects, (std::vector<std::string>{"run:a", "run:bad", "run:b", "plain:p", "run:c", "run:d", "run:e"}));
+}
+
+TEST(JsonRpcRunHandler, SingleRequestsUseThePlainHandler) {
+  RunRecorder rec;
+  const MethodTable table = run_table(&rec);
+  const json::value r = run_body(table, R"({"jsonrpc":"2.0","id":1,"method":"together","params":["x"]})");
+  EXPECT_EQ(r.at("result"), "single");
+  EXPECT_TRUE(rec.runs.empty());
+}
+
+TEST(JsonRpcRunHandler, AThrowingRunFailsEachOfItsCallsAndNothingElse) {
+  RunRecorder rec;
+  const MethodTable table = run_table(&rec, /*run_throws=*/true);
+  const json::value r = run_body(table, R"([
+    {"jsonrpc":"2.0","id":1,"method":"together","params":["a"]},
+    {"jsonrpc":"2.0","id":2,"method":"together","params":["b"]},
+    {"jsonrpc":"2.0","id":3,"method":"plain","params":["p"]}
+  ])");
+  const json::array& a = r.as_array();
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].at("error").at("code"), kInternalError);
+  EXPECT_EQ(a[1].at("error").at("code"), kInternalError);
+  EXPECT_EQ(a[2].at("result"), "plain");
+}
+
+}  // namespace
+}  // namespace tally::rpc

@@ -193,6 +193,49 @@ TEST_F(MethodsTest, SendTransactionThroughMempoolIntoABlock) {
   EXPECT_EQ(error_code("getrawtransaction", "[" + q(std::string(64, '0')) + "]"), kInvalidAddressOrKey);
 }
 
+TEST_F(MethodsTest, ABatchOfSendsAnswersEachInOrderAndFillsThePoolInThatOrder) {
+  // 40 transfers of one sender (nonces 0..39) with, among them, a bad hex, a bad signature,
+  // a resubmission and a nonce gap; every answer in its place, the pool as if sent one by one.
+  std::vector<std::string> hexes;
+  for (std::uint64_t n = 0; n < 40; ++n) hexes.push_back(tx_hex(1, 2, 1000 + n, 50, n));
+  auto bad_sig = node.harness().transfer(3, 2, 1000, 50, 0);
+  bad_sig.amount = 999;
+  std::string body = "[";
+  auto add = [&](const std::string& method, const std::string& params, int id) {
+    if (body.size() > 1) body += ",";
+    body += R"({"jsonrpc":"2.0","id":)" + std::to_string(id) + R"(,"method":")" + method + R"(","params":)" + params + "}";
+  };
+  int id = 0;
+  for (std::size_t i = 0; i < 20; ++i) add("sendrawtransaction", "[" + q(hexes[i]) + "]", id++);  // 0..19
+  add("sendrawtransaction", "[\"zz\"]", id++);                                                    // 20
+  add("sendrawtransaction", "[" + q(crypto::to_hex(bad_sig.encode())) + "]", id++);                // 21
+  add("sendrawtransaction", "[" + q(hexes[3]) + "]", id++);                                        // 22
+  add("getmempoolinfo", "[]", id++);                                                               // 23
+  add("sendrawtransaction", "[" + q(tx_hex(1, 2, 5, 50, 45)) + "]", id++);                          // 24: future
+  for (std::size_t i = 20; i < 40; ++i) add("sendrawtransaction", "[" + q(hexes[i]) + "]", id++);  // 25..44
+  body += "]";
+
+  RequestContext ctx;
+  ctx.node = &node;
+  const json::value r = json::parse(handle_body(body, table, ctx));
+  const json::array& a = r.as_array();
+  ASSERT_EQ(a.size(), 45u);
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].at("id"), static_cast<std::int64_t>(i));
+  for (std::size_t i = 0; i < 20; ++i) EXPECT_EQ(a[i].at("result"), txid_of(hexes[i])) << i;
+  EXPECT_EQ(a[20].at("error").at("code"), kDeserializationError);
+  EXPECT_EQ(a[21].at("error").at("data").at("reason"), "bad-signature");
+  EXPECT_EQ(a[22].at("result"), txid_of(hexes[3])) << "resubmitting a pooled tx is not an error";
+  EXPECT_EQ(a[23].at("result").at("size"), 20) << "a call between sends sees the sends before it, and only those";
+  EXPECT_TRUE(a[24].as_object().contains("result"));
+  for (std::size_t i = 25; i < 45; ++i) EXPECT_EQ(a[i].at("result"), txid_of(hexes[i - 5])) << i;
+
+  const json::value info = result("getmempoolinfo");
+  EXPECT_EQ(info.at("size"), 41);
+  EXPECT_EQ(info.at("ready"), 40);
+  EXPECT_EQ(info.at("future"), 1);
+  EXPECT_EQ(result("getaccount", "[" + q(addr(1)) + "]").at("pending_nonce"), 40);
+}
+
 TEST_F(MethodsTest, RejectedTransactionsCarryTheReasonCode) {
   auto reject = [&](const std::string& hex, const std::string& reason) {
     json::value r = call("sendrawtransaction", "[" + q(hex) + "]");

@@ -11,6 +11,7 @@
 
 #include "../ledger/chain_fixture.h"
 #include "ledger/block_assembler.h"
+#include "ledger/thread_pool.h"
 #include "node/core_views.h"
 #include "p2p/net_core.h"
 #include "rpc/metrics.h"
@@ -41,6 +42,8 @@ class TestNode final : public NodeApi {
   ChainView& chain() override { return views_.chain; }
   MempoolView& mempool() override { return views_.mempool; }
   NetworkControl& network() override { return views_.network; }
+  // One worker, as tallyd's default: a batch's signature checks run on two threads.
+  ledger::Executor& verify_executor() override { return verify_pool_; }
 
   MiningStatus mining_status() const override {
     std::lock_guard lock(mining_mu_);
@@ -129,6 +132,7 @@ class TestNode final : public NodeApi {
   ChainHarness harness_;
   ledger::Mempool mempool_;
   p2p::AddrBook addr_book_;
+  ledger::ThreadPool verify_pool_{1};
   p2p::NetCore net_;
   Metrics metrics_;
   std::mutex mu_;
