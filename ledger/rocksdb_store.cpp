@@ -68,12 +68,16 @@ std::expected<std::unique_ptr<RocksDbStore>, StoreError> RocksDbStore::open(cons
   db_options.max_background_jobs = 2;
   // Hashed memtables need it off; one thread writes anyway (the chain's).
   db_options.allow_concurrent_memtable_write = false;
+  // One budget for the memtables of every column: when they hold more, the largest is
+  // flushed. Per-column buffers alone let each of the five written columns hold its own,
+  // which made a syncing node's memory grow with the number of columns.
+  db_options.db_write_buffer_size = options.memtable_bytes;
 
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   rocksdb::ColumnFamilyOptions cf_options;
   cf_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  cf_options.write_buffer_size = 16u << 20;
+  cf_options.write_buffer_size = options.memtable_bytes;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, cf_options);

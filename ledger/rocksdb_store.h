@@ -13,6 +13,8 @@ namespace tally::ledger {
 struct RocksDbOptions {
   bool create_if_missing = true;
   std::size_t block_cache_bytes = 32u << 20;
+  // Memtables of all columns together (and of any one column) hold at most this much.
+  std::size_t memtable_bytes = 16u << 20;
   // fsync each batch: survives power loss, not only process death. Off for devnets/tests.
   bool sync_writes = false;
 };

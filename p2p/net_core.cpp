@@ -23,7 +23,7 @@ std::string ip_only(const NetAddress& a) {
 NetCore::NetCore(const NetConfig& config, ledger::Chain& chain, ledger::Mempool& mempool, AddrBook& addr_book,
                  std::uint64_t seed, std::int64_t now_ms)
     : config_(config), chain_(chain), mempool_(mempool), addr_book_(addr_book), rng_(seed), now_ms_(now_ms),
-      next_tick_ms_(now_ms + 1000) {
+      next_tick_ms_(now_ms) {  // the first housekeeping (dial fixed peers, seeds) at once
   local_nonce_ = rng_() | 1;
   next_expiry_check_ms_ = now_ms + config_.mempool_expiry_check_ms;
   last_announced_tip_ = chain_.tip().hash;
