@@ -51,13 +51,16 @@ inline Bytes to_bytes(ByteSpan s) { return Bytes(s.begin(), s.end()); }
 
 }  // namespace tally::crypto
 
-// Hashes are already uniformly random: the first 8 bytes make a good std::hash.
+namespace tally::crypto {
+// SipHash-2-4 under a process-wide random key (crypto/salted_hash.h).
+std::uint64_t salted_hash(ByteSpan data) noexcept;
+}  // namespace tally::crypto
+
+// Hashes as keys of unordered containers: salted, because many of them are chosen by peers
+// (an unsalted prefix of a hash lets a peer put thousands of keys in one bucket).
 template <std::size_t N, class Tag>
 struct std::hash<tally::crypto::FixedBytes<N, Tag>> {
   std::size_t operator()(const tally::crypto::FixedBytes<N, Tag>& h) const noexcept {
-    static_assert(N >= sizeof(std::size_t));
-    std::size_t v;
-    std::memcpy(&v, h.data(), sizeof v);
-    return v;
+    return static_cast<std::size_t>(tally::crypto::salted_hash(h.span()));
   }
 };

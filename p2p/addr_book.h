@@ -28,14 +28,15 @@ struct AddrInfo {
   bool tried = false;
 };
 
-// Hash of an endpoint for unordered containers (every byte of the address and the port).
+// Hash of an endpoint for unordered containers: salted (crypto/salted_hash.h), as peers
+// choose the endpoints they gossip.
 struct NetAddressHash {
   std::size_t operator()(const NetAddress& a) const noexcept {
-    std::uint64_t lo = 0, hi = 0;
-    std::memcpy(&lo, a.ip.data(), 8);
-    std::memcpy(&hi, a.ip.data() + 8, 8);
-    std::uint64_t h = lo * 0x9e3779b97f4a7c15ULL ^ (hi + a.port) * 0xc2b2ae3d27d4eb4fULL;
-    return static_cast<std::size_t>(h ^ (h >> 29));
+    std::uint8_t bytes[18];
+    std::memcpy(bytes, a.ip.data(), 16);
+    bytes[16] = static_cast<std::uint8_t>(a.port >> 8);
+    bytes[17] = static_cast<std::uint8_t>(a.port);
+    return static_cast<std::size_t>(crypto::salted_hash(crypto::ByteSpan(bytes, sizeof bytes)));
   }
 };
 

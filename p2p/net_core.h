@@ -170,6 +170,8 @@ class NetCore {
   // Sends addresses new to this node on to kAddrRelayFanout random established peers.
   void relay_addresses(const std::vector<AddrEntry>& fresh, PeerId except);
   static constexpr std::size_t kAddrRelayFanout = 2;
+  // Block hashes this node does not know that one inv may carry before it costs 50 points.
+  static constexpr std::size_t kMaxUnknownBlockAnnouncements = 16;
 
   // Transactions (net_tx.cpp)
   void on_inv(Peer& p, const InvMsg& m, std::int64_t now_ms);

@@ -50,12 +50,17 @@ void NetCore::flush_tx_announcements(Peer& p, std::int64_t now_ms) {
 
 void NetCore::on_inv(Peer& p, const InvMsg& m, std::int64_t now_ms) {
   GetDataMsg want;
-  bool unknown_block = false;
+  std::size_t unknown_blocks = 0;
   for (const InvItem& item : m.items) {
     p.known.insert(item.hash);
     if (item.type == InvType::kBlock) {
-      const ledger::BlockEntry* e = chain_.find(item.hash);
-      if (!e) unknown_block = true;
+      if (chain_.find(item.hash) == nullptr && ++unknown_blocks > kMaxUnknownBlockAnnouncements) {
+        // An honest peer announces the few blocks it just connected; thousands of block
+        // hashes this node has never heard of are a flood, whatever they hash to.
+        misbehave(p, 50, "more than " + std::to_string(kMaxUnknownBlockAnnouncements) +
+                             " unknown block announcements in one inv");
+        return;
+      }
       continue;
     }
     if (mempool_.contains(item.hash) || txs_in_flight_.contains(item.hash)) continue;
@@ -69,7 +74,7 @@ void NetCore::on_inv(Peer& p, const InvMsg& m, std::int64_t now_ms) {
     want.items.push_back(item);
   }
   if (!want.items.empty()) send(p, want);
-  if (unknown_block) request_headers(p);
+  if (unknown_blocks > 0) request_headers(p);
   (void)now_ms;
 }
 

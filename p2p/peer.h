@@ -13,9 +13,9 @@
 
 namespace tally::p2p {
 
-// A set of hashes with a fixed capacity that forgets the oldest first. It keeps 64 bits of
-// each hash (hashes are uniform: a false "known" among 50,000 entries has odds of about
-// 1 in 10^14, far below the 1 in 10^6 of Bitcoin Core's rolling Bloom filter, and it only
+// A set of hashes with a fixed capacity that forgets the oldest first. It keeps a salted
+// 64-bit hash of each (crypto/salted_hash.h: a peer cannot choose hashes that collide; a
+// false "known" among 50,000 entries has odds of about 1 in 10^14, far below the 1 in 10^6 of Bitcoin Core's rolling Bloom filter, and it only
 // skips one announcement to one peer), in an open-addressing set with a ring of insertion
 // order: 16 bytes an entry and no allocation per insert. Every peer of every node keeps one,
 // and each relayed transaction lands in all of them.
@@ -37,11 +37,7 @@ class RollingHashSet {
   std::size_t size() const { return set_.size(); }
 
  private:
-  static std::uint64_t key(const crypto::Hash256& h) {
-    std::uint64_t k;
-    std::memcpy(&k, h.data(), sizeof k);
-    return k;
-  }
+  static std::uint64_t key(const crypto::Hash256& h) { return crypto::salted_hash(h.span()); }
   std::size_t capacity_;
   boost::unordered_flat_set<std::uint64_t> set_;
   std::vector<std::uint64_t> order_;  // a ring once full: order_[oldest_] is the oldest
