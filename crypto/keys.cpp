@@ -2,6 +2,7 @@
 
 #include <cryptopp/misc.h>
 #include <secp256k1.h>
+#include <secp256k1_ecdh.h>
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
 
@@ -127,6 +128,29 @@ bool ParsedPublicKey::verify(ByteSpan message, const Signature& sig) const {
 bool is_valid_public_key(const PublicKey& key) {
   secp256k1_xonly_pubkey xonly;
   return secp256k1_xonly_pubkey_parse(context(), &xonly, key.data()) == 1;
+}
+
+CompressedPublicKey SecretKey::compressed_public_key() const {
+  secp256k1_pubkey pub;
+  if (secp256k1_ec_pubkey_create(context(), &pub, bytes_.data()) != 1) std::abort();  // a valid key by construction
+  CompressedPublicKey out;
+  std::size_t len = out.bytes.size();
+  secp256k1_ec_pubkey_serialize(context(), out.data(), &len, &pub, SECP256K1_EC_COMPRESSED);
+  return out;
+}
+
+bool is_valid_compressed_key(const CompressedPublicKey& key) {
+  secp256k1_pubkey pub;
+  return key.bytes[0] != 0x04 && secp256k1_ec_pubkey_parse(context(), &pub, key.data(), key.bytes.size()) == 1;
+}
+
+std::optional<Hash256> ecdh(const SecretKey& secret, const CompressedPublicKey& key) {
+  secp256k1_pubkey pub;
+  if (key.bytes[0] == 0x04 || secp256k1_ec_pubkey_parse(context(), &pub, key.data(), key.bytes.size()) != 1)
+    return std::nullopt;
+  Hash256 out;
+  if (secp256k1_ecdh(context(), out.data(), &pub, secret.bytes().data(), nullptr, nullptr) != 1) return std::nullopt;
+  return out;
 }
 
 }  // namespace tally::crypto

@@ -12,9 +12,13 @@ namespace tally::crypto {
 
 struct PublicKeyTag;
 struct SignatureTag;
+struct CompressedKeyTag;
 // BIP340 x-only public key: the 32-byte x coordinate of a point with even y.
 using PublicKey = FixedBytes<32, PublicKeyTag>;
 using Signature = FixedBytes<64, SignatureTag>;
+// SEC1 compressed public key (0x02 or 0x03, then x): how node keys of the encrypted
+// transport are written (BOLT 8).
+using CompressedPublicKey = FixedBytes<33, CompressedKeyTag>;
 
 enum class KeyError { kWrongLength, kOutOfRange, kSigningFailed };
 const char* to_string(KeyError e);
@@ -32,6 +36,8 @@ class SecretKey {
 
   const std::array<std::uint8_t, 32>& bytes() const { return bytes_; }
   PublicKey public_key() const;
+  // The same key's point, compressed (its y may be odd: not the x-only key's).
+  CompressedPublicKey compressed_public_key() const;
 
   // BIP340 signature of an arbitrary-length message with fresh auxiliary randomness.
   Signature sign(ByteSpan message) const;
@@ -60,6 +66,13 @@ class ParsedPublicKey {
   ParsedPublicKey() = default;
   std::array<std::uint8_t, 64> data_{};  // a secp256k1_xonly_pubkey
 };
+
+// True when the bytes are a compressed point on the curve.
+[[nodiscard]] bool is_valid_compressed_key(const CompressedPublicKey& key);
+
+// ECDH as BOLT 8 defines it: SHA-256 of the compressed point secret * key (libsecp256k1's
+// ECDH module with its default hash). nullopt when key is not a point on the curve.
+[[nodiscard]] std::optional<Hash256> ecdh(const SecretKey& secret, const CompressedPublicKey& key);
 
 // True when the bytes are the x coordinate of a point on the curve.
 [[nodiscard]] bool is_valid_public_key(const PublicKey& key);
