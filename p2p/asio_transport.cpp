@@ -4,6 +4,9 @@
 #include <deque>
 #include <map>
 #include <random>
+#include <set>
+
+#include "crypto/noise.h"
 
 namespace tally::p2p {
 
@@ -40,10 +43,16 @@ tcp::endpoint to_endpoint(const NetAddress& a) {
 
 struct AsioTransport::Impl {
   struct Connection {
-    Connection(asio::io_context& io, PeerId id_) : socket(io), shaping_timer(io), id(id_) {}
+    Connection(asio::io_context& io, PeerId id_) : socket(io), shaping_timer(io), handshake_timer(io), id(id_) {}
     tcp::socket socket;
     asio::steady_timer shaping_timer;
-    PeerId id;
+    asio::steady_timer handshake_timer;
+    PeerId id;  // 0 while the encrypted handshake runs (the core does not know the peer yet)
+    NetAddress remote;
+    bool inbound = false;
+    std::optional<crypto::noise::Handshake> handshake;
+    std::optional<crypto::noise::Session> session;
+    std::optional<crypto::CompressedPublicKey> key;  // the peer's, once authenticated
     std::array<std::uint8_t, 64 * 1024> read_buffer;
     // Frames waiting to be written, with the earliest time each may leave (shaping).
     std::deque<std::pair<std::int64_t, std::shared_ptr<const Bytes>>> queue;
@@ -66,6 +75,8 @@ struct AsioTransport::Impl {
   tcp::acceptor acceptor;
   asio::steady_timer timer;
   std::map<PeerId, std::shared_ptr<Connection>> connections;
+  std::set<std::shared_ptr<Connection>> handshaking;  // encrypted connections not yet known to the core
+  TransportCounters counters;
   std::function<void()> hook;
   std::mt19937_64 rng;
   bool stopped = false;
@@ -80,12 +91,26 @@ struct AsioTransport::Impl {
         const auto remote = socket.remote_endpoint(ep_ec);
         if (!ep_ec) {
           socket.set_option(tcp::no_delay(true), ep_ec);
-          const PeerId id = core.on_connected(to_net_address(remote), /*inbound=*/true, clock());
-          auto conn = std::make_shared<Connection>(io, id);
-          conn->socket = std::move(socket);
-          connections[id] = conn;
-          read(conn);
-          pump();
+          if (config.node_key) {
+            if (handshaking.size() >= config.max_handshaking) {
+              ++counters.handshakes_failed;  // too many half-open handshakes: this one is not even started
+              socket.close(ep_ec);
+            } else {
+              auto conn = std::make_shared<Connection>(io, 0);
+              conn->socket = std::move(socket);
+              conn->remote = to_net_address(remote);
+              conn->inbound = true;
+              conn->handshake.emplace(crypto::noise::Handshake::responder(*config.node_key, config.prologue));
+              start_handshake(conn);
+            }
+          } else {
+            const PeerId id = core.on_connected(to_net_address(remote), /*inbound=*/true, clock());
+            auto conn = std::make_shared<Connection>(io, id);
+            conn->socket = std::move(socket);
+            connections[id] = conn;
+            read(conn);
+            pump();
+          }
         }
       }
       accept_next();
@@ -96,11 +121,108 @@ struct AsioTransport::Impl {
     conn->socket.async_read_some(asio::buffer(conn->read_buffer),
                                  [this, conn](boost::system::error_code ec, std::size_t n) {
                                    if (stopped || conn->closing) return;
+                                   if (conn->handshake) {
+                                     if (ec) return handshake_failed(conn);
+                                     if (!on_handshake_bytes(conn, ByteSpan(conn->read_buffer.data(), n))) return;
+                                     if (!conn->closing) read(conn);
+                                     return;
+                                   }
                                    if (ec) return closed(conn);
-                                   core.on_bytes(conn->id, ByteSpan(conn->read_buffer.data(), n), clock());
+                                   deliver(conn, ByteSpan(conn->read_buffer.data(), n));
                                    pump();
                                    if (!conn->closing) read(conn);
                                  });
+  }
+
+  // Bytes from an established connection to the core: opened first when encrypted. A record
+  // that fails authentication ends the connection (nothing after it can be trusted).
+  void deliver(const std::shared_ptr<Connection>& conn, ByteSpan bytes) {
+    if (!conn->session) {
+      core.on_bytes(conn->id, bytes, clock());
+      return;
+    }
+    Bytes plain;
+    auto opened = conn->session->open(bytes, plain);
+    if (!plain.empty()) core.on_bytes(conn->id, plain, clock());
+    if (!opened) {
+      ++counters.records_rejected;
+      core.disconnect(conn->id, std::string("encrypted transport: ") + crypto::noise::to_string(opened.error()));
+    }
+  }
+
+  // --- the encrypted handshake, before the core knows the peer ------------------------------
+
+  void start_handshake(const std::shared_ptr<Connection>& conn) {
+    handshaking.insert(conn);
+    conn->handshake_timer.expires_after(std::chrono::milliseconds(config.handshake_timeout_ms));
+    conn->handshake_timer.async_wait([this, conn](boost::system::error_code ec) {
+      if (!ec && !stopped && conn->handshake) handshake_failed(conn);
+    });
+    write_raw(conn, conn->handshake->take_output());
+    read(conn);
+  }
+
+  // Handshake bytes join the write queue unshaped (a few dozen bytes), ahead of any frame.
+  void write_raw(const std::shared_ptr<Connection>& conn, Bytes bytes) {
+    if (bytes.empty()) return;
+    conn->queued_bytes += bytes.size();
+    conn->queue.emplace_back(clock(), std::make_shared<const Bytes>(std::move(bytes)));
+    write_next(conn);
+  }
+
+  void handshake_failed(const std::shared_ptr<Connection>& conn) {
+    if (!handshaking.erase(conn)) return;
+    ++counters.handshakes_failed;
+    conn->handshake.reset();
+    conn->handshake_timer.cancel();
+    boost::system::error_code ignored;
+    conn->socket.close(ignored);
+    if (!conn->inbound) {
+      core.on_connect_failed(conn->remote, clock());
+      pump();
+    }
+  }
+
+  // False when the connection ended here.
+  bool on_handshake_bytes(const std::shared_ptr<Connection>& conn, ByteSpan bytes) {
+    auto used = conn->handshake->feed(bytes);
+    if (!used) {
+      handshake_failed(conn);
+      return false;
+    }
+    write_raw(conn, conn->handshake->take_output());
+    if (!conn->handshake->done()) return true;
+    const crypto::CompressedPublicKey key = conn->handshake->remote_static();
+    auto session = conn->handshake->take_session();
+    conn->handshake.reset();
+    conn->handshake_timer.cancel();
+    handshaking.erase(conn);
+    if (!session) {
+      ++counters.handshakes_failed;
+      return close_unknown(conn);
+    }
+    if (!config.allowed_keys.empty() && !config.allowed_keys.contains(key)) {
+      ++counters.peers_not_allowed;
+      return close_unknown(conn);
+    }
+    ++counters.handshakes_completed;
+    conn->session.emplace(std::move(*session));
+    conn->key = key;
+    conn->id = core.on_connected(conn->remote, conn->inbound, clock());
+    connections[conn->id] = conn;
+    if (*used < bytes.size()) deliver(conn, bytes.subspan(*used));
+    pump();
+    return true;
+  }
+
+  bool close_unknown(const std::shared_ptr<Connection>& conn) {
+    boost::system::error_code ignored;
+    conn->socket.close(ignored);
+    if (!conn->inbound) {
+      core.on_connect_failed(conn->remote, clock());
+      pump();
+    }
+    return false;
   }
 
   void closed(const std::shared_ptr<Connection>& conn) {
@@ -132,6 +254,23 @@ struct AsioTransport::Impl {
       }
       boost::system::error_code opt_ec;
       socket->set_option(tcp::no_delay(true), opt_ec);
+      if (config.node_key) {
+        std::optional<crypto::CompressedPublicKey> known;
+        if (auto k = config.known_keys.find(address); k != config.known_keys.end()) known = k->second;
+        auto hs = crypto::noise::Handshake::initiator(*config.node_key, known, config.prologue);
+        auto conn = std::make_shared<Connection>(io, 0);
+        conn->socket = std::move(*socket);
+        conn->remote = address;
+        conn->inbound = false;
+        if (!hs) {
+          ++counters.handshakes_failed;
+          close_unknown(conn);
+          return;
+        }
+        conn->handshake.emplace(std::move(*hs));
+        start_handshake(conn);
+        return;
+      }
       const PeerId id = core.on_connected(address, /*inbound=*/false, clock());
       auto conn = std::make_shared<Connection>(io, id);
       conn->socket = std::move(*socket);
@@ -174,6 +313,7 @@ struct AsioTransport::Impl {
 
   void enqueue(const std::shared_ptr<Connection>& conn, std::shared_ptr<const Bytes> frame) {
     if (conn->closing) return;
+    if (conn->session) frame = std::make_shared<const Bytes>(conn->session->seal(*frame));
     conn->queued_bytes += frame->size();
     if (conn->queued_bytes > config.max_write_queue_bytes) {
       core.disconnect(conn->id, "peer reads too slowly (write queue full)");
@@ -301,6 +441,11 @@ void AsioTransport::stop() {
     conn->shaping_timer.cancel();
   }
   d.connections.clear();
+  for (auto& conn : d.handshaking) {
+    conn->socket.close(ignored);
+    conn->handshake_timer.cancel();
+  }
+  d.handshaking.clear();
 }
 
 void AsioTransport::pump() { impl_->pump(); }
@@ -310,5 +455,17 @@ void AsioTransport::set_link_shaping(const NetAddress& peer, const LinkShaping& 
   impl_->config.per_link[peer] = shaping;
 }
 std::uint16_t AsioTransport::listen_port() const { return impl_->bound_port; }
+std::optional<crypto::CompressedPublicKey> AsioTransport::peer_key(PeerId id) const {
+  auto it = impl_->connections.find(id);
+  if (it == impl_->connections.end()) return std::nullopt;
+  return it->second->key;
+}
+const TransportCounters& AsioTransport::counters() const { return impl_->counters; }
+void AsioTransport::set_known_key(const NetAddress& peer, const crypto::CompressedPublicKey& key) {
+  impl_->config.known_keys[peer] = key;
+}
+void AsioTransport::set_allowed_keys(std::set<crypto::CompressedPublicKey> keys) {
+  impl_->config.allowed_keys = std::move(keys);
+}
 
 }  // namespace tally::p2p

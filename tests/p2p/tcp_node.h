@@ -50,12 +50,14 @@ inline std::uint16_t free_port() {
 }
 
 struct TcpNode {
-  TcpNode(boost::asio::io_context& io, const ledger::ChainSpec& spec, std::uint64_t seed, NetConfig config)
+  TcpNode(boost::asio::io_context& io, const ledger::ChainSpec& spec, std::uint64_t seed, NetConfig config,
+          const std::function<void(TransportConfig&)>& configure_transport = {})
       : harness(spec), mempool(spec), book(seed), port(free_port()) {
     config.listen_port = port;
     core = std::make_unique<NetCore>(config, *harness.chain, mempool, book, seed, wall_ms());
     TransportConfig tc;
     tc.port = port;
+    if (configure_transport) configure_transport(tc);
     transport = std::make_unique<AsioTransport>(io, *core, tc, wall_ms);
   }
   ledger::testing::ChainHarness harness;
@@ -69,14 +71,17 @@ struct TcpNode {
 
 class TcpNet {
  public:
-  // configure: changes node i's settings before it starts.
-  explicit TcpNet(std::size_t n, const std::function<void(std::size_t, NetConfig&)>& configure = {})
+  // configure: changes node i's settings before it starts; configure_transport, its transport's.
+  explicit TcpNet(std::size_t n, const std::function<void(std::size_t, NetConfig&)>& configure = {},
+                  const std::function<void(std::size_t, TransportConfig&)>& configure_transport = {})
       : spec_(tcp_spec()) {
     for (std::size_t i = 0; i < n; ++i) {
       NetConfig c;
       c.discovery = false;
       if (configure) configure(i, c);
-      nodes_.push_back(std::make_unique<TcpNode>(io_, spec_, 1000 + i, c));
+      std::function<void(TransportConfig&)> t;
+      if (configure_transport) t = [&, i](TransportConfig& tc) { configure_transport(i, tc); };
+      nodes_.push_back(std::make_unique<TcpNode>(io_, spec_, 1000 + i, c, t));
     }
     work_.emplace(io_.get_executor());
     for (auto& node : nodes_) {
@@ -190,6 +195,18 @@ class RawPeer {
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return true;
     }
     return false;
+  }
+  // Reads n bytes (fewer if the peer closes or the timeout passes).
+  Bytes read_exactly(std::size_t n, std::chrono::milliseconds timeout) {
+    Bytes out;
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    std::uint8_t buf[4096];
+    while (out.size() < n && std::chrono::steady_clock::now() < end) {
+      const ssize_t got = ::recv(fd_, buf, std::min(sizeof buf, n - out.size()), 0);
+      if (got == 0) break;
+      if (got > 0) out.insert(out.end(), buf, buf + got);
+    }
+    return out;
   }
   // Reads frames until one satisfies pred (returned) or the timeout passes (nullopt).
   std::optional<Message> wait_for(std::uint32_t magic, const std::function<bool(const Message&)>& pred,
