@@ -62,12 +62,18 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
   app.add_option("--port", c.port, "P2P port (default from the chain spec; 0 = any free port)")
       ->check(CLI::Range(0, 65535));
   app.add_option("--listen", c.listen, "Accept incoming peer connections (1/0)");
-  app.add_option("--connect", c.connect, "Connect only to this peer (host:port); repeatable");
-  app.add_option("--addnode", c.addnode, "Keep a connection to this peer and also discover others; repeatable");
+  app.add_option("--connect", c.connect,
+                 "Connect only to this peer (host:port, or KEY@host:port to authenticate it by its node key); repeatable");
+  app.add_option("--addnode", c.addnode,
+                 "Keep a connection to this peer ([KEY@]host:port) and also discover others; repeatable");
   app.add_option("--seed", c.seed, "Ask this peer for addresses; repeatable");
   app.add_option("--maxoutbound", c.maxoutbound, "Outbound connection slots")->check(CLI::Range(0, 64));
   app.add_option("--maxinbound", c.maxinbound, "Inbound connection cap")->check(CLI::Range(0, 1024));
   app.add_option("--compactrelay", c.compactrelay, "Relay new blocks as compact blocks to peers that ask (1/0)");
+  app.add_option("--encrypt", c.encrypt,
+                 "Encrypted, authenticated P2P transport (1/0); 0 is plaintext, for debugging only");
+  app.add_option("--peerallow", c.peerallow, "Only this node key may connect, in either direction; repeatable");
+  app.add_option("--peerallowfile", c.peerallowfile, "A file of node keys allowed to connect, one per line");
   app.add_option("--rpcbind", c.rpcbind, "Address the RPC server binds to (default 127.0.0.1)");
   app.add_option("--rpcallowip", c.rpcallowip, "Also accept RPC from this address (widens exposure); repeatable");
   app.add_option("--rpcport", c.rpcport, "RPC port (default from the chain spec; 0 = any free port)")

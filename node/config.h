@@ -25,6 +25,9 @@ struct NodeConfig {
   std::size_t maxoutbound = 8;
   std::size_t maxinbound = 64;
   bool compactrelay = true;
+  bool encrypt = true;                  // the encrypted transport; 0: plaintext, for debugging only
+  std::vector<std::string> peerallow;   // node keys (66 hex digits) allowed to connect; empty: anyone
+  std::string peerallowfile;            // a file of such keys, one per line ('#' comments)
   std::string rpcbind = "127.0.0.1";
   std::vector<std::string> rpcallowip;
   std::optional<std::uint16_t> rpcport;  // default from the chain spec; 0 = any free

@@ -4,6 +4,9 @@
 
 #include "node/core_views.h"
 
+#include "crypto/hex.h"
+#include "p2p/asio_transport.h"
+
 namespace tally::node {
 
 namespace {
@@ -51,6 +54,15 @@ rpc::NodeResult<rpc::NetworkInfo> CoreNetworkControl::info() {
     info.max_outbound = net.config().max_outbound;
     info.discovery = net.config().discovery;
     info.banned = net.bans().size();
+    if (core.transport) {
+      if (core.transport->node_key()) info.node_key = crypto::to_hex(core.transport->node_key()->span());
+      info.allowed_keys = core.transport->allowed_key_count();
+      const p2p::TransportCounters& t = core.transport->counters();
+      info.handshakes_completed = t.handshakes_completed;
+      info.handshakes_failed = t.handshakes_failed;
+      info.peers_not_allowed = t.peers_not_allowed;
+      info.records_rejected = t.records_rejected;
+    }
     return info;
   });
 }
@@ -58,7 +70,11 @@ rpc::NodeResult<rpc::NetworkInfo> CoreNetworkControl::info() {
 rpc::NodeResult<std::vector<rpc::PeerInfo>> CoreNetworkControl::peers() {
   return run_on_core(runner_, [](CoreParts& core) -> rpc::NodeResult<std::vector<rpc::PeerInfo>> {
     std::vector<rpc::PeerInfo> out;
-    for (const auto& p : core.net.peer_stats()) out.push_back(peer_info(p));
+    for (const auto& p : core.net.peer_stats()) {
+      out.push_back(peer_info(p));
+      if (core.transport)
+        if (auto key = core.transport->peer_key(p.id)) out.back().node_key = crypto::to_hex(key->span());
+    }
     return out;
   });
 }

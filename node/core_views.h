@@ -20,6 +20,10 @@
 #include "p2p/net_core.h"
 #include "rpc/node_api.h"
 
+namespace tally::p2p {
+class AsioTransport;
+}
+
 namespace tally::node {
 
 // The core thread's parts, valid only inside one runner call.
@@ -28,6 +32,7 @@ struct CoreParts {
   ledger::Mempool& mempool;
   p2p::NetCore& net;
   std::int64_t now_ms;  // the node's clock for this call
+  const p2p::AsioTransport* transport = nullptr;  // null in tests that drive no sockets
 };
 
 // Runs fn on the core thread and waits for it; returns false, without running fn, when the

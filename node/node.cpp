@@ -23,6 +23,7 @@
 #include "node/datadir.h"
 #include "node/event_log.h"
 #include "node/miner.h"
+#include "node/node_key.h"
 #include "p2p/asio_transport.h"
 #include "rpc/http_server.h"
 #include "rpc/metrics.h"
@@ -81,6 +82,11 @@ struct Node::Core {
   asio::io_context io{1};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::unique_ptr<p2p::AsioTransport> transport;
+  // The encrypted transport: this node's key (none with --encrypt 0), the keys given with
+  // KEY@host:port peers, and the allowlist.
+  std::optional<crypto::SecretKey> node_key;
+  std::map<p2p::NetAddress, crypto::CompressedPublicKey> known_keys;
+  std::set<crypto::CompressedPublicKey> allowed_keys;
   std::thread thread;
   std::unique_ptr<rpc::RpcServer> rpc;
   std::unique_ptr<Miner> miner;
@@ -123,6 +129,7 @@ std::expected<void, std::string> Node::start() {
   if (auto r = open_ledger(); !r) return r;
   const std::uint64_t seed = crypto::random_u64();
   restore_address_book(seed);
+  if (auto r = load_transport_keys(); !r) return r;
   if (auto r = make_net_core(seed); !r) return r;
   restore_bans();
   if (auto r = start_transport(); !r) return r;
@@ -241,9 +248,14 @@ std::expected<void, std::string> Node::make_net_core(std::uint64_t seed) {
   auto parse_list = [&](const std::vector<std::string>& list, const char* flag,
                         std::vector<p2p::NetAddress>& out) -> std::expected<void, std::string> {
     for (const auto& s : list) {
-      auto a = p2p::parse_net_address(s);
+      auto a = parse_peer_argument(s);
       if (!a) return std::unexpected(std::string(flag) + " " + s + ": " + a.error());
-      out.push_back(*a);
+      if (a->key) {
+        if (!config_.encrypt)
+          return std::unexpected(std::string(flag) + " " + s + ": a node key needs the encrypted transport (--encrypt 1)");
+        c.known_keys[a->address] = *a->key;
+      }
+      out.push_back(a->address);
     }
     return {};
   };
@@ -269,10 +281,49 @@ void Node::restore_bans() {
     if (until > wall_ms()) core_->net->ban(key, until, reason.empty() ? "" : reason.substr(1));
 }
 
+// The node key (made on first start) and the allowlist, unless --encrypt 0.
+std::expected<void, std::string> Node::load_transport_keys() {
+  Core& c = *core_;
+  if (!config_.encrypt) {
+    if (!config_.peerallow.empty() || !config_.peerallowfile.empty())
+      return std::unexpected("--peerallow and --peerallowfile need the encrypted transport (--encrypt 1)");
+    c.log->warn("--encrypt 0: the P2P transport is plaintext and unauthenticated (for debugging only)");
+    return {};
+  }
+  auto key = load_or_create_node_key(datadir_);
+  if (!key) return std::unexpected(key.error());
+  c.node_key.emplace(std::move(*key));
+  for (const auto& text : config_.peerallow) {
+    auto k = parse_node_key(text);
+    if (!k) return std::unexpected("--peerallow: " + k.error());
+    c.allowed_keys.insert(*k);
+  }
+  if (!config_.peerallowfile.empty()) {
+    auto keys = read_allow_file(config_.peerallowfile);
+    if (!keys) return std::unexpected("--peerallowfile: " + keys.error());
+    if (keys->empty()) return std::unexpected("--peerallowfile " + config_.peerallowfile + ": no keys in it");
+    c.allowed_keys.insert(keys->begin(), keys->end());
+  }
+  return {};
+}
+
+namespace {
+// The bytes that bind handshakes to this chain: nodes of two chains never complete one.
+crypto::Bytes transport_prologue(const ledger::ChainSpec& spec) {
+  crypto::Bytes p = {'t', 'a', 'l', 'l', 'y'};
+  for (int i = 0; i < 4; ++i) p.push_back(static_cast<std::uint8_t>(spec.network_magic >> (8 * i)));
+  return p;
+}
+}  // namespace
+
 // The Asio transport (link shaping from the flags) listens; the node's name needs its port.
 std::expected<void, std::string> Node::start_transport() {
   Core& c = *core_;
   p2p::TransportConfig tc;
+  tc.node_key = c.node_key;
+  tc.prologue = transport_prologue(c.spec);
+  tc.known_keys = c.known_keys;
+  tc.allowed_keys = c.allowed_keys;
   tc.bind_address = config_.bind;
   tc.port = configured_p2p_port();
   tc.listen = config_.listen;
@@ -428,7 +479,7 @@ bool Node::with_core(const std::function<void(CoreParts&)>& fn) {
   Core& c = *core_;
   if (stopping_ || !c.thread.joinable()) return false;
   if (std::this_thread::get_id() == c.thread.get_id()) {
-    CoreParts parts{*c.chain, *c.mempool, *c.net, wall_ms()};
+    CoreParts parts{*c.chain, *c.mempool, *c.net, wall_ms(), c.transport.get()};
     fn(parts);
     c.transport->pump();
     return true;
@@ -436,7 +487,7 @@ bool Node::with_core(const std::function<void(CoreParts&)>& fn) {
   std::promise<void> done;
   auto future = done.get_future();
   asio::post(c.io, [&] {
-    CoreParts parts{*c.chain, *c.mempool, *c.net, wall_ms()};
+    CoreParts parts{*c.chain, *c.mempool, *c.net, wall_ms(), c.transport.get()};
     try {
       fn(parts);
     } catch (...) {
@@ -652,6 +703,18 @@ void Node::publish_snapshot() {
                       {"source"}, {"hit"}, static_cast<double>(cs.txs_from_pool));
   c.metrics.gauge_set("tally_compact_block_txs", "Compact block slots filled from our pool (hit) or asked for (miss)",
                       {"source"}, {"miss"}, static_cast<double>(cs.txs_requested));
+  if (c.transport) {
+    const p2p::TransportCounters& t = c.transport->counters();
+    const std::pair<const char*, std::uint64_t> handshakes[] = {{"completed", t.handshakes_completed},
+                                                                {"failed", t.handshakes_failed},
+                                                                {"not_allowed", t.peers_not_allowed}};
+    for (const auto& [what, n] : handshakes)
+      c.metrics.gauge_set("tally_transport_handshakes", "Encrypted transport handshakes by outcome (since start)",
+                          {"outcome"}, {what}, static_cast<double>(n));
+    c.metrics.gauge_set("tally_transport_records_rejected",
+                        "Encrypted records that failed authentication after a handshake (since start)", {}, {},
+                        static_cast<double>(t.records_rejected));
+  }
   if (c.miner)
     c.metrics.gauge_set("tally_miner_hashes_per_second", "Local mining hash rate", {}, {},
                         c.miner->hashes_per_second());

@@ -69,6 +69,7 @@ class Node final : public rpc::NodeApi {
   std::expected<void, std::string> resolve_miner_address();     // --mineraddress or the spec's first account
   std::expected<void, std::string> open_ledger();               // RocksDB store, chain, mempool
   void restore_address_book(std::uint64_t seed);                // peers.dat, or a fresh book
+  std::expected<void, std::string> load_transport_keys();       // nodekey, --peerallow(file)
   std::expected<void, std::string> make_net_core(std::uint64_t seed);  // P2P core from the peer flags
   void restore_bans();                                          // banlist.dat, expired bans dropped
   std::expected<void, std::string> start_transport();           // Asio transport: listen, learn the port

@@ -461,6 +461,11 @@ std::optional<crypto::CompressedPublicKey> AsioTransport::peer_key(PeerId id) co
   return it->second->key;
 }
 const TransportCounters& AsioTransport::counters() const { return impl_->counters; }
+std::optional<crypto::CompressedPublicKey> AsioTransport::node_key() const {
+  if (!impl_->config.node_key) return std::nullopt;
+  return impl_->config.node_key->compressed_public_key();
+}
+std::size_t AsioTransport::allowed_key_count() const { return impl_->config.allowed_keys.size(); }
 void AsioTransport::set_known_key(const NetAddress& peer, const crypto::CompressedPublicKey& key) {
   impl_->config.known_keys[peer] = key;
 }

@@ -98,6 +98,9 @@ class AsioTransport {
   // The authenticated node key of a connected peer (nullopt: plaintext, or no such peer).
   std::optional<crypto::CompressedPublicKey> peer_key(PeerId id) const;
   const TransportCounters& counters() const;
+  // This node's key on the encrypted transport (nullopt: plaintext), and the allowlist's size.
+  std::optional<crypto::CompressedPublicKey> node_key() const;
+  std::size_t allowed_key_count() const;
 
  private:
   struct Impl;

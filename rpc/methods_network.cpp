@@ -70,6 +70,8 @@ json::value getpeerinfo(const Params&, RequestContext& ctx) {
     o["bytesrecv"] = p.bytes_received;
     o["misbehavior"] = p.misbehaviour;
     o["blocks_in_flight"] = p.blocks_in_flight;
+    o["encrypted"] = !p.node_key.empty();
+    if (!p.node_key.empty()) o["nodekey"] = p.node_key;
     out.emplace_back(std::move(o));
   }
   return out;
@@ -92,6 +94,9 @@ json::value getnetworkinfo(const Params&, RequestContext& ctx) {
   o["max_outbound"] = net.max_outbound;
   o["discovery"] = net.discovery;
   o["banned"] = net.banned;
+  o["encrypted"] = !net.node_key.empty();
+  if (!net.node_key.empty()) o["nodekey"] = net.node_key;
+  o["peerallow"] = net.allowed_keys;
   o["relayfee"] = spec.min_fee;
   return o;
 }

@@ -188,6 +188,12 @@ struct NetworkInfo {
   std::size_t max_outbound = 0;
   bool discovery = false;
   std::size_t banned = 0;
+  std::string node_key;  // this node's key on the encrypted transport (66 hex digits); empty: plaintext
+  std::size_t allowed_keys = 0;  // allowlist size (0: anyone may connect)
+  std::uint64_t handshakes_completed = 0;
+  std::uint64_t handshakes_failed = 0;
+  std::uint64_t peers_not_allowed = 0;
+  std::uint64_t records_rejected = 0;
 };
 
 // Counters of one connected peer.
@@ -205,6 +211,7 @@ struct PeerInfo {
   std::uint64_t bytes_received = 0;
   int misbehaviour = 0;
   std::size_t blocks_in_flight = 0;
+  std::string node_key;  // the peer's authenticated key (66 hex digits); empty: plaintext
 };
 
 struct Ban {
