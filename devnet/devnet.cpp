@@ -1,6 +1,7 @@
 #include "devnet/devnet.h"
 
 #include <algorithm>
+#include <cctype>
 #include <boost/json.hpp>
 #include <chrono>
 #include <csignal>
@@ -14,6 +15,8 @@
 #include <thread>
 
 #include "crypto/address.h"
+#include "crypto/hex.h"
+#include "crypto/keys.h"
 #include "base/files.h"
 #include "base/json_read.h"
 #include "devnet/netns.h"
@@ -97,7 +100,8 @@ json::object options_json(const UpOptions& o, const std::vector<std::size_t>& mi
                  {"threads_per_miner", o.threads_per_miner},
                  {"tallyd_args", std::move(extra)},
                  {"start_timeout_ms", o.start_timeout.count()},
-                 {"stop_with_parent", o.stop_with_parent}};
+                 {"stop_with_parent", o.stop_with_parent},
+                 {"private", o.private_network}};
   if (o.block_time_s) j["block_time_s"] = *o.block_time_s;
   if (!o.node_overrides.empty()) {
     json::array overrides;
@@ -211,6 +215,50 @@ std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, co
   return nodes;
 }
 
+
+// --private: a permissioned devnet. Every node gets a node key (kept in its datadir as
+// tallyd keeps it: 64 hex digits, mode 0600; an existing valid one is kept), dials its
+// topology's peers by key (KEY@host:port) and admits only the devnet's own keys
+// (<dir>/allowed-keys.txt, passed with --peerallowfile).
+std::expected<void, std::string> make_private(std::vector<NodeRecord>& nodes, const std::filesystem::path& dir) {
+  std::vector<std::string> pubs;
+  for (const NodeRecord& n : nodes) {
+    std::error_code ec;
+    std::filesystem::create_directories(n.datadir, ec);
+    if (ec) return std::unexpected("cannot create " + n.datadir.string() + ": " + ec.message());
+    const auto path = n.datadir / "nodekey";
+    std::optional<crypto::SecretKey> key;
+    if (auto text = base::read_file(path)) {
+      std::string hex = *text;
+      while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.pop_back();
+      if (auto bytes = crypto::from_hex(hex); bytes && bytes->size() == 32)
+        if (auto k = crypto::SecretKey::from_bytes(*bytes)) key = *k;
+    }
+    if (!key) {
+      key = crypto::SecretKey::generate();
+      if (auto w = base::write_file_atomic(path, crypto::to_hex(key->bytes()) + "\n"); !w)
+        return std::unexpected(path.string() + ": " + w.error());
+      std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                   std::filesystem::perm_options::replace, ec);
+      if (ec) return std::unexpected(path.string() + ": " + ec.message());
+    }
+    pubs.push_back(crypto::to_hex(key->compressed_public_key().span()));
+  }
+  std::string allow = "# node keys of the devnet in " + dir.string() + " (tally-devnet up --private)\n";
+  for (std::size_t i = 0; i < nodes.size(); ++i) allow += pubs[i] + "  # " + nodes[i].name + "\n";
+  const auto allow_path = dir / "allowed-keys.txt";
+  if (auto w = base::write_file_atomic(allow_path, allow); !w) return std::unexpected(allow_path.string() + ": " + w.error());
+  for (NodeRecord& n : nodes) {
+    for (std::size_t a = 0; a + 1 < n.args.size(); ++a) {
+      if (n.args[a] != "--connect") continue;
+      for (std::size_t t = 0; t < nodes.size(); ++t)
+        if (nodes[t].p2p_endpoint() == n.args[a + 1]) n.args[a + 1] = pubs[t] + "@" + n.args[a + 1];
+    }
+    n.args.insert(n.args.end(), {"--peerallowfile", allow_path.string()});
+  }
+  return {};
+}
+
 }  // namespace
 
 std::vector<int> live_pids(const NodeRecord& n) {
@@ -320,6 +368,8 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
     if (!ports) return std::unexpected("picking free ports: " + ports.error());
     Layout attempt_layout = l;
     attempt_layout.nodes = make_nodes(options, attempt_layout, *ports, miners, *shared_spec);
+    if (options.private_network)
+      if (auto p = make_private(attempt_layout.nodes, dir); !p) return std::unexpected(p.error());
     Devnet net(std::move(attempt_layout), shared_spec, log);
     auto r = net.start_all(options.start_timeout);
     if (r) {
@@ -355,6 +405,8 @@ std::expected<Devnet, std::string> Devnet::up_netns(const UpOptions& options, La
   std::vector<std::uint16_t> ports;
   for (std::size_t i = 0; i < options.nodes; ++i) ports.insert(ports.end(), {kNetnsP2pPort, kNetnsRpcPort});
   l.nodes = make_nodes(options, l, ports, miners, *spec, &*plan);
+  if (options.private_network)
+    if (auto p = make_private(l.nodes, l.dir); !p) return std::unexpected(p.error());
   Devnet net(std::move(l), std::move(spec), std::move(log));
   // Recorded before anything is made, so that `down` removes whatever a crash leaves behind.
   if (auto s = net.save(); !s) return std::unexpected(s.error());

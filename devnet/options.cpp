@@ -49,6 +49,7 @@ struct UpFlags {
   double start_timeout_s = 30;
   double load_tps = 0;
   double refresh_s = 2;
+  bool private_network = false;
 };
 
 void add_up_flags(CLI::App* cmd, UpFlags& f, bool run) {
@@ -72,6 +73,8 @@ void add_up_flags(CLI::App* cmd, UpFlags& f, bool run) {
       ->check(CLI::Range(1u, 256u));
   cmd->add_option("--seed", f.seed, "Seed of random:K and of the load (0 = random; recorded in devnet.json)");
   cmd->add_option("--tallyd-arg", f.tallyd_args, "Extra flag passed to every tallyd (repeatable, e.g. --tallyd-arg=--loglevel=debug)");
+  cmd->add_flag("--private", f.private_network,
+               "A permissioned devnet: node keys for every node, dials by key, and only the devnet's keys may connect");
   cmd->add_option("--start-timeout", f.start_timeout_s, "Seconds to wait for each node's RPC")
       ->check(CLI::Range(1.0, 3600.0));
   if (run) {
@@ -108,6 +111,7 @@ std::expected<UpCommand, std::string> up_command(const UpFlags& f, bool run) {
   o.threads_per_miner = f.threads_per_miner;
   o.seed = f.seed;
   o.tallyd_args = f.tallyd_args;
+  o.private_network = f.private_network;
   o.start_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(f.start_timeout_s * 1000));
   if (run && f.load_tps > 0) c.load_tps = f.load_tps;
   c.refresh_s = f.refresh_s;

@@ -62,6 +62,9 @@ struct UpOptions {
   // crashed test or launcher leaves nothing behind. Only for callers that outlive the devnet
   // on one thread (tests); `up` must leave its nodes running.
   bool stop_with_parent = false;
+  // Node keys for every node, dials by key and an allowlist of the devnet's keys: only its own
+  // nodes may connect (tally-devnet up --private).
+  bool private_network = false;
 };
 
 // Checks ranges and cross-field rules (miners <= nodes, indices in range, shaping text).

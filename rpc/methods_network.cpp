@@ -97,6 +97,10 @@ json::value getnetworkinfo(const Params&, RequestContext& ctx) {
   o["encrypted"] = !net.node_key.empty();
   if (!net.node_key.empty()) o["nodekey"] = net.node_key;
   o["peerallow"] = net.allowed_keys;
+  o["handshakes"] = json::object{{"completed", net.handshakes_completed},
+                                 {"failed", net.handshakes_failed},
+                                 {"not_allowed", net.peers_not_allowed},
+                                 {"records_rejected", net.records_rejected}};
   o["relayfee"] = spec.min_fee;
   return o;
 }

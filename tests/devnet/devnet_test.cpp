@@ -26,6 +26,7 @@
 #include "devnet/process.h"
 #include "ledger/embedded_spec.h"
 #include "fast_chain.h"
+#include "support/process.h"
 
 namespace tally::devnet {
 namespace {
@@ -321,6 +322,48 @@ TEST_F(DevnetProcessTest, UpRefusesADirectoryWhoseDevnetRuns) {
   ASSERT_TRUE(restarted) << restarted.error();
   net_.emplace(std::move(*restarted));
   EXPECT_EQ(net_->status().up, 1u);
+}
+
+// --private: every node has a key, dials by key and admits only the devnet's keys. The
+// devnet converges; each peer is known by the key listed in allowed-keys.txt; a node that
+// is not in the list is refused by every member.
+TEST_F(DevnetProcessTest, PrivateDevnetConnectsByKeyAndRefusesStrangers) {
+  UpOptions o = options(3, "line", 1);
+  o.private_network = true;
+  auto up = Devnet::up(o);
+  ASSERT_TRUE(up) << up.error();
+  net_.emplace(std::move(*up));
+  ASSERT_TRUE(wait_until([&] { return all_agree() && last_.nodes[0].height >= 2; }, 60s)) << describe(last_);
+  const std::string allow = base::read_file(o.dir / "allowed-keys.txt").value_or("");
+  for (std::size_t i = 0; i < 3; ++i) {
+    const std::string key(call(i, "getnetworkinfo").at("nodekey").as_string());
+    EXPECT_NE(allow.find(key), std::string::npos) << "node" << i;
+    EXPECT_EQ(call(i, "getnetworkinfo").at("peerallow"), 3);
+    const json::value peers = call(i, "getpeerinfo");
+    for (const auto& p : peers.as_array())
+      EXPECT_NE(allow.find(std::string(p.at("nodekey").as_string())), std::string::npos);
+  }
+  // A stranger: not in the list, so node 1 refuses it after the handshake.
+  const std::string endpoint = "127.0.0.1:" + std::to_string(net_->layout().nodes[1].p2p_port);
+  support::TempDir stranger_dir("tally-devnet-stranger");
+  support::SpawnOptions so;
+  so.argv = {TALLYD_PATH,    "--datadir", (stranger_dir.path() / "s").string(), "--port", "0", "--rpcport", "0",
+             "--printtoconsole", "0", "--chain", chain_file_.string(), "--connect", endpoint};
+  so.parent_death_signal = SIGKILL;
+  so.stop_grace = 5s;
+  auto stranger = support::Child::spawn(so);
+  ASSERT_TRUE(stranger) << stranger.error();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto info = try_call(1, "getnetworkinfo");
+        return info && info->at("handshakes").at("not_allowed").to_number<int>() >= 1;
+      },
+      15s));
+  const json::value peers = call(1, "getpeerinfo");
+  EXPECT_EQ(peers.as_array().size(), 2u);
+  for (const auto& p : peers.as_array())
+    EXPECT_NE(allow.find(std::string(p.at("nodekey").as_string())), std::string::npos);
+  (void)stranger->stop(5s);
 }
 
 }  // namespace
