@@ -9,23 +9,16 @@
 
 #include "crypto/noise.h"
 #include "fuzz_check.h"
+#include "fuzz_keys.h"
 
 using namespace tally;
 using namespace tally::crypto;
 
-namespace {
-SecretKey key(std::uint8_t fill) {
-  std::uint8_t b[32];
-  for (auto& x : b) x = fill;
-  return *SecretKey::from_bytes(ByteSpan(b, 32));
-}
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   static const Bytes prologue = {'l', 'i', 'g', 'h', 't', 'n', 'i', 'n', 'g'};
-  static const SecretKey local = key(0x21);
-  static const SecretKey ephemeral = key(0x22);
+  static const SecretKey local = fuzz_key(0x21);
+  static const SecretKey ephemeral = fuzz_key(0x22);
   noise::Handshake hs = noise::Handshake::responder(local, prologue, ephemeral);
   const ByteSpan in(data + 1, size - 1);
   const std::size_t cut = std::min<std::size_t>(data[0], in.size());

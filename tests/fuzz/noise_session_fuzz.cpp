@@ -9,22 +9,18 @@
 
 #include "crypto/noise.h"
 #include "fuzz_check.h"
+#include "fuzz_keys.h"
 
 using namespace tally;
 using namespace tally::crypto;
 
 namespace {
-SecretKey key(std::uint8_t fill) {
-  std::uint8_t b[32];
-  for (auto& x : b) x = fill;
-  return *SecretKey::from_bytes(ByteSpan(b, 32));
-}
 
 // The two ends of BOLT 8's test handshake (initiator 0x11/0x12, responder 0x21/0x22).
 std::pair<noise::Session, noise::Session> sessions() {
   const Bytes prologue = {'l', 'i', 'g', 'h', 't', 'n', 'i', 'n', 'g'};
-  auto i = noise::Handshake::initiator(key(0x11), key(0x21).compressed_public_key(), prologue, key(0x12)).value();
-  auto r = noise::Handshake::responder(key(0x21), prologue, key(0x22));
+  auto i = noise::Handshake::initiator(fuzz_key(0x11), fuzz_key(0x21).compressed_public_key(), prologue, fuzz_key(0x12)).value();
+  auto r = noise::Handshake::responder(fuzz_key(0x21), prologue, fuzz_key(0x22));
   FUZZ_CHECK(r.feed(i.take_output()).has_value());
   FUZZ_CHECK(i.feed(r.take_output()).has_value());
   FUZZ_CHECK(r.feed(i.take_output()).has_value());
