@@ -105,6 +105,7 @@ struct ServerState {
   std::mutex sessions_mu;
   std::unordered_map<const void*, std::weak_ptr<Session>> sessions;  // GUARDED_BY(sessions_mu)
   std::atomic<std::size_t> connections{0};
+  std::atomic<std::size_t> unauthenticated{0};  // of `connections`, those not authenticated yet
   std::atomic<std::uint16_t> bound_port{0};
 
   asio::io_context ioc;
@@ -122,6 +123,7 @@ struct ServerState {
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
+  void evict_oldest_unauthenticated();
   void count_connections(std::size_t n) {
     node.metrics().gauge_set("tally_rpc_connections", "Open RPC connections.", {}, {}, static_cast<double>(n));
   }
@@ -135,19 +137,28 @@ namespace {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, ServerState& server) : stream_(std::move(socket)), server_(server) {
+  Session(tcp::socket&& socket, ServerState& server)
+      : stream_(std::move(socket)), server_(server), accepted_(std::chrono::steady_clock::now()) {
     beast::error_code ec;
     const auto ep = stream_.socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
     server_.count_connections(++server_.connections);
+    ++server_.unauthenticated;
   }
   ~Session() {
     {
       std::lock_guard lock(server_.sessions_mu);
       server_.sessions.erase(this);
     }
+    if (!authenticated_) --server_.unauthenticated;
     server_.count_connections(--server_.connections);
   }
+
+  // Read from any thread (the acceptor's eviction): whether it ever authenticated, whether it
+  // is answering a request now, and when it was accepted.
+  bool authenticated() const { return authenticated_; }
+  bool busy() const { return answering_flag_; }
+  std::chrono::steady_clock::time_point accepted() const { return accepted_; }
 
   void run() {
     {
@@ -182,7 +193,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void wait_for_request() {
     if (closed_) return;
     if (buffer_.size() > 0) return read_header();  // pipelined: the next request is here
-    stream_.expires_after(server_.config.idle_timeout);
+    stream_.expires_after(authenticated_ ? server_.config.idle_timeout
+                                         : std::min(server_.config.idle_timeout,
+                                                    server_.config.unauthenticated_idle_timeout));
     stream_.async_read_some(buffer_.prepare(4096), beast::bind_front_handler(&Session::on_first_bytes, shared_from_this()));
   }
 
@@ -248,8 +261,13 @@ class Session : public std::enable_shared_from_this<Session> {
     request.remote = remote_;
     target_ = request.target;
 
+    if (!authenticated_ && server_.auth.check(request.authorization)) {
+      authenticated_ = true;
+      --server_.unauthenticated;
+    }
     const HttpRouter& router = *server_.router;
     answering_ = true;  // until the response is written (on_write)
+    answering_flag_ = true;
     if (router.is_quick(request)) return respond(router.handle(request), keep_alive);
     asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive]() {
       tl_server_thread = true;
@@ -288,6 +306,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
     response_.reset();
     answering_ = false;
+    answering_flag_ = false;
     if (close_when_answered_) return close_now(std::exchange(close_when_answered_, nullptr));
     if (ec || closed_) return finish();
     if (keep_alive) return wait_for_request();
@@ -314,6 +333,9 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closed_ = false;
   bool linger_after_write_ = false;
   bool answering_ = false;  // a request is being answered: from dispatch to on_write
+  std::atomic<bool> answering_flag_{false};  // the same, for other threads
+  std::atomic<bool> authenticated_{false};   // made an authenticated request (set once, on the strand)
+  std::chrono::steady_clock::time_point accepted_;
   std::shared_ptr<std::promise<void>> close_when_answered_;  // stop() waits on it
 };
 
@@ -375,7 +397,7 @@ void ServerState::on_accept(beast::error_code ec, tcp::socket socket) {
       return;
     }
   }
-  if (connections.load() >= config.max_connections) {
+  if (connections.load() - unauthenticated.load() >= config.max_connections) {
     static const auto kBusy = std::make_shared<const std::string>(
         "HTTP/1.1 503 Service Unavailable\r\nServer: tally-rpc\r\nContent-Type: application/json\r\n"
         "Content-Length: 32\r\nConnection: close\r\n\r\n{\"error\":\"too many connections\"}");
@@ -383,9 +405,28 @@ void ServerState::on_accept(beast::error_code ec, tcp::socket socket) {
                                "RPC connections refused because max_connections were open.", {}, {});
     std::make_shared<Closer>(beast::tcp_stream(std::move(socket)))->start(kBusy);
   } else {
+    if (unauthenticated.load() >= config.max_unauthenticated) evict_oldest_unauthenticated();
     std::make_shared<Session>(std::move(socket), *this)->run();
   }
   do_accept();
+}
+
+// Makes room for a newcomer: closes the oldest connection that has not authenticated and is
+// not answering a request.
+void ServerState::evict_oldest_unauthenticated() {
+  std::shared_ptr<Session> oldest;
+  {
+    std::lock_guard lock(sessions_mu);
+    for (const auto& [key, weak] : sessions) {
+      auto s = weak.lock();
+      if (!s || s->authenticated() || s->busy()) continue;
+      if (!oldest || s->accepted() < oldest->accepted()) oldest = std::move(s);
+    }
+  }
+  if (!oldest) return;
+  node.metrics().counter_add("tally_rpc_unauthenticated_evicted_total",
+                             "Unauthenticated RPC connections closed to make room for new ones.", {}, {});
+  oldest->close(std::make_shared<std::promise<void>>());
 }
 
 struct RpcServer::Impl : ServerState {

@@ -50,7 +50,15 @@ struct RpcServerConfig {
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_body_bytes = 4 * 1024 * 1024;
   std::size_t max_batch = 1000;
+  // Connections that have made an authenticated request. Beyond it a new connection is
+  // answered 503 at once.
   std::size_t max_connections = 128;
+  // Connections that have not (yet) authenticated: new ones, and those that only asked for
+  // /health or failed to authenticate. Counted apart and short-lived, so that idle or
+  // unauthenticated connections can never lock an authenticated client out: when they are
+  // this many, the oldest idle one is closed to make room for the newcomer.
+  std::size_t max_unauthenticated = 32;
+  std::chrono::milliseconds unauthenticated_idle_timeout{3'000};  // wait for a request before authenticating
   std::chrono::milliseconds request_timeout{10'000};  // first byte to last byte of a request
   std::chrono::milliseconds idle_timeout{30'000};     // keep-alive wait for the next request
   std::chrono::milliseconds write_timeout{30'000};    // to send one response

@@ -269,7 +269,7 @@ TEST_F(HttpServerTest, TooManyConnectionsGet503) {
   std::vector<std::unique_ptr<HttpClient>> clients;
   for (int i = 0; i < 3; ++i) {
     clients.push_back(std::make_unique<HttpClient>(port));
-    auto r = clients.back()->roundtrip("GET", "/health", "");  // the session surely exists now
+    auto r = clients.back()->roundtrip("POST", "/", kCount, cookie_auth);  // an authenticated session now
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
   }
@@ -292,6 +292,34 @@ TEST_F(HttpServerTest, TooManyConnectionsGet503) {
     if (!served) std::this_thread::sleep_for(20ms);
   }
   EXPECT_TRUE(served);
+}
+
+// The connection-exhaustion attack once measured against tallyd: hundreds of idle TCP
+// connections made every honest call answer "too many connections". Now idle connections
+// that never authenticated are capped apart, the oldest is closed for each newcomer, and
+// they time out soon; the authenticated client is served at once.
+TEST_F(HttpServerTest, IdleUnauthenticatedConnectionsNeverLockOutAnAuthenticatedClient) {
+  RpcServerConfig config;
+  config.max_connections = 4;
+  config.max_unauthenticated = 8;
+  config.unauthenticated_idle_timeout = 1s;
+  start(config);
+  std::vector<std::unique_ptr<HttpClient>> idle;
+  for (int i = 0; i < 100; ++i) {
+    idle.push_back(std::make_unique<HttpClient>(port));
+    ASSERT_TRUE(idle.back()->connected());
+  }
+  for (int i = 0; i < 3; ++i) {  // repeatedly, while the idle ones are still open
+    auto r = post(kCount, cookie_auth);
+    ASSERT_TRUE(r) << "attempt " << i;
+    EXPECT_EQ(r->status, 200);
+  }
+  // A client that fails to authenticate is still unauthenticated: it is capped the same way.
+  auto bad = post(kCount, HttpClient::basic("alice", "wrong"));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 401);
+  // The newest idle connection, never evicted, is closed by its own timeout.
+  EXPECT_TRUE(idle.back()->wait_closed(5s));
 }
 
 TEST_F(HttpServerTest, SlowlorisIsCutOffWhileOthersAreServed) {
