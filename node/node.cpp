@@ -703,6 +703,8 @@ void Node::publish_snapshot() {
                       {"source"}, {"hit"}, static_cast<double>(cs.txs_from_pool));
   c.metrics.gauge_set("tally_compact_block_txs", "Compact block slots filled from our pool (hit) or asked for (miss)",
                       {"source"}, {"miss"}, static_cast<double>(cs.txs_requested));
+  c.metrics.gauge_set("tally_p2p_inbound_evictions", "Inbound peers evicted to make room for new ones (since start)",
+                      {}, {}, static_cast<double>(c.net->inbound_evictions()));
   if (c.transport) {
     const p2p::TransportCounters& t = c.transport->counters();
     const std::pair<const char*, std::uint64_t> handshakes[] = {{"completed", t.handshakes_completed},

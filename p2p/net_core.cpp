@@ -52,8 +52,15 @@ PeerId NetCore::on_connected(const NetAddress& remote, bool inbound, std::int64_
   schedule_connection_timer(p, now_ms + config_.handshake_timeout_ms + 1);
   if (!inbound) pending_connects_.erase(remote);
   if (inbound && inbound_count() > config_.max_inbound) {
-    drop(p, "inbound slots full");
-    return id;
+    // Full: make room by evicting an inbound peer that gives us the least (net_evict.cpp);
+    // when every one of them is protected, the newcomer is refused.
+    Peer* victim = select_inbound_to_evict(p.id);
+    if (victim == nullptr) {
+      drop(p, "inbound slots full");
+      return id;
+    }
+    ++inbound_evictions_;
+    drop(*victim, "evicted to make room for a new inbound peer");
   }
   if (!inbound && blocked_.contains(remote)) {
     drop(p, "link blocked (partition)");

@@ -138,6 +138,8 @@ class NetCore {
   std::uint64_t local_nonce() const { return local_nonce_; }
   const ledger::Chain& chain() const { return chain_; }
   const ledger::Mempool& mempool() const { return mempool_; }
+  // Inbound peers evicted to make room for new ones since start.
+  std::uint64_t inbound_evictions() const { return inbound_evictions_; }
   const NetConfig& config() const { return config_; }
   // The port advertised in version messages, for a listen port the transport chose (0 in the
   // config = any free port). REQUIRES: no peer has connected yet.
@@ -170,6 +172,10 @@ class NetCore {
   // Sends addresses new to this node on to kAddrRelayFanout random established peers.
   void relay_addresses(const std::vector<AddrEntry>& fresh, PeerId except);
   static constexpr std::size_t kAddrRelayFanout = 2;
+
+  // Inbound eviction (net_evict.cpp)
+  Peer* select_inbound_to_evict(PeerId newcomer);
+  std::uint64_t inbound_evictions_ = 0;
   // Block hashes this node does not know that one inv may carry before it costs 50 points.
   static constexpr std::size_t kMaxUnknownBlockAnnouncements = 16;
 

@@ -234,6 +234,7 @@ std::expected<ledger::BlockAcceptResult, ledger::ChainError> NetCore::process_bl
   if (r->status == ledger::AcceptStatus::kOrphan && from) request_headers(*from);
   if (from && r->entry && (!from->best_known || r->entry->chain_work > from->best_known->chain_work))
     from->best_known = r->entry;
+  if (from && r->update.tip_changed()) from->last_block_ms = now_ms;
   after_chain_update(r->update, now_ms);
   return r;
 }

@@ -145,6 +145,7 @@ void NetCore::accept_tx(const ledger::Transaction& tx, Peer* from, std::int64_t 
     return;
   }
   emit(now_ms, TxAcceptedEvent{txid, from_id});
+  if (from) from->last_tx_ms = now_ms;
   chain_.note_verified(txid);
   remember_extra_tx(txid, tx);
   if (r->queue == ledger::TxQueue::kReady) queue_tx_announcement(txid, from_id);

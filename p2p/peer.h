@@ -92,6 +92,10 @@ struct NetCore::Peer {
   bool wants_cmpct = false;                 // sent sendcmpct(high_bandwidth) of our version
   std::optional<PartialBlock> partial;      // the block being rebuilt from this peer's cmpctblock
 
+  // Inbound eviction (net_evict.cpp): when this peer last gave us something new.
+  std::int64_t last_block_ms = 0;  // a block that moved our tip
+  std::int64_t last_tx_ms = 0;     // a transaction our mempool accepted
+
   // Stats
   std::uint64_t bytes_sent = 0;
   std::uint64_t bytes_received = 0;

@@ -123,7 +123,13 @@ struct ServerState {
 
   void do_accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
-  void evict_oldest_unauthenticated();
+  bool evict_oldest_unauthenticated();
+  static std::shared_ptr<const std::string> busy_answer() {
+    static const auto kBusy = std::make_shared<const std::string>(
+        "HTTP/1.1 503 Service Unavailable\r\nServer: tally-rpc\r\nContent-Type: application/json\r\n"
+        "Content-Length: 32\r\nConnection: close\r\n\r\n{\"error\":\"too many connections\"}");
+    return kBusy;
+  }
   void count_connections(std::size_t n) {
     node.metrics().gauge_set("tally_rpc_connections", "Open RPC connections.", {}, {}, static_cast<double>(n));
   }
@@ -157,7 +163,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Read from any thread (the acceptor's eviction): whether it ever authenticated, whether it
   // is answering a request now, and when it was accepted.
   bool authenticated() const { return authenticated_; }
-  bool busy() const { return answering_flag_; }
+  bool busy() const { return answering_flag_ || reading_; }
   std::chrono::steady_clock::time_point accepted() const { return accepted_; }
 
   void run() {
@@ -193,6 +199,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void wait_for_request() {
     if (closed_) return;
     if (buffer_.size() > 0) return read_header();  // pipelined: the next request is here
+    reading_ = false;
     stream_.expires_after(authenticated_ ? server_.config.idle_timeout
                                          : std::min(server_.config.idle_timeout,
                                                     server_.config.unauthenticated_idle_timeout));
@@ -201,6 +208,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_first_bytes(beast::error_code ec, std::size_t n) {
     if (ec) return finish();  // idle timeout, EOF, reset or closed by stop()
+    reading_ = true;
     buffer_.commit(n);
     read_header();
   }
@@ -262,6 +270,15 @@ class Session : public std::enable_shared_from_this<Session> {
     target_ = request.target;
 
     if (!authenticated_ && server_.auth.check(request.authorization)) {
+      // The cap on authenticated connections holds here too: a connection accepted while
+      // there was room may find none when it first authenticates.
+      if (server_.connections.load() - server_.unauthenticated.load() >= server_.config.max_connections) {
+        server_.node.metrics().counter_add("tally_rpc_connections_rejected_total",
+                                           "RPC connections refused because max_connections were open.", {}, {});
+        answering_ = true;
+        answering_flag_ = true;
+        return respond_and_close(503, "too many connections");
+      }
       authenticated_ = true;
       --server_.unauthenticated;
     }
@@ -335,6 +352,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool answering_ = false;  // a request is being answered: from dispatch to on_write
   std::atomic<bool> answering_flag_{false};  // the same, for other threads
   std::atomic<bool> authenticated_{false};   // made an authenticated request (set once, on the strand)
+  std::atomic<bool> reading_{false};         // bytes of a request have arrived and it is being read
   std::chrono::steady_clock::time_point accepted_;
   std::shared_ptr<std::promise<void>> close_when_answered_;  // stop() waits on it
 };
@@ -398,22 +416,25 @@ void ServerState::on_accept(beast::error_code ec, tcp::socket socket) {
     }
   }
   if (connections.load() - unauthenticated.load() >= config.max_connections) {
-    static const auto kBusy = std::make_shared<const std::string>(
-        "HTTP/1.1 503 Service Unavailable\r\nServer: tally-rpc\r\nContent-Type: application/json\r\n"
-        "Content-Length: 32\r\nConnection: close\r\n\r\n{\"error\":\"too many connections\"}");
     node.metrics().counter_add("tally_rpc_connections_rejected_total",
                                "RPC connections refused because max_connections were open.", {}, {});
-    std::make_shared<Closer>(beast::tcp_stream(std::move(socket)))->start(kBusy);
+    std::make_shared<Closer>(beast::tcp_stream(std::move(socket)))->start(busy_answer());
+  } else if (unauthenticated.load() >= config.max_unauthenticated && !evict_oldest_unauthenticated() &&
+             unauthenticated.load() >= 2 * config.max_unauthenticated) {
+    // Every unauthenticated connection is busy sending a request (each has request_timeout
+    // to finish it): past twice the cap, newcomers wait outside.
+    node.metrics().counter_add("tally_rpc_connections_rejected_total",
+                               "RPC connections refused because max_connections were open.", {}, {});
+    std::make_shared<Closer>(beast::tcp_stream(std::move(socket)))->start(busy_answer());
   } else {
-    if (unauthenticated.load() >= config.max_unauthenticated) evict_oldest_unauthenticated();
     std::make_shared<Session>(std::move(socket), *this)->run();
   }
   do_accept();
 }
 
 // Makes room for a newcomer: closes the oldest connection that has not authenticated and is
-// not answering a request.
-void ServerState::evict_oldest_unauthenticated() {
+// idle (neither sending a request nor being answered). False when there is none.
+bool ServerState::evict_oldest_unauthenticated() {
   std::shared_ptr<Session> oldest;
   {
     std::lock_guard lock(sessions_mu);
@@ -423,10 +444,11 @@ void ServerState::evict_oldest_unauthenticated() {
       if (!oldest || s->accepted() < oldest->accepted()) oldest = std::move(s);
     }
   }
-  if (!oldest) return;
+  if (!oldest) return false;
   node.metrics().counter_add("tally_rpc_unauthenticated_evicted_total",
                              "Unauthenticated RPC connections closed to make room for new ones.", {}, {});
   oldest->close(std::make_shared<std::promise<void>>());
+  return true;
 }
 
 struct RpcServer::Impl : ServerState {

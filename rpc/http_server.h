@@ -56,8 +56,9 @@ struct RpcServerConfig {
   // Connections that have not (yet) authenticated: new ones, and those that only asked for
   // /health or failed to authenticate. Counted apart and short-lived, so that idle or
   // unauthenticated connections can never lock an authenticated client out: when they are
-  // this many, the oldest idle one is closed to make room for the newcomer.
-  std::size_t max_unauthenticated = 32;
+  // this many, the oldest idle one is closed to make room for the newcomer (and when none is
+  // idle, newcomers get 503 past twice this many).
+  std::size_t max_unauthenticated = 128;
   std::chrono::milliseconds unauthenticated_idle_timeout{3'000};  // wait for a request before authenticating
   std::chrono::milliseconds request_timeout{10'000};  // first byte to last byte of a request
   std::chrono::milliseconds idle_timeout{30'000};     // keep-alive wait for the next request

@@ -217,6 +217,40 @@ TEST_F(TcpAdversary, CollidingBlockAnnouncementFloodIsBannedAndTheCoreStaysRespo
   expect_honest_peer_served();
 }
 
+// Inbound slots full: a newcomer evicts the inbound peer that gives the node the least (after
+// Bitcoin Core's rules), never the honest peer that sent it a block, and the newcomer stays.
+TEST(TcpEviction, ANewInboundPeerEvictsTheYoungestIdleOneNotTheHonestPeer) {
+  TcpNet net(2, [](std::size_t i, NetConfig& c) {
+    if (i == 0) c.max_inbound = 4;
+  });
+  net.connect(1, 0);
+  net.mine(1);  // node 1 gives node 0 a block: protected
+  ASSERT_TRUE(net.wait_until([&] { return net.all_at(1); }, 10s));
+  auto established_inbound = [&] {
+    return net.on_io([&] {
+      std::size_t n = 0;
+      for (const auto& p : net.node(0).core->peer_stats()) n += p.inbound && p.established;
+      return n;
+    });
+  };
+  std::vector<std::unique_ptr<RawPeer>> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(std::make_unique<RawPeer>(net.node(0).port));
+    idle.back()->handshake(net.spec(), static_cast<std::uint16_t>(4600 + i));
+    ASSERT_TRUE(net.wait_until([&] { return established_inbound() == static_cast<std::size_t>(2 + i); }, 5s));
+  }
+  RawPeer newcomer(net.node(0).port);
+  newcomer.handshake(net.spec(), 4700);
+  EXPECT_TRUE(idle[2]->closed_by_peer(5s)) << "the youngest idle peer is evicted";
+  EXPECT_TRUE(newcomer.wait_for(net.spec().network_magic,
+                                [](const Message& m) { return std::holds_alternative<VerackMsg>(m); }, 5s)
+                  .has_value());
+  EXPECT_FALSE(newcomer.closed_by_peer(300ms));
+  EXPECT_EQ(net.on_io([&] { return net.node(0).core->inbound_evictions(); }), 1u);
+  net.mine(0);
+  EXPECT_TRUE(net.wait_until([&] { return net.height(1) == 2; }, 10s)) << "the honest peer is still served";
+}
+
 TEST_F(TcpAdversary, WrongGenesisIsDisconnectedWithoutBan) {
   RawPeer stranger(net.node(0).port);
   auto other = net.spec();

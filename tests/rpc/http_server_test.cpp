@@ -301,7 +301,7 @@ TEST_F(HttpServerTest, TooManyConnectionsGet503) {
 TEST_F(HttpServerTest, IdleUnauthenticatedConnectionsNeverLockOutAnAuthenticatedClient) {
   RpcServerConfig config;
   config.max_connections = 4;
-  config.max_unauthenticated = 8;
+  config.max_unauthenticated = 8;  // (100 idle connections: 12 times as many)
   config.unauthenticated_idle_timeout = 1s;
   start(config);
   std::vector<std::unique_ptr<HttpClient>> idle;
