@@ -1,6 +1,12 @@
 #include "base/files.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -18,6 +24,30 @@ std::expected<void, std::string> write_file_atomic(const std::filesystem::path& 
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);
   if (ec) return std::unexpected("cannot rename " + tmp + ": " + ec.message());
+  return {};
+}
+
+std::expected<void, std::string> write_new_private_file(const std::filesystem::path& path, const std::string& content) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EEXIST) return std::unexpected(path.string() + " already exists; refusing to overwrite a key file");
+    return std::unexpected("cannot create " + path.string() + ": " + std::strerror(errno));
+  }
+  // The umask can only narrow 0600; set it explicitly against inherited ACL defaults.
+  ::fchmod(fd, 0600);
+  std::size_t done = 0;
+  while (done < content.size()) {
+    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(path.c_str());
+      return std::unexpected("cannot write " + path.string() + ": " + why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return std::unexpected("cannot write " + path.string() + ": " + std::strerror(errno));
   return {};
 }
 

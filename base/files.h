@@ -13,6 +13,11 @@ namespace tally::base {
 [[nodiscard]] std::expected<void, std::string> write_file_atomic(const std::filesystem::path& path,
                                                                  const std::string& content);
 [[nodiscard]] std::expected<std::string, std::string> read_file(const std::filesystem::path& path);
+// Creates `path` with mode 0600 from the first byte (secrets: key files) and writes `content`,
+// synced. Refuses to overwrite an existing file, so a key is never lost to a typo; a file it
+// could not finish is removed.
+[[nodiscard]] std::expected<void, std::string> write_new_private_file(const std::filesystem::path& path,
+                                                                      const std::string& content);
 
 // ~/.tally (or ./.tally without HOME): where datadirs go unless told otherwise.
 std::filesystem::path default_datadir_root();

@@ -1,15 +1,10 @@
 #include "cli/keys.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
-#include <cerrno>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "base/files.h"
 #include "base/json_read.h"
 #include "crypto/address.h"
 #include "crypto/hex.h"
@@ -126,28 +121,7 @@ json::object key_json(const crypto::SecretKey& key, std::string_view prefix) {
 
 std::expected<void, std::string> write_key_file(const std::filesystem::path& path, const crypto::SecretKey& key,
                                                 std::string_view prefix) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    if (errno == EEXIST) return std::unexpected(path.string() + " already exists; refusing to overwrite a key file");
-    return std::unexpected("cannot create " + path.string() + ": " + std::strerror(errno));
-  }
-  // The umask can only narrow 0600; set it explicitly against inherited ACL defaults.
-  ::fchmod(fd, 0600);
-  const std::string text = pretty_json(key_json(key, prefix)) + "\n";
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      ::unlink(path.c_str());
-      return std::unexpected("cannot write " + path.string() + ": " + why);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return std::unexpected("cannot write " + path.string() + ": " + std::strerror(errno));
-  return {};
+  return base::write_new_private_file(path, pretty_json(key_json(key, prefix)) + "\n");
 }
 
 }  // namespace tally::cli

@@ -1,7 +1,6 @@
 #include "devnet/devnet.h"
 
 #include <algorithm>
-#include <cctype>
 #include <boost/json.hpp>
 #include <chrono>
 #include <csignal>
@@ -25,6 +24,7 @@
 #include "support/ports.h"
 #include "support/process.h"
 #include "ledger/embedded_spec.h"
+#include "p2p/node_key.h"
 
 namespace tally::devnet {
 
@@ -226,21 +226,19 @@ std::expected<void, std::string> make_private(std::vector<NodeRecord>& nodes, co
     std::error_code ec;
     std::filesystem::create_directories(n.datadir, ec);
     if (ec) return std::unexpected("cannot create " + n.datadir.string() + ": " + ec.message());
+    // An existing valid key is kept (a devnet restarted on its datadirs); a damaged one is
+    // an error, as tallyd would report it.
     const auto path = n.datadir / "nodekey";
     std::optional<crypto::SecretKey> key;
-    if (auto text = base::read_file(path)) {
-      std::string hex = *text;
-      while (!hex.empty() && std::isspace(static_cast<unsigned char>(hex.back()))) hex.pop_back();
-      if (auto bytes = crypto::from_hex(hex); bytes && bytes->size() == 32)
-        if (auto k = crypto::SecretKey::from_bytes(*bytes)) key = *k;
-    }
-    if (!key) {
+    if (std::filesystem::exists(path, ec)) {
+      auto text = base::read_file(path);
+      if (!text) return std::unexpected(text.error());
+      auto k = p2p::parse_node_key_file(*text);
+      if (!k) return std::unexpected(path.string() + ": " + k.error());
+      key = *k;
+    } else {
       key = crypto::SecretKey::generate();
-      if (auto w = base::write_file_atomic(path, crypto::to_hex(key->bytes()) + "\n"); !w)
-        return std::unexpected(path.string() + ": " + w.error());
-      std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                   std::filesystem::perm_options::replace, ec);
-      if (ec) return std::unexpected(path.string() + ": " + ec.message());
+      if (auto w = base::write_new_private_file(path, p2p::node_key_file_text(*key)); !w) return std::unexpected(w.error());
     }
     pubs.push_back(crypto::to_hex(key->compressed_public_key().span()));
   }

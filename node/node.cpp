@@ -248,7 +248,7 @@ std::expected<void, std::string> Node::make_net_core(std::uint64_t seed) {
   auto parse_list = [&](const std::vector<std::string>& list, const char* flag,
                         std::vector<p2p::NetAddress>& out) -> std::expected<void, std::string> {
     for (const auto& s : list) {
-      auto a = parse_peer_argument(s);
+      auto a = p2p::parse_peer_argument(s);
       if (!a) return std::unexpected(std::string(flag) + " " + s + ": " + a.error());
       if (a->key) {
         if (!config_.encrypt)
@@ -294,14 +294,13 @@ std::expected<void, std::string> Node::load_transport_keys() {
   if (!key) return std::unexpected(key.error());
   c.node_key.emplace(std::move(*key));
   for (const auto& text : config_.peerallow) {
-    auto k = parse_node_key(text);
+    auto k = p2p::parse_node_key(text);
     if (!k) return std::unexpected("--peerallow: " + k.error());
     c.allowed_keys.insert(*k);
   }
   if (!config_.peerallowfile.empty()) {
     auto keys = read_allow_file(config_.peerallowfile);
     if (!keys) return std::unexpected("--peerallowfile: " + keys.error());
-    if (keys->empty()) return std::unexpected("--peerallowfile " + config_.peerallowfile + ": no keys in it");
     c.allowed_keys.insert(keys->begin(), keys->end());
   }
   return {};

@@ -59,6 +59,29 @@ TEST(DaemonTransport, NodeKeyIsPrivateStableAndADamagedOneIsRefused) {
   EXPECT_EQ(read_text(dir / "a" / "nodekey"), "not a key\n") << "a damaged identity is never replaced";
 }
 
+// Bad keys in flags and files are refused at start with an error that names the flag.
+TEST(DaemonTransport, BadKeysInFlagsAndFilesAreRefused) {
+  TempDir dir;
+  const fs::path spec = write_fast_chain_spec(dir / "spec.json");
+  auto refused = [&](std::vector<std::string> extra, const std::string& needle) {
+    std::vector<std::string> argv = {tallyd_path(), "--datadir", (dir / "d").string(), "--port", "0", "--rpcport", "0",
+                                     "--printtoconsole", "0", "--chain", spec.string()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const RunResult r = run(argv, 20s);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
+  };
+  refused({"--peerallow", "not-a-key"}, "--peerallow");
+  refused({"--connect", "zz@127.0.0.1:1"}, "--connect");
+  refused({"--addnode", "0211@127.0.0.1:1"}, "--addnode");
+  write_text(dir / "allow.txt", "# keys\nnot-a-key\n");
+  refused({"--peerallowfile", (dir / "allow.txt").string()}, "allow.txt: line 2");
+  write_text(dir / "empty.txt", "# nobody\n");
+  refused({"--peerallowfile", (dir / "empty.txt").string()}, "no keys");
+  refused({"--peerallowfile", (dir / "missing.txt").string()}, "missing.txt");
+  refused({"--encrypt", "0", "--peerallow", "not-a-key"}, "--encrypt");
+}
+
 TEST(DaemonTransport, KeyedDialsAllowlistsAndPlaintext) {
   TempDir dir;
   const fs::path spec = write_fast_chain_spec(dir / "spec.json");
