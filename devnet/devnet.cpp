@@ -16,6 +16,7 @@
 #include "crypto/address.h"
 #include "crypto/hex.h"
 #include "crypto/keys.h"
+#include "crypto/node_key.h"
 #include "base/files.h"
 #include "base/json_read.h"
 #include "devnet/netns.h"
@@ -24,7 +25,6 @@
 #include "support/ports.h"
 #include "support/process.h"
 #include "ledger/embedded_spec.h"
-#include "p2p/node_key.h"
 
 namespace tally::devnet {
 
@@ -233,12 +233,12 @@ std::expected<void, std::string> make_private(std::vector<NodeRecord>& nodes, co
     if (std::filesystem::exists(path, ec)) {
       auto text = base::read_file(path);
       if (!text) return std::unexpected(text.error());
-      auto k = p2p::parse_node_key_file(*text);
+      auto k = crypto::parse_node_key_file(*text);
       if (!k) return std::unexpected(path.string() + ": " + k.error());
       key = *k;
     } else {
       key = crypto::SecretKey::generate();
-      if (auto w = base::write_new_private_file(path, p2p::node_key_file_text(*key)); !w) return std::unexpected(w.error());
+      if (auto w = base::write_new_private_file(path, crypto::node_key_file_text(*key)); !w) return std::unexpected(w.error());
     }
     pubs.push_back(crypto::to_hex(key->compressed_public_key().span()));
   }

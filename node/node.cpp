@@ -248,7 +248,7 @@ std::expected<void, std::string> Node::make_net_core(std::uint64_t seed) {
   auto parse_list = [&](const std::vector<std::string>& list, const char* flag,
                         std::vector<p2p::NetAddress>& out) -> std::expected<void, std::string> {
     for (const auto& s : list) {
-      auto a = p2p::parse_peer_argument(s);
+      auto a = parse_peer_argument(s);
       if (!a) return std::unexpected(std::string(flag) + " " + s + ": " + a.error());
       if (a->key) {
         if (!config_.encrypt)
@@ -294,7 +294,7 @@ std::expected<void, std::string> Node::load_transport_keys() {
   if (!key) return std::unexpected(key.error());
   c.node_key.emplace(std::move(*key));
   for (const auto& text : config_.peerallow) {
-    auto k = p2p::parse_node_key(text);
+    auto k = crypto::parse_node_key(text);
     if (!k) return std::unexpected("--peerallow: " + k.error());
     c.allowed_keys.insert(*k);
   }

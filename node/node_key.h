@@ -1,5 +1,6 @@
 // The node's identity on the encrypted transport, on disk: <datadir>/nodekey (made on first
-// start, mode 0600) and --peerallowfile lists; the text formats are p2p/node_key.h's.
+// start, mode 0600), --peerallowfile lists (text formats: crypto/node_key.h), and
+// "[KEY@]host:port" peer arguments.
 // Thread-safe (no shared state).
 #pragma once
 
@@ -8,9 +9,19 @@
 #include <string>
 #include <vector>
 
-#include "p2p/node_key.h"
+#include <optional>
+
+#include "crypto/node_key.h"
+#include "p2p/messages.h"
 
 namespace tally::node {
+
+// "host:port" or "KEY@host:port".
+struct PeerArgument {
+  p2p::NetAddress address;
+  std::optional<crypto::CompressedPublicKey> key;
+};
+[[nodiscard]] std::expected<PeerArgument, std::string> parse_peer_argument(const std::string& text);
 
 // Reads <datadir>/nodekey, or creates it (mode 0600 from the start) when absent. A damaged
 // file is an error that says so: the node never replaces an identity it cannot read.
