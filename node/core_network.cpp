@@ -62,6 +62,7 @@ rpc::NodeResult<rpc::NetworkInfo> CoreNetworkControl::info() {
       info.handshakes_failed = t.handshakes_failed;
       info.peers_not_allowed = t.peers_not_allowed;
       info.records_rejected = t.records_rejected;
+      info.dials_with_key = t.dials_with_key;
     }
     return info;
   });

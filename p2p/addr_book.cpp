@@ -20,9 +20,14 @@ constexpr std::uint64_t kNewBucketsPerSourceGroup = 8;
 constexpr int kRandomPicks = 200;
 constexpr std::int64_t kBackoffBaseMs = 2'000;
 constexpr std::int64_t kBackoffMaxMs = 10 * 60 * 1'000;
-constexpr std::uint8_t kSerialVersion = 1;
+// Version 2 adds the node key; version 1 files (no keys) still load.
+constexpr std::uint8_t kSerialVersion = 2;
 // ip 16 | port 2 | source ip 16 | source port 2 | last_seen 4 | last_success 8 | attempts 4 | tried 1
-constexpr std::size_t kSerializedEntrySize = 53;
+constexpr std::size_t kSerializedEntrySizeV1 = 53;
+// v2: v1 | key flags 1 (bit 0 key present, bit 1 verified) | node key 33 when present
+constexpr std::size_t kSerializedEntrySize = kSerializedEntrySizeV1 + 1;
+constexpr std::uint8_t kKeyPresent = 1;
+constexpr std::uint8_t kKeyVerified = 2;
 constexpr std::size_t kCapacity = (AddrBook::kNewBuckets + AddrBook::kTriedBuckets) * AddrBook::kBucketSize;
 
 // Keyed hash: the first 8 bytes (little-endian) of SHA-256(key || tag || fields). Fields are
@@ -161,26 +166,35 @@ AddrBook::AddrBook(std::uint64_t key)
       new_table_(kNewBuckets, std::vector<NetAddress>(kBucketSize)),
       tried_table_(kTriedBuckets, std::vector<NetAddress>(kBucketSize)) {}
 
-bool AddrBook::add(const NetAddress& address, const NetAddress& source, std::uint32_t last_seen_s) {
+bool AddrBook::add(const NetAddress& address, const NetAddress& source, std::uint32_t last_seen_s,
+                   const std::optional<crypto::CompressedPublicKey>& node_key) {
   if (!routable(address)) return false;
   const NetAddress& id = address;
   if (auto it = entries_.find(id); it != entries_.end()) {
-    // Already known: refresh only. It keeps its first source, so its slot does not move.
+    // Already known: refresh only. It keeps its first source, so its slot does not move, and
+    // its key.
     it->second.last_seen_s = std::max(it->second.last_seen_s, last_seen_s);
+    if (!it->second.node_key) it->second.node_key = node_key;
     return true;
   }
   AddrInfo info;
   info.address = address;
   info.source = source;
   info.last_seen_s = last_seen_s;
+  info.node_key = node_key;
   entries_.emplace(id, info);
   return Tables{key_, entries_, new_table_, tried_table_}.place_new(id, /*force=*/false);
 }
 
-void AddrBook::mark_good(const NetAddress& address, std::int64_t now_ms) {
+void AddrBook::mark_good(const NetAddress& address, std::int64_t now_ms,
+                         const std::optional<crypto::CompressedPublicKey>& node_key) {
   const NetAddress& id = address;
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
+  if (node_key) {
+    it->second.node_key = node_key;
+    it->second.key_verified = true;
+  }
   it->second.last_try_ms = now_ms;
   it->second.last_success_ms = now_ms;
   it->second.attempts = 0;
@@ -196,6 +210,7 @@ void AddrBook::mark_failed(const NetAddress& address, std::int64_t now_ms) {
   if (it == entries_.end()) return;
   it->second.last_try_ms = now_ms;
   if (it->second.attempts < std::numeric_limits<std::uint32_t>::max()) ++it->second.attempts;
+  if (!it->second.key_verified) it->second.node_key.reset();
 }
 
 std::int64_t AddrBook::backoff_ms(std::uint32_t attempts) {
@@ -267,7 +282,7 @@ std::vector<AddrEntry> AddrBook::sample(std::size_t max, std::mt19937_64& rng) c
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {  // partial Fisher-Yates
     std::swap(all[i], all[std::uniform_int_distribution<std::size_t>(i, all.size() - 1)(rng)]);
-    out.push_back(AddrEntry{all[i]->address, all[i]->last_seen_s});
+    out.push_back(AddrEntry{all[i]->address, all[i]->last_seen_s, all[i]->node_key});
   }
   return out;
 }
@@ -291,6 +306,8 @@ crypto::Bytes AddrBook::serialize() const {
         w.u64(static_cast<std::uint64_t>(e.last_success_ms));
         w.u32(e.attempts);
         w.u8(e.tried ? 1 : 0);
+        w.u8(static_cast<std::uint8_t>((e.node_key ? kKeyPresent : 0) | (e.key_verified ? kKeyVerified : 0)));
+        if (e.node_key) w.fixed(*e.node_key);
       }
     }
   }
@@ -305,7 +322,9 @@ std::expected<AddrBook, std::string> AddrBook::deserialize(crypto::ByteSpan byte
   ledger::Reader r(bytes);
   auto version = r.u8();
   if (!version) return decode_fail("version", version.error());
-  if (*version != kSerialVersion) return fail("unsupported version " + std::to_string(*version));
+  if (*version != 1 && *version != kSerialVersion) return fail("unsupported version " + std::to_string(*version));
+  const bool has_keys = *version >= 2;
+  const std::size_t min_entry_size = has_keys ? kSerializedEntrySize : kSerializedEntrySizeV1;
   auto key = r.u64();
   if (!key) return decode_fail("key", key.error());
   auto count = r.compact_size();
@@ -313,7 +332,7 @@ std::expected<AddrBook, std::string> AddrBook::deserialize(crypto::ByteSpan byte
   if (*count > kCapacity) {
     return fail("entry count " + std::to_string(*count) + " exceeds the capacity " + std::to_string(kCapacity));
   }
-  if (*count > r.remaining() / kSerializedEntrySize) {
+  if (*count > r.remaining() / min_entry_size) {
     return fail("entry count " + std::to_string(*count) + " exceeds the remaining " +
                 std::to_string(r.remaining()) + " bytes");
   }
@@ -340,6 +359,16 @@ std::expected<AddrBook, std::string> AddrBook::deserialize(crypto::ByteSpan byte
     e.last_success_ms = static_cast<std::int64_t>(last_success);
     e.attempts = attempts;
     e.tried = tried == 1;
+    if (!has_keys) return {};
+    TALLY_TRY(key_flags, r.u8());
+    if ((key_flags & ~(kKeyPresent | kKeyVerified)) != 0 || key_flags == kKeyVerified)
+      return std::unexpected(ledger::DecodeError::kInvalidValue);
+    if (key_flags & kKeyPresent) {
+      TALLY_TRY(key, r.fixed<crypto::CompressedPublicKey>());
+      if (key.bytes[0] != 2 && key.bytes[0] != 3) return std::unexpected(ledger::DecodeError::kInvalidValue);
+      e.node_key = key;
+      e.key_verified = (key_flags & kKeyVerified) != 0;
+    }
     return {};
   };
   for (std::uint64_t i = 0; i < *count; ++i) {

@@ -26,6 +26,11 @@ struct AddrInfo {
   std::int64_t last_success_ms = 0;  // our last successful handshake
   std::uint32_t attempts = 0;        // failures since the last success
   bool tried = false;
+  // The listener's node key, when known: dials then authenticate it (Noise XK). Verified: it
+  // came from a completed handshake of our own dial there; otherwise it was heard (gossip, or
+  // an inbound peer's claim about its own listen port) and is dropped when a dial fails.
+  std::optional<crypto::CompressedPublicKey> node_key;
+  bool key_verified = false;
 };
 
 // Hash of an endpoint for unordered containers: salted (crypto/salted_hash.h), as peers
@@ -50,19 +55,26 @@ class AddrBook {
   // key: secret bucketing key (random per node, persisted with the book).
   explicit AddrBook(std::uint64_t key);
 
-  // Adds (or refreshes) an address heard from `source`. False when it was not added
-  // (unroutable port 0, bucket slot taken by a better entry, ...).
-  bool add(const NetAddress& address, const NetAddress& source, std::uint32_t last_seen_s);
-  // Handshake succeeded: moves the address to the tried table.
-  void mark_good(const NetAddress& address, std::int64_t now_ms);
-  // Connection attempt started / failed.
+  // Adds (or refreshes) an address heard from `source`, with the node key heard with it. A
+  // known entry keeps its key: a heard key only fills an empty one, so gossip cannot replace
+  // a key. False when it was not added (unroutable port 0, bucket slot taken by a better
+  // entry, ...).
+  bool add(const NetAddress& address, const NetAddress& source, std::uint32_t last_seen_s,
+           const std::optional<crypto::CompressedPublicKey>& node_key = std::nullopt);
+  // Handshake succeeded: moves the address to the tried table. `node_key`: the key the
+  // listener proved in the handshake of our dial, which replaces any heard one.
+  void mark_good(const NetAddress& address, std::int64_t now_ms,
+                 const std::optional<crypto::CompressedPublicKey>& node_key = std::nullopt);
+  // Connection attempt started / failed. A failed dial also drops a key that was only heard
+  // (a wrong one would make every authenticated dial fail); the next dial learns the key.
   void mark_attempt(const NetAddress& address, std::int64_t now_ms);
   void mark_failed(const NetAddress& address, std::int64_t now_ms);
 
   // An address to connect to that is not in `exclude` and not backing off, or nullopt.
   std::optional<NetAddress> select(std::int64_t now_ms, std::mt19937_64& rng,
                                    const std::vector<NetAddress>& exclude) const;
-  // Up to max random addresses for a getaddr answer (freshest first is not required).
+  // Up to max random addresses for a getaddr answer, with their keys (freshest first is not
+  // required).
   std::vector<AddrEntry> sample(std::size_t max, std::mt19937_64& rng) const;
 
   std::size_t size() const { return entries_.size(); }

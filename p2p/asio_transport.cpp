@@ -208,7 +208,7 @@ struct AsioTransport::Impl {
     ++counters.handshakes_completed;
     conn->session.emplace(std::move(*session));
     conn->key = key;
-    conn->id = core.on_connected(conn->remote, conn->inbound, clock());
+    conn->id = core.on_connected(conn->remote, conn->inbound, clock(), key);
     connections[conn->id] = conn;
     if (*used < bytes.size()) deliver(conn, bytes.subspan(*used));
     pump();
@@ -234,7 +234,9 @@ struct AsioTransport::Impl {
     pump();
   }
 
-  void dial(const NetAddress& address) {
+  // heard_key: the listener's key from the core's address book; a key given in the config
+  // for this address (--connect KEY@host:port) wins.
+  void dial(const NetAddress& address, const std::optional<crypto::CompressedPublicKey>& heard_key) {
     auto socket = std::make_shared<tcp::socket>(io);
     auto deadline = std::make_shared<asio::steady_timer>(io);
     deadline->expires_after(std::chrono::milliseconds(config.connect_timeout_ms));
@@ -244,7 +246,8 @@ struct AsioTransport::Impl {
         socket->close(ignored);
       }
     });
-    socket->async_connect(to_endpoint(address), [this, socket, deadline, address](boost::system::error_code ec) {
+    socket->async_connect(to_endpoint(address), [this, socket, deadline, address,
+                                                 heard_key](boost::system::error_code ec) {
       deadline->cancel();
       if (stopped) return;
       if (ec || !socket->is_open()) {
@@ -255,8 +258,9 @@ struct AsioTransport::Impl {
       boost::system::error_code opt_ec;
       socket->set_option(tcp::no_delay(true), opt_ec);
       if (config.node_key) {
-        std::optional<crypto::CompressedPublicKey> known;
+        std::optional<crypto::CompressedPublicKey> known = heard_key;
         if (auto k = config.known_keys.find(address); k != config.known_keys.end()) known = k->second;
+        if (known) ++counters.dials_with_key;
         auto hs = crypto::noise::Handshake::initiator(*config.node_key, known, config.prologue);
         auto conn = std::make_shared<Connection>(io, 0);
         conn->socket = std::move(*socket);
@@ -380,7 +384,7 @@ struct AsioTransport::Impl {
             if (!conn->writing) write_next(conn);
           }
         } else if (auto* c = std::get_if<ConnectAction>(&action)) {
-          dial(c->address);
+          dial(c->address, c->node_key);
         }
       }
     }

@@ -67,6 +67,7 @@ struct TransportCounters {
   std::uint64_t handshakes_failed = 0;    // bad bytes, bad tag, wrong key, timeout
   std::uint64_t peers_not_allowed = 0;    // authenticated, but not in the allowlist
   std::uint64_t records_rejected = 0;     // a record that failed authentication after the handshake
+  std::uint64_t dials_with_key = 0;       // dials that authenticated the listener by a key known beforehand (XK)
 };
 
 class AsioTransport {

@@ -19,7 +19,10 @@ using ledger::Writer;
 namespace {
 
 // Encoded sizes of the fixed-size list items.
-constexpr std::size_t kAddrEntrySize = 16 + 2 + 4;
+// ip 16 | port 2 | last_seen 4 | flags 1 | node key 33 when flags bit 0 is set
+constexpr std::size_t kAddrEntryMinSize = 16 + 2 + 4 + 1;
+constexpr std::size_t kAddrEntryMaxSize = kAddrEntryMinSize + 33;
+constexpr std::uint8_t kAddrFlagNodeKey = 1;
 constexpr std::size_t kInvItemSize = 1 + 32;
 constexpr std::size_t kHashSize = 32;
 
@@ -89,6 +92,8 @@ void encode_payload(Writer& w, const AddrMsg& m) {
     w.bytes(e.address.ip);
     w.u16(e.address.port);
     w.u32(e.last_seen);
+    w.u8(e.node_key ? kAddrFlagNodeKey : 0);
+    if (e.node_key) w.fixed(*e.node_key);
   }
 }
 void encode_payload(Writer& w, const InvMsg& m) { encode_items(w, m.items); }
@@ -178,7 +183,7 @@ std::expected<VersionMsg, DecodeError> decode_version(Reader& r) {
 std::expected<std::uint64_t, DecodeError> decode_nonce(Reader& r) { return r.u64(); }
 
 std::expected<AddrMsg, DecodeError> decode_addr(Reader& r) {
-  TALLY_TRY(count, read_count(r, kMaxAddrPerMessage, kAddrEntrySize));
+  TALLY_TRY(count, read_count(r, kMaxAddrPerMessage, kAddrEntryMinSize));
   AddrMsg m;
   m.entries.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
@@ -189,6 +194,15 @@ std::expected<AddrMsg, DecodeError> decode_addr(Reader& r) {
     TALLY_TRY(last_seen, r.u32());
     e.address.port = port;
     e.last_seen = last_seen;
+    TALLY_TRY(flags, r.u8());
+    if ((flags & ~kAddrFlagNodeKey) != 0) return std::unexpected(DecodeError::kInvalidValue);
+    if (flags & kAddrFlagNodeKey) {
+      TALLY_TRY(key, r.fixed<crypto::CompressedPublicKey>());
+      // A compressed point starts with 02 or 03; whether it is on the curve is checked when
+      // (and if) the key is dialled.
+      if (key.bytes[0] != 2 && key.bytes[0] != 3) return std::unexpected(DecodeError::kInvalidValue);
+      e.node_key = key;
+    }
     m.entries.push_back(e);
   }
   return m;
@@ -421,7 +435,7 @@ std::size_t max_payload_size(std::uint8_t type) {
     case MessageType::kPing: return 8;
     case MessageType::kPong: return 8;
     case MessageType::kGetAddr: return 0;
-    case MessageType::kAddr: return max_list_size(kMaxAddrPerMessage, kAddrEntrySize);
+    case MessageType::kAddr: return max_list_size(kMaxAddrPerMessage, kAddrEntryMaxSize);
     case MessageType::kInv:
     case MessageType::kGetData:
     case MessageType::kNotFound: return max_list_size(kMaxInvPerMessage, kInvItemSize);

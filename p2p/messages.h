@@ -12,6 +12,7 @@
 #include <variant>
 #include <vector>
 
+#include "crypto/keys.h"
 #include "ledger/block.h"
 #include "ledger/encoding.h"
 
@@ -21,7 +22,9 @@ using crypto::Bytes;
 using crypto::ByteSpan;
 using ledger::BlockHash;
 
-inline constexpr std::uint32_t kProtocolVersion = 1;
+// Version 2: address entries may carry the node key (docs/PROTOCOL.md, "addr"). Peers of an
+// older version are refused at the handshake: their addr entries would not decode.
+inline constexpr std::uint32_t kProtocolVersion = 2;
 inline constexpr std::size_t kFrameHeaderSize = 13;
 inline constexpr std::size_t kMaxUserAgent = 256;
 inline constexpr std::size_t kMaxAddrPerMessage = 1000;
@@ -93,6 +96,9 @@ std::expected<NetAddress, std::string> parse_net_address(const std::string& text
 struct AddrEntry {
   NetAddress address;
   std::uint32_t last_seen = 0;  // seconds since the Unix epoch
+  // The node key of the node listening there, when the sender knows it: a dialler that has
+  // it authenticates the listener (Noise XK) instead of learning its key (XX).
+  std::optional<crypto::CompressedPublicKey> node_key;
   friend bool operator==(const AddrEntry&, const AddrEntry&) = default;
 };
 struct AddrMsg {

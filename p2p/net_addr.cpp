@@ -22,8 +22,8 @@ void NetCore::on_addr(Peer& p, const AddrMsg& m, std::int64_t now_ms) {
     const bool known = addr_book_.find(e.address) != nullptr;
     // Only addresses new to this node travel on: each node relays an address at most once,
     // so an announcement reaches the network in O(nodes) messages and then stops.
-    if (addr_book_.add(e.address, p.address, seen) && !known && now_s - seen < 600)
-      fresh.push_back(AddrEntry{e.address, seen});
+    if (addr_book_.add(e.address, p.address, seen, e.node_key) && !known && now_s - seen < 600)
+      fresh.push_back(AddrEntry{e.address, seen, addr_book_.find(e.address)->node_key});
   }
   // Small announcements travel on (gossip); large ones are getaddr answers and stop here.
   if (m.entries.size() <= 10) relay_addresses(fresh, p.id);

@@ -41,12 +41,14 @@ void NetCore::emit(std::int64_t now_ms, NetEventBody body) {
 std::vector<Action> NetCore::take_actions() { return std::exchange(actions_, {}); }
 std::vector<NetEvent> NetCore::take_events() { return std::exchange(events_, {}); }
 
-PeerId NetCore::on_connected(const NetAddress& remote, bool inbound, std::int64_t now_ms) {
+PeerId NetCore::on_connected(const NetAddress& remote, bool inbound, std::int64_t now_ms,
+                             const std::optional<crypto::CompressedPublicKey>& node_key) {
   now_ms_ = now_ms;
   const PeerId id = next_peer_id_++;
   auto peer = std::make_unique<Peer>(id, remote, inbound, chain_.spec().network_magic, config_.known_inventory_max,
                                      now_ms);
   Peer& p = *peer;
+  p.node_key = node_key;
   peers_.emplace(id, std::move(peer));
   ++(inbound ? live_inbound_ : live_outbound_);
   schedule_connection_timer(p, now_ms + config_.handshake_timeout_ms + 1);
@@ -262,7 +264,7 @@ void NetCore::on_version(Peer& p, const VersionMsg& m, std::int64_t now_ms) {
     addr_book_.mark_failed(p.address, now_ms);
     return drop(p, "connected to self");
   }
-  if (m.protocol_version < 1) return drop(p, "unsupported protocol version");
+  if (m.protocol_version < kProtocolVersion) return drop(p, "unsupported protocol version");
   if (m.chain_id != chain_.spec().chain_id || m.genesis_hash != chain_.genesis().hash)
     return drop(p, "different chain (chain id or genesis mismatch)");
   if (p.inbound && is_banned(ban_key(p), now_ms)) return drop(p, "banned");
@@ -290,17 +292,19 @@ void NetCore::on_established(Peer& p, std::int64_t now_ms) {
   emit(now_ms, PeerConnectedEvent{p.id, p.address, p.inbound, p.version.user_agent});
   if (config_.compact_relay) send(p, SendCmpctMsg{true, kCompactVersion});
   if (!p.inbound) {
-    addr_book_.mark_good(p.address, now_ms);
+    addr_book_.mark_good(p.address, now_ms, p.node_key);
     if (config_.discovery) send(p, GetAddrMsg{});
   } else if (p.version.listen_port != 0) {
     // An inbound peer that listens announces itself by connecting: its endpoint is gossiped
     // on like a fresh addr entry (Bitcoin nodes advertise their own address the same way),
-    // so nodes that joined through a seed become reachable by the rest.
+    // so nodes that joined through a seed become reachable by the rest. Its key goes with it,
+    // as heard, not verified: nothing proves that this peer is the one listening there.
     NetAddress listen = p.address;
     listen.port = p.version.listen_port;
     const auto now_s = static_cast<std::uint32_t>(now_ms / 1000);
     const bool known = addr_book_.find(listen) != nullptr;
-    if (addr_book_.add(listen, p.address, now_s) && !known) relay_addresses({AddrEntry{listen, now_s}}, p.id);
+    if (addr_book_.add(listen, p.address, now_s, p.node_key) && !known)
+      relay_addresses({AddrEntry{listen, now_s, p.node_key}}, p.id);
   }
   // Headers-first: learn the peer's chain, and tell it ours.
   request_headers(p);
@@ -367,7 +371,7 @@ void NetCore::fill_outbound(std::int64_t now_ms) {
     next_try = now_ms + config_.reconnect_fixed_ms;
     pending_connects_.insert(addr);
     connected.push_back(addr);
-    actions_.push_back(ConnectAction{addr});
+    dial(addr);
   }
   housekeeping_idle_ = idle && !config_.discovery;
   if (!config_.discovery) return;
@@ -380,7 +384,7 @@ void NetCore::fill_outbound(std::int64_t now_ms) {
     exclude.push_back(*pick);
     addr_book_.mark_attempt(*pick, now_ms);
     pending_connects_.insert(*pick);
-    actions_.push_back(ConnectAction{*pick});
+    dial(*pick);
     ++outbound;
   }
   housekeeping_idle_ = idle && outbound >= config_.max_outbound;
@@ -400,7 +404,12 @@ void NetCore::connect_once(const NetAddress& address, std::int64_t now_ms) {
   for (const auto& [id, p] : peers_)
     if (!p->disconnecting && p->address == address) return;
   pending_connects_.insert(address);
-  actions_.push_back(ConnectAction{address});
+  dial(address);
+}
+
+void NetCore::dial(const NetAddress& address) {
+  const AddrInfo* info = addr_book_.find(address);
+  actions_.push_back(ConnectAction{address, info != nullptr ? info->node_key : std::nullopt});
 }
 
 void NetCore::on_tick(std::int64_t now_ms) {

@@ -38,6 +38,9 @@ struct DisconnectAction {
 };
 struct ConnectAction {
   NetAddress address;
+  // The listener's key from the address book, when known: the transport authenticates it
+  // (unless it was given a key for this address itself).
+  std::optional<crypto::CompressedPublicKey> node_key;
 };
 using Action = std::variant<SendAction, DisconnectAction, ConnectAction>;
 
@@ -72,7 +75,10 @@ class NetCore {
 
   // --- events from the driver -------------------------------------------------------
   // A connection is up (inbound accepted, or the outbound one asked for by a ConnectAction).
-  PeerId on_connected(const NetAddress& remote, bool inbound, std::int64_t now_ms);
+  // node_key: the peer's key when an encrypted transport authenticated it; it travels with
+  // the peer's address in gossip.
+  PeerId on_connected(const NetAddress& remote, bool inbound, std::int64_t now_ms,
+                      const std::optional<crypto::CompressedPublicKey>& node_key = std::nullopt);
   // An outbound connection asked for by a ConnectAction failed.
   void on_connect_failed(const NetAddress& remote, std::int64_t now_ms);
   void on_bytes(PeerId peer, ByteSpan bytes, std::int64_t now_ms);
@@ -165,6 +171,8 @@ class NetCore {
   void tick_connections(std::int64_t now_ms);  // the connection timers that are due
   void schedule_connection_timer(Peer& p, std::int64_t at_ms);
   void fill_outbound(std::int64_t now_ms);
+  // A ConnectAction for `address`, with its key from the address book.
+  void dial(const NetAddress& address);
 
   // Addresses (net_addr.cpp)
   void on_getaddr(Peer& p);

@@ -52,6 +52,7 @@ struct NetCore::Peer {
   PeerId id;
   NetAddress address;  // remote endpoint of the socket
   bool inbound;
+  std::optional<crypto::CompressedPublicKey> node_key;  // proved in the transport's handshake
   FrameDecoder decoder;
   RollingHashSet known;  // inventory this peer has or was told about
   std::int64_t connected_ms;

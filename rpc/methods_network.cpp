@@ -100,7 +100,8 @@ json::value getnetworkinfo(const Params&, RequestContext& ctx) {
   o["handshakes"] = json::object{{"completed", net.handshakes_completed},
                                  {"failed", net.handshakes_failed},
                                  {"not_allowed", net.peers_not_allowed},
-                                 {"records_rejected", net.records_rejected}};
+                                 {"records_rejected", net.records_rejected},
+                                 {"dials_with_key", net.dials_with_key}};
   o["relayfee"] = spec.min_fee;
   return o;
 }

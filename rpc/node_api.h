@@ -194,6 +194,7 @@ struct NetworkInfo {
   std::uint64_t handshakes_failed = 0;
   std::uint64_t peers_not_allowed = 0;
   std::uint64_t records_rejected = 0;
+  std::uint64_t dials_with_key = 0;  // outbound handshakes that authenticated a key known beforehand (XK)
 };
 
 // Counters of one connected peer.

@@ -46,7 +46,7 @@ def h(k):
 
 
 def version(user_agent=b"/tally-corpus:1/"):
-    return (struct.pack("<II", 1, 7077) + h(9) + struct.pack("<IHQ", 1234, 9333, 0x0123456789ABCDEF)
+    return (struct.pack("<II", 2, 7077) + h(9) + struct.pack("<IHQ", 1234, 9333, 0x0123456789ABCDEF)
             + compact_size(len(user_agent)) + user_agent)
 
 
@@ -103,7 +103,13 @@ def ipv4_mapped(a, b, c, d):
 
 
 def addr(entries):
-    return compact_size(len(entries)) + b"".join(ip + struct.pack("<HI", port, seen) for ip, port, seen in entries)
+    # entry: ip 16 | port u16 | last_seen u32 | flags u8 (bit 0: a 33-byte node key follows)
+    out = compact_size(len(entries))
+    for entry in entries:
+        ip, port, seen = entry[:3]
+        key = entry[3] if len(entry) > 3 else None
+        out += ip + struct.pack("<HI", port, seen) + (b"\x01" + key if key else b"\x00")
+    return out
 
 
 def items(pairs):
@@ -132,7 +138,7 @@ def main():
         ping,
         frame(PONG, struct.pack("<Q", 0x1122334455667788)),
         frame(GETADDR, b""),
-        frame(ADDR, addr([(ipv4_mapped(10, 0, 0, 1), 9333, 1764028800), (v6, 18444, 42)])),
+        frame(ADDR, addr([(ipv4_mapped(10, 0, 0, 1), 9333, 1764028800), (v6, 18444, 42, b"\x02" + h(11))])),
         frame(INV, items([(1, 1), (2, 2)])),
         frame(GETDATA, items([(2, 3)])),
         frame(NOTFOUND, items([(1, 4), (1, 5)])),
@@ -173,6 +179,8 @@ def main():
         "cmpct_index_out_of_range": b"\x16" + frame(CMPCTBLOCK, cmpctblock(1, [0, 5])),
         "payload_cmpctblock": b"\x17" + cmpctblock(2, [0]),
         "payload_getblocktxn": b"\x18" + getblocktxn([0, 1, 300]),
+        "addr_bad_flags": b"\x19" + frame(ADDR, compact_size(1) + ipv4_mapped(10, 0, 0, 2) + struct.pack("<HIB", 9, 7, 2)),
+        "addr_bad_key": b"\x1a" + frame(ADDR, addr([(ipv4_mapped(10, 0, 0, 3), 9, 7, b"\x04" + h(3))])),
     }
     for name, data in entries.items():
         assert len(data) <= 4096, name

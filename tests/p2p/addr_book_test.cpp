@@ -285,8 +285,8 @@ TEST(AddrBook, SerializeRoundTrips) {
   const AddrBook book = populated_book();
   ASSERT_GT(book.tried_count(), 50u);
   const crypto::Bytes bytes = book.serialize();
-  EXPECT_EQ(bytes[0], 1) << "version";
-  EXPECT_EQ(bytes.size(), 1 + 8 + 3 + book.size() * 53);
+  EXPECT_EQ(bytes[0], 2) << "version";
+  EXPECT_EQ(bytes.size(), 1 + 8 + 3 + book.size() * 54);
 
   auto back = AddrBook::deserialize(bytes);
   ASSERT_TRUE(back.has_value()) << back.error();
@@ -359,6 +359,8 @@ TEST(AddrBook, DeserializeRejectsTrailingBytes) {
 struct RawEntry {
   NetAddress address = v4(1, 2, 3, 4);
   std::uint8_t tried = 0;
+  std::uint8_t key_flags = 0;  // version 2 only
+  crypto::Bytes key = {};      // written as is after the flags
 };
 crypto::Bytes raw_book(const std::vector<RawEntry>& entries, std::uint8_t version = 1,
                        std::optional<std::uint64_t> count = std::nullopt) {
@@ -375,6 +377,10 @@ crypto::Bytes raw_book(const std::vector<RawEntry>& entries, std::uint8_t versio
     w.u64(0);
     w.u32(0);
     w.u8(e.tried);
+    if (version >= 2) {
+      w.u8(e.key_flags);
+      w.bytes(e.key);
+    }
   }
   return w.take();
 }
@@ -389,7 +395,7 @@ TEST(AddrBook, DeserializeRejectsGarbage) {
   ASSERT_TRUE(AddrBook::deserialize(raw_book({{}, {v4(5, 6, 7, 8), 1}})).has_value());
 
   EXPECT_TRUE(fails_with({}, "version"));
-  EXPECT_TRUE(fails_with(raw_book({{}}, 2), "unsupported version 2"));
+  EXPECT_TRUE(fails_with(raw_book({{}}, 3), "unsupported version 3"));
   EXPECT_TRUE(fails_with(raw_book({{}}, 0), "unsupported version 0"));
   EXPECT_TRUE(fails_with(raw_book({{}}, 1, 2), "exceeds the remaining"));
   EXPECT_TRUE(fails_with(raw_book({}, 1, 1'000'000), "exceeds the capacity"));
@@ -397,6 +403,16 @@ TEST(AddrBook, DeserializeRejectsGarbage) {
   EXPECT_TRUE(fails_with(raw_book({{v4(1, 2, 3, 4, 0), 0}}), "unroutable"));
   EXPECT_TRUE(fails_with(raw_book({{NetAddress{{}, 5}, 0}}), "unroutable"));
   EXPECT_TRUE(fails_with(raw_book({{}, {v4(5, 6, 7, 8), 0}, {}}), "duplicate address 1.2.3.4:9333"));
+
+  // Version 2's key flags and key.
+  crypto::Bytes key(33, 7);
+  key[0] = 2;
+  ASSERT_TRUE(AddrBook::deserialize(raw_book({{v4(1, 2, 3, 4), 0, 1, key}, {v4(5, 6, 7, 8), 1, 3, key}}, 2)));
+  EXPECT_TRUE(fails_with(raw_book({{v4(1, 2, 3, 4), 0, 4, {}}}, 2), "invalid value"));
+  EXPECT_TRUE(fails_with(raw_book({{v4(1, 2, 3, 4), 0, 2, {}}}, 2), "invalid value")) << "verified without a key";
+  key[0] = 4;
+  EXPECT_TRUE(fails_with(raw_book({{v4(1, 2, 3, 4), 0, 1, key}}, 2), "invalid value")) << "not a compressed key";
+  EXPECT_TRUE(fails_with(raw_book({{v4(1, 2, 3, 4), 0, 1, crypto::Bytes(10, 2)}}, 2), "truncated"));
 
   // A non-minimal count.
   crypto::Bytes non_minimal = raw_book({});
@@ -416,6 +432,70 @@ TEST(AddrBook, DeserializeRejectsGarbage) {
       EXPECT_FALSE(r.error().empty());
     }
   }
+}
+
+crypto::CompressedPublicKey test_key(std::uint8_t n) {
+  crypto::CompressedPublicKey k;
+  k.bytes.fill(n);
+  k.bytes[0] = 2 + (n & 1);
+  return k;
+}
+
+TEST(AddrBook, AHeardKeyFillsAnEmptyEntryButNeverReplacesAKey) {
+  AddrBook book(kKey);
+  const NetAddress a = v4(10, 1, 2, 3);
+  ASSERT_TRUE(book.add(a, kSource, 100));
+  EXPECT_FALSE(book.find(a)->node_key);
+  ASSERT_TRUE(book.add(a, kSource, 101, test_key(1)));
+  EXPECT_EQ(book.find(a)->node_key, test_key(1));
+  EXPECT_FALSE(book.find(a)->key_verified);
+  ASSERT_TRUE(book.add(a, kSource, 102, test_key(2)));
+  EXPECT_EQ(book.find(a)->node_key, test_key(1)) << "gossip cannot replace a key";
+
+  std::mt19937_64 rng(1);
+  const auto sample = book.sample(10, rng);
+  ASSERT_EQ(sample.size(), 1u);
+  EXPECT_EQ(sample[0].node_key, test_key(1)) << "getaddr answers carry keys";
+}
+
+TEST(AddrBook, AHandshakeVerifiesTheKeyAndAFailedDialDropsOnlyAHeardOne) {
+  AddrBook book(kKey);
+  const NetAddress a = v4(10, 1, 2, 3);
+  const NetAddress b = v4(10, 9, 2, 3);
+  ASSERT_TRUE(book.add(a, kSource, 100, test_key(1)));
+  ASSERT_TRUE(book.add(b, kSource, 100, test_key(3)));
+
+  // The dial to a authenticated another key: the handshake's key wins and is verified.
+  book.mark_good(a, 1000, test_key(2));
+  EXPECT_EQ(book.find(a)->node_key, test_key(2));
+  EXPECT_TRUE(book.find(a)->key_verified);
+  book.mark_failed(a, 2000);
+  EXPECT_EQ(book.find(a)->node_key, test_key(2)) << "a verified key survives a failed dial";
+  book.add(a, kSource, 200, test_key(5));
+  EXPECT_EQ(book.find(a)->node_key, test_key(2));
+
+  // A heard key that failed: dropped, so the next dial learns the key (XX).
+  book.mark_failed(b, 2000);
+  EXPECT_FALSE(book.find(b)->node_key);
+  book.add(b, kSource, 200, test_key(7));
+  EXPECT_EQ(book.find(b)->node_key, test_key(7)) << "and may be heard again";
+
+  // Keys and their verification survive the file.
+  auto back = AddrBook::deserialize(book.serialize());
+  ASSERT_TRUE(back.has_value()) << back.error();
+  EXPECT_EQ(back->find(a)->node_key, test_key(2));
+  EXPECT_TRUE(back->find(a)->key_verified);
+  EXPECT_EQ(back->find(b)->node_key, test_key(7));
+  EXPECT_FALSE(back->find(b)->key_verified);
+  EXPECT_EQ(back->serialize(), book.serialize());
+}
+
+TEST(AddrBook, AVersionOneFileWithoutKeysStillLoads) {
+  auto book = AddrBook::deserialize(raw_book({{}, {v4(5, 6, 7, 8), 1}}, 1));
+  ASSERT_TRUE(book.has_value()) << book.error();
+  EXPECT_EQ(book->size(), 2u);
+  EXPECT_FALSE(book->find(v4(5, 6, 7, 8))->node_key);
+  EXPECT_EQ(book->serialize()[0], 2) << "written back as version 2";
 }
 
 TEST(AddrBook, AddressGroups) {

@@ -91,6 +91,57 @@ TEST(EncryptedTransport, ADialToAKnownKeyAuthenticatesTheListenerAndFailsForAnyO
   EXPECT_EQ(counters(net, 0).handshakes_completed, 1u);
 }
 
+// Node 2 connects to node 0, which hears node 2's key with its listen endpoint; node 1 asks
+// node 0 for addresses (discovery) and dials node 2 by the key that came with the address (XK).
+TEST(EncryptedTransport, KeysTravelInAddressGossipAndDialsAuthenticateThem) {
+  Keys keys(3);
+  TcpNet net(
+      3, [](std::size_t i, NetConfig& c) { c.discovery = i == 1; },
+      [&](std::size_t i, TransportConfig& tc) {
+        tc.node_key = keys.secret[i];
+        tc.prologue = kPrologue;
+      });
+  net.connect(2, 0);
+  ASSERT_TRUE(net.wait_until(
+      [&] { return net.on_io([&] { return net.node(0).book.find(net.node(2).address()) != nullptr; }); }, 10s));
+  EXPECT_EQ(net.on_io([&] { return net.node(0).book.find(net.node(2).address())->node_key; }), keys.pub(2));
+  net.connect(1, 0);
+  ASSERT_TRUE(net.wait_until([&] { return counters(net, 1).dials_with_key >= 1; }, 10s));
+  ASSERT_TRUE(net.wait_until([&] { return counters(net, 2).handshakes_completed >= 2; }, 10s));
+  net.mine(2);
+  ASSERT_TRUE(net.wait_until([&] { return net.all_at(1); }, 10s));
+  const AddrInfo info = net.on_io([&] { return *net.node(1).book.find(net.node(2).address()); });
+  EXPECT_EQ(info.node_key, keys.pub(2));
+  EXPECT_TRUE(info.key_verified);
+  EXPECT_EQ(counters(net, 1).handshakes_failed, 0u);
+}
+
+// A wrong key heard for an address fails the authenticated dial; it is dropped, and the next
+// dial learns and verifies the true key (XX).
+TEST(EncryptedTransport, AWrongKeyFromGossipCostsOneDialAndIsReplacedByTheTrueOne) {
+  Keys keys(3);
+  TcpNet net(
+      2, [](std::size_t i, NetConfig& c) { c.discovery = i == 1; },
+      [&](std::size_t i, TransportConfig& tc) {
+        tc.node_key = keys.secret[i];
+        tc.prologue = kPrologue;
+      });
+  net.on_io([&] {
+    const auto now = testing::wall_ms();
+    EXPECT_TRUE(net.node(1).book.add(net.node(0).address(), net.node(0).address(), static_cast<std::uint32_t>(now / 1000),
+                                     keys.pub(2)));
+    net.node(1).core->on_tick(now);
+    net.node(1).transport->pump();
+    return 0;
+  });
+  ASSERT_TRUE(net.wait_until([&] { return counters(net, 1).handshakes_failed >= 1; }, 10s));
+  ASSERT_TRUE(net.wait_until([&] { return key_of_peer(net, 1) == keys.pub(0); }, 15s));
+  const AddrInfo info = net.on_io([&] { return *net.node(1).book.find(net.node(0).address()); });
+  EXPECT_EQ(info.node_key, keys.pub(0));
+  EXPECT_TRUE(info.key_verified);
+  EXPECT_EQ(counters(net, 1).dials_with_key, 1u);
+}
+
 TEST(EncryptedTransport, AnAllowlistRefusesOtherKeysInBothDirections) {
   Keys keys(3);
   TcpNet net(3, {}, [&](std::size_t i, TransportConfig& tc) {

@@ -68,7 +68,10 @@ std::vector<Message> sample_messages() {
 
   AddrMsg addr;
   addr.entries.push_back({NetAddress::ipv4(0x0a000001, 9333), 1'764'028'800});
-  addr.entries.push_back({*parse_net_address("[2001:db8::1]:18444"), 42});
+  addr.entries.push_back({*parse_net_address("[2001:db8::1]:18444"), 42, std::nullopt});
+  crypto::CompressedPublicKey key = filled<crypto::CompressedPublicKey>(5);
+  key.bytes[0] = 3;
+  addr.entries.push_back({*parse_net_address("10.0.0.2:9333"), 43, key});
 
   GetHeadersMsg getheaders;
   getheaders.locator = {filled<crypto::Hash256>(1), filled<crypto::Hash256>(2), filled<crypto::Hash256>(3)};
@@ -300,6 +303,9 @@ TEST(Messages, FramesWrittenFromTheProtocolDocumentDecode) {
   ASSERT_EQ(addr.entries.size(), 2u);
   EXPECT_EQ(addr.entries[0].address.to_string(), "10.0.0.1:9333");
   EXPECT_EQ(addr.entries[1].address.to_string(), "[2001:db8::1]:18444");
+  EXPECT_FALSE(addr.entries[0].node_key);
+  ASSERT_TRUE(addr.entries[1].node_key);
+  EXPECT_EQ(addr.entries[1].node_key->bytes[0], 2);
   EXPECT_EQ(std::get<BlockMsg>(frames[12].message).block.txs.size(), 2u);
   const auto& cmpct = std::get<CmpctBlockMsg>(frames[14].message);
   EXPECT_EQ(cmpct.short_ids.size(), 3u);
@@ -318,7 +324,7 @@ TEST(MessageLimits, MaxPayloadSizes) {
   EXPECT_EQ(max_payload_size(3), 8u);
   EXPECT_EQ(max_payload_size(4), 8u);
   EXPECT_EQ(max_payload_size(5), 0u);
-  EXPECT_EQ(max_payload_size(6), 3u + 1000 * 22);
+  EXPECT_EQ(max_payload_size(6), 3u + 1000 * 56);
   EXPECT_EQ(max_payload_size(7), 3u + 50000 * 33);
   EXPECT_EQ(max_payload_size(8), 3u + 50000 * 33);
   EXPECT_EQ(max_payload_size(9), 3u + 50000 * 33);
@@ -370,7 +376,9 @@ TEST(MessageLimits, CompactBlockPayloadsOutsideTheRules) {
 
 TEST(MessageLimits, ListsAtTheirMaximumDecodeAndFillTheLimit) {
   AddrMsg addr;
-  addr.entries.assign(kMaxAddrPerMessage, AddrEntry{NetAddress::ipv4(0x01020304, 5), 6});
+  crypto::CompressedPublicKey key = filled<crypto::CompressedPublicKey>(6);
+  key.bytes[0] = 2;
+  addr.entries.assign(kMaxAddrPerMessage, AddrEntry{NetAddress::ipv4(0x01020304, 5), 6, key});
   InvMsg inv;
   inv.items.assign(kMaxInvPerMessage, item(InvType::kBlock, 7));
   GetHeadersMsg getheaders;
@@ -440,6 +448,29 @@ TEST(MessageLimits, CountsAboveTheMaximumAreRejectedBeforeTheItems) {
   HeadersMsg headers;
   headers.headers.assign(kMaxHeadersPerMessage + 1, ledger::BlockHeader{});
   EXPECT_EQ(payload_error(MessageType::kHeaders, payload_of(headers)), ledger::DecodeError::kSizeTooLarge);
+}
+
+TEST(MessageLimits, AddrEntryFlagsAndKeysAreChecked) {
+  auto one_entry = [](std::uint8_t flags, const Bytes& rest) {
+    ledger::Writer w;
+    w.compact_size(1);
+    w.bytes(NetAddress::ipv4(0x0a000001, 9).ip);
+    w.u16(9);
+    w.u32(7);
+    w.u8(flags);
+    w.bytes(rest);
+    return w.take();
+  };
+  Bytes key(33, 9);
+  key[0] = 2;
+  EXPECT_TRUE(decode_payload(MessageType::kAddr, one_entry(0, {})).has_value());
+  EXPECT_TRUE(decode_payload(MessageType::kAddr, one_entry(1, key)).has_value());
+  EXPECT_EQ(payload_error(MessageType::kAddr, one_entry(2, {})), ledger::DecodeError::kInvalidValue);
+  EXPECT_EQ(payload_error(MessageType::kAddr, one_entry(1, Bytes(key.begin(), key.end() - 1))),
+            ledger::DecodeError::kTruncated);
+  key[0] = 4;
+  EXPECT_EQ(payload_error(MessageType::kAddr, one_entry(1, key)), ledger::DecodeError::kInvalidValue);
+  EXPECT_EQ(payload_error(MessageType::kAddr, one_entry(0, key)), ledger::DecodeError::kTrailingBytes);
 }
 
 TEST(MessageLimits, CountsLargerThanTheRemainingBytesAreTruncation) {
