@@ -101,7 +101,9 @@ json::object options_json(const UpOptions& o, const std::vector<std::size_t>& mi
                  {"tallyd_args", std::move(extra)},
                  {"start_timeout_ms", o.start_timeout.count()},
                  {"stop_with_parent", o.stop_with_parent},
-                 {"private", o.private_network}};
+                 {"private", o.private_network},
+                 {"discovery", o.discovery}};
+  if (o.discovery) j["seeds"] = o.seed_nodes;
   if (o.block_time_s) j["block_time_s"] = *o.block_time_s;
   if (!o.node_overrides.empty()) {
     json::array overrides;
@@ -185,10 +187,17 @@ std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, co
          "--rpcport", std::to_string(n.rpc_port), "--eventlog", "1", "--printtoconsole", "0"};
     if (!l.chain.empty()) a.insert(a.end(), {"--chain", l.chain.string()});
     if (plan != nullptr) a.insert(a.end(), {"--bind", n.host, "--rpcbind", n.host, "--rpcallowip", plan->cidr()});
-    const auto targets = dial_targets(n.index, l.edges);
-    for (std::size_t t : targets) a.insert(a.end(), {"--connect", nodes[t].p2p_endpoint()});
-    // A node that dials nobody would otherwise discover (and dial) peers outside the topology.
-    if (targets.empty()) a.insert(a.end(), {"--maxoutbound", "0"});
+    if (options.discovery) {
+      // Seeds keep each other; the rest know only the seeds and find the others by gossip.
+      const bool is_seed = n.index < options.seed_nodes;
+      for (std::size_t s = 0; s < options.seed_nodes; ++s)
+        if (s != n.index) a.insert(a.end(), {is_seed ? "--addnode" : "--seed", nodes[s].p2p_endpoint()});
+    } else {
+      const auto targets = dial_targets(n.index, l.edges);
+      for (std::size_t t : targets) a.insert(a.end(), {"--connect", nodes[t].p2p_endpoint()});
+      // A node that dials nobody would otherwise discover (and dial) peers outside the topology.
+      if (targets.empty()) a.insert(a.end(), {"--maxoutbound", "0"});
+    }
     const NodeOverride* own = override_of(options, n.index);
     if (n.mining) {
       const auto key = devnet_key(n.index % kDevnetKeyCount);
@@ -248,7 +257,7 @@ std::expected<void, std::string> make_private(std::vector<NodeRecord>& nodes, co
   if (auto w = base::write_file_atomic(allow_path, allow); !w) return std::unexpected(allow_path.string() + ": " + w.error());
   for (NodeRecord& n : nodes) {
     for (std::size_t a = 0; a + 1 < n.args.size(); ++a) {
-      if (n.args[a] != "--connect") continue;
+      if (n.args[a] != "--connect" && n.args[a] != "--addnode" && n.args[a] != "--seed") continue;
       for (std::size_t t = 0; t < nodes.size(); ++t)
         if (nodes[t].p2p_endpoint() == n.args[a + 1]) n.args[a + 1] = pubs[t] + "@" + n.args[a + 1];
     }
@@ -351,7 +360,7 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
   l.chain = chain->first;
   l.topology = options.topology;
   l.seed = options.seed != 0 ? options.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
-  l.edges = make_edges(options.nodes, options.topology, l.seed);
+  if (!options.discovery) l.edges = make_edges(options.nodes, options.topology, l.seed);
   l.created_unix_s = unix_now_s();
   const std::vector<std::size_t> miners = effective_miners(options);
   l.options = options_json(options, miners);
@@ -562,6 +571,8 @@ NodeStatus query_node(const NodeRecord& n) {
     s.stateroot = base::json_field<std::string>(o, "stateroot");
     s.chainwork = base::json_field<std::string>(o, "chainwork");
     s.peers = base::json_array(*peers).size();
+    for (const json::value& p : base::json_array(*peers))
+      ++(base::json_field<bool>(base::json_object(p), "inbound") ? s.inbound : s.outbound);
     s.mempool = base::json_field<std::size_t>(base::json_object(*pool), "size");
     s.mining = base::json_field<bool>(base::json_object(*mining), "mining");
     s.hashes_per_s = base::json_field<double>(base::json_object(*mining), "hashespersec");

@@ -50,6 +50,8 @@ struct UpFlags {
   double load_tps = 0;
   double refresh_s = 2;
   bool private_network = false;
+  bool discovery = false;
+  std::size_t seed_nodes = 2;
 };
 
 void add_up_flags(CLI::App* cmd, UpFlags& f, bool run) {
@@ -75,6 +77,12 @@ void add_up_flags(CLI::App* cmd, UpFlags& f, bool run) {
   cmd->add_option("--tallyd-arg", f.tallyd_args, "Extra flag passed to every tallyd (repeatable, e.g. --tallyd-arg=--loglevel=debug)");
   cmd->add_flag("--private", f.private_network,
                "A permissioned devnet: node keys for every node, dials by key, and only the devnet's keys may connect");
+  cmd->add_flag("--discovery", f.discovery,
+               "No wiring: the first --seeds nodes are seeds, every other node bootstraps from them and finds its "
+               "peers by address gossip (replaces --topology)");
+  cmd->add_option("--seeds", f.seed_nodes, "With --discovery: the number of seed nodes")
+      ->check(CLI::Range(std::size_t{1}, kMaxNodes))
+      ->capture_default_str();
   cmd->add_option("--start-timeout", f.start_timeout_s, "Seconds to wait for each node's RPC")
       ->check(CLI::Range(1.0, 3600.0));
   if (run) {
@@ -112,6 +120,8 @@ std::expected<UpCommand, std::string> up_command(const UpFlags& f, bool run) {
   o.seed = f.seed;
   o.tallyd_args = f.tallyd_args;
   o.private_network = f.private_network;
+  o.discovery = f.discovery;
+  o.seed_nodes = f.seed_nodes;
   o.start_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(f.start_timeout_s * 1000));
   if (run && f.load_tps > 0) c.load_tps = f.load_tps;
   c.refresh_s = f.refresh_s;
@@ -132,6 +142,8 @@ std::filesystem::path default_devnet_dir() {
 
 std::expected<void, std::string> validate(const UpOptions& o) {
   if (o.nodes < 1 || o.nodes > kMaxNodes) return std::unexpected("--nodes must be 1.." + std::to_string(kMaxNodes));
+  if (o.discovery && (o.seed_nodes < 1 || o.seed_nodes > o.nodes))
+    return std::unexpected("--seeds must be 1..--nodes (" + std::to_string(o.nodes) + ")");
   if (o.miners > o.nodes) return std::unexpected("--miners must not exceed --nodes");
   for (std::size_t m : o.miner_nodes)
     if (m >= o.nodes) return std::unexpected("--miner-nodes: node " + std::to_string(m) + " does not exist");

@@ -65,6 +65,11 @@ struct UpOptions {
   // Node keys for every node, dials by key and an allowlist of the devnet's keys: only its own
   // nodes may connect (tally-devnet up --private).
   bool private_network = false;
+  // Discovery instead of wiring (tally-devnet up --discovery): nodes 0..seed_nodes-1 are seeds,
+  // kept connected to each other (--addnode); every other node is given only the seeds
+  // (tallyd --seed) and fills its outbound slots from address gossip. The topology is unused.
+  bool discovery = false;
+  std::size_t seed_nodes = 2;
 };
 
 // Checks ranges and cross-field rules (miners <= nodes, indices in range, shaping text).

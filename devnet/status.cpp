@@ -40,17 +40,18 @@ StatusReport summarize(std::vector<NodeStatus> nodes) {
 std::string render_status(const StatusReport& report) {
   std::string out;
   char line[256];
-  std::snprintf(line, sizeof line, "%-8s %8s  %-12s  %5s  %7s  %-16s  %6s\n", "node", "height", "tip", "peers",
-                "mempool", "mining", "behind");
+  std::snprintf(line, sizeof line, "%-8s %8s  %-12s  %5s  %7s  %7s  %-16s  %6s\n", "node", "height", "tip", "peers",
+                "in/out", "mempool", "mining", "behind");
   out += line;
   for (const NodeStatus& n : report.nodes) {
     if (!n.up) {
-      std::snprintf(line, sizeof line, "%-8s %8s  %-12s  %5s  %7s  %-16s  %6s  %s\n", n.name.c_str(), "-", "down",
-                    "-", "-", "-", "-", n.error.c_str());
+      std::snprintf(line, sizeof line, "%-8s %8s  %-12s  %5s  %7s  %7s  %-16s  %6s  %s\n", n.name.c_str(), "-", "down",
+                    "-", "-", "-", "-", "-", n.error.c_str());
     } else {
       const std::string mining = n.mining ? "yes " + format_rate(n.hashes_per_s) : "no";
-      std::snprintf(line, sizeof line, "%-8s %8u  %-12s  %5zu  %7zu  %-16s  %6u\n", n.name.c_str(), n.height,
-                    short_hash(n.tip).c_str(), n.peers, n.mempool, mining.c_str(), n.behind);
+      const std::string in_out = std::to_string(n.inbound) + "/" + std::to_string(n.outbound);
+      std::snprintf(line, sizeof line, "%-8s %8u  %-12s  %5zu  %7s  %7zu  %-16s  %6u\n", n.name.c_str(), n.height,
+                    short_hash(n.tip).c_str(), n.peers, in_out.c_str(), n.mempool, mining.c_str(), n.behind);
     }
     out += line;
   }

@@ -21,6 +21,8 @@ struct NodeStatus {
   std::string stateroot;  // hex state commitment of the tip
   std::string chainwork;  // hex
   std::size_t peers = 0;
+  std::size_t inbound = 0;   // of peers: connected to this node
+  std::size_t outbound = 0;  // of peers: dialled by this node
   std::size_t mempool = 0;
   bool mining = false;
   double hashes_per_s = 0;
@@ -43,8 +45,8 @@ struct StatusReport {
 StatusReport summarize(std::vector<NodeStatus> nodes);
 
 // The table and the agreement line, e.g.
-//   node   height  tip           peers  mempool  mining  behind
-//   node0     120  0000a1b2c3d4      2        0  yes          0
+//   node   height  tip           peers  in/out  mempool  mining  behind
+//   node0     120  0000a1b2c3d4      2     1/1        0  yes          0
 //   all 4 nodes agree on tip 0000a1b2c3d4 (height 120) and state 9f1e2d3c4b5a
 std::string render_status(const StatusReport& report);
 

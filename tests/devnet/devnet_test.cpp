@@ -366,5 +366,36 @@ TEST_F(DevnetProcessTest, PrivateDevnetConnectsByKeyAndRefusesStrangers) {
   (void)stranger->stop(5s);
 }
 
+// --discovery: one seed, no wiring. Every other node fills at least 2 outbound slots from
+// address gossip alone (the seed is one of them at most), the nodes converge, and dials to
+// gossiped addresses authenticate the listener by the key that came with the address. (The
+// seed itself ends with every node as an inbound peer, so it has nobody left to dial.)
+TEST_F(DevnetProcessTest, DiscoveryDevnetFillsOutboundSlotsFromGossipAndConverges) {
+  UpOptions o = options(12, "ring", 1);
+  o.discovery = true;
+  o.seed_nodes = 1;
+  auto up = Devnet::up(o);
+  ASSERT_TRUE(up) << up.error();
+  net_.emplace(std::move(*up));
+  const Layout layout = net_->layout();
+  EXPECT_TRUE(layout.edges.empty());
+  for (const NodeRecord& n : layout.nodes) {
+    EXPECT_EQ(std::count(n.args.begin(), n.args.end(), "--connect"), 0) << n.name;
+    EXPECT_EQ(std::count(n.args.begin(), n.args.end(), "--seed"), n.index == 0 ? 0 : 1) << n.name;
+  }
+  auto filled = [&] {
+    if (!all_agree() || last_.best_height < 2) return false;
+    for (const NodeStatus& n : last_.nodes)
+      if (n.index >= o.seed_nodes && n.outbound < 2) return false;
+    return true;
+  };
+  ASSERT_TRUE(wait_until(filled, 60s)) << describe(last_);
+  std::int64_t dials_with_key = 0;
+  for (std::size_t i = 0; i < layout.nodes.size(); ++i)
+    dials_with_key += call(i, "getnetworkinfo").at("handshakes").at("dials_with_key").to_number<std::int64_t>();
+  EXPECT_GE(dials_with_key, 1) << "gossiped addresses carry node keys";
+  EXPECT_NE(render_status(last_).find("in/out"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tally::devnet
