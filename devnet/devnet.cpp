@@ -19,6 +19,7 @@
 #include "crypto/node_key.h"
 #include "base/files.h"
 #include "base/json_read.h"
+#include "devnet/calibrate.h"
 #include "devnet/netns.h"
 #include "events/control_event.h"
 #include "devnet/process.h"
@@ -52,9 +53,27 @@ std::expected<ledger::ChainSpec, std::string> spec_from_layout(const Layout& l) 
 
 // Writes DIR/chain.json when the devnet runs a custom spec or block time; returns its path
 // (empty: the embedded spec unchanged) and the parsed spec.
+// The measured hash rate and the starting target chosen from it (UpOptions::calibrate).
+struct Calibration {
+  double hashes_per_s_per_thread = 0;
+  double mining_threads = 0;
+  std::uint32_t genesis_bits = 0;
+};
+
+// Mining threads of the devnet: each miner's own (persona) count or --threads-per-miner.
+unsigned miner_thread_count(const UpOptions& o, const std::vector<std::size_t>& miners) {
+  unsigned total = 0;
+  for (std::size_t m : miners) {
+    const NodeOverride* own = override_of(o, m);
+    total += own && own->threads ? *own->threads : o.threads_per_miner;
+  }
+  return total;
+}
+
 std::expected<std::pair<std::filesystem::path, ledger::ChainSpec>, std::string> prepare_chain(
-    const UpOptions& o, const std::filesystem::path& dir) {
-  if (o.chain.empty() && !o.block_time_s) {
+    const UpOptions& o, const std::filesystem::path& dir, unsigned miner_threads, std::optional<Calibration>& cal) {
+  const bool calibrate = o.calibrate && o.chain.empty() && miner_threads > 0;
+  if (o.chain.empty() && !o.block_time_s && !calibrate) {
     auto spec = ledger::parse_chain_spec(ledger::embedded_devnet_spec());
     if (!spec) return std::unexpected("embedded chain spec: " + spec.error());
     return std::pair{std::filesystem::path(), std::move(*spec)};
@@ -75,6 +94,20 @@ std::expected<std::pair<std::filesystem::path, ledger::ChainSpec>, std::string> 
   }
   if (!v.is_object()) return std::unexpected(std::string("chain spec: not a JSON object"));
   if (o.block_time_s) v.get_object()["block_interval_s"] = *o.block_time_s;
+  if (calibrate) {
+    auto base = ledger::parse_chain_spec(json::serialize(v));
+    if (!base) return std::unexpected("chain spec: " + base.error());
+    Calibration c;
+    c.hashes_per_s_per_thread = measure_hash_rate_per_thread(std::chrono::milliseconds(500));
+    c.mining_threads = effective_mining_threads(miner_threads, std::thread::hardware_concurrency());
+    c.genesis_bits = bits_for_interval(c.hashes_per_s_per_thread * c.mining_threads,
+                                       static_cast<double>(base->block_interval_s), base->pow_limit_bits);
+    char bits[16];
+    std::snprintf(bits, sizeof bits, "0x%08x", c.genesis_bits);
+    v.get_object()["genesis_bits"] = bits;
+    v.get_object()["asert_half_life_s"] = calibrated_half_life_s(base->asert_half_life_s, base->block_interval_s);
+    cal = c;
+  }
   const std::string out = pretty_json(v);
   auto spec = ledger::parse_chain_spec(out);
   if (!spec) return std::unexpected("chain spec: " + spec.error());
@@ -102,7 +135,8 @@ json::object options_json(const UpOptions& o, const std::vector<std::size_t>& mi
                  {"start_timeout_ms", o.start_timeout.count()},
                  {"stop_with_parent", o.stop_with_parent},
                  {"private", o.private_network},
-                 {"discovery", o.discovery}};
+                 {"discovery", o.discovery},
+                 {"calibrate", o.calibrate}};
   if (o.discovery) j["seeds"] = o.seed_nodes;
   if (o.block_time_s) j["block_time_s"] = *o.block_time_s;
   if (!o.node_overrides.empty()) {
@@ -351,7 +385,9 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
   if (ec || !std::filesystem::is_regular_file(tallyd, ec))
     return std::unexpected("--tallyd " + tallyd.string() + ": no such file");
 
-  auto chain = prepare_chain(options, dir);
+  const std::vector<std::size_t> miners = effective_miners(options);
+  std::optional<Calibration> cal;
+  auto chain = prepare_chain(options, dir, miner_thread_count(options, miners), cal);
   if (!chain) return std::unexpected(chain.error());
 
   Layout l;
@@ -362,8 +398,18 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
   l.seed = options.seed != 0 ? options.seed : (std::uint64_t{std::random_device{}()} << 32 | std::random_device{}());
   if (!options.discovery) l.edges = make_edges(options.nodes, options.topology, l.seed);
   l.created_unix_s = unix_now_s();
-  const std::vector<std::size_t> miners = effective_miners(options);
   l.options = options_json(options, miners);
+  if (cal) {
+    char bits[16];
+    std::snprintf(bits, sizeof bits, "0x%08x", cal->genesis_bits);
+    l.options["calibration"] = json::object{{"hashes_per_s_per_thread", cal->hashes_per_s_per_thread},
+                                            {"mining_threads", cal->mining_threads},
+                                            {"genesis_bits", bits}};
+    if (log)
+      log("calibrated the starting target: " + std::to_string(static_cast<long long>(cal->hashes_per_s_per_thread)) +
+          " H/s per thread x " + std::to_string(static_cast<int>(cal->mining_threads)) + " mining threads -> bits " +
+          bits + " for " + std::to_string(chain->second.block_interval_s) + " s blocks");
+  }
 
   // Ports are picked free, but another process may take one before its tallyd binds it:
   // then the whole layout is tried again on fresh ports.
@@ -588,6 +634,28 @@ NodeStatus query_node(const NodeRecord& n) {
 
 }  // namespace
 
+namespace {
+
+// The header time of a block (by height or hash) on one node, or nullopt.
+std::optional<std::int64_t> block_time(const NodeRecord& n, const json::value& which) {
+  auto cookie = rpc::read_cookie(n.datadir / rpc::kCookieFileName);
+  if (!cookie) return std::nullopt;
+  rpc::RpcClient c(n.host, n.rpc_port, *cookie, kQuickRpc);
+  json::value hash = which;
+  if (which.is_int64()) {
+    auto h = c.call("getblockhash", json::array{which});
+    if (!h) return std::nullopt;
+    hash = *h;
+  }
+  auto header = c.call("getblockheader", json::array{hash});
+  if (!header || !header->is_object()) return std::nullopt;
+  const json::value* t = header->as_object().if_contains("time");
+  if (t == nullptr || !t->is_number()) return std::nullopt;
+  return t->to_number<std::int64_t>();
+}
+
+}  // namespace
+
 StatusReport Devnet::status() {
   reload();
   const Layout l = layout();
@@ -597,6 +665,14 @@ StatusReport Devnet::status() {
   for (auto& f : futures) nodes.push_back(f.get());
   StatusReport r = summarize(std::move(nodes));
   r.partition = l.partition;
+  r.requested_interval_s = spec_->block_interval_s;
+  for (const NodeStatus& n : r.nodes) {
+    if (!n.up || n.height != r.best_height || n.height < 2) continue;
+    if (auto first = block_time(l.nodes.at(n.index), json::value(1)), tip = block_time(l.nodes.at(n.index), json::value(n.tip));
+        first && tip && *tip > *first)
+      r.measured_interval_s = static_cast<double>(*tip - *first) / (n.height - 1);
+    break;
+  }
   return r;
 }
 

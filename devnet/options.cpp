@@ -52,6 +52,7 @@ struct UpFlags {
   bool private_network = false;
   bool discovery = false;
   std::size_t seed_nodes = 2;
+  bool calibrate = true;
 };
 
 void add_up_flags(CLI::App* cmd, UpFlags& f, bool run) {
@@ -82,6 +83,10 @@ void add_up_flags(CLI::App* cmd, UpFlags& f, bool run) {
                "peers by address gossip (replaces --topology)");
   cmd->add_option("--seeds", f.seed_nodes, "With --discovery: the number of seed nodes")
       ->check(CLI::Range(std::size_t{1}, kMaxNodes))
+      ->capture_default_str();
+  cmd->add_option("--calibrate", f.calibrate,
+                  "1: start at the target this machine's miners meet every block interval (measured); 0: the "
+                  "spec's genesis target. Ignored with --chain")
       ->capture_default_str();
   cmd->add_option("--start-timeout", f.start_timeout_s, "Seconds to wait for each node's RPC")
       ->check(CLI::Range(1.0, 3600.0));
@@ -122,6 +127,7 @@ std::expected<UpCommand, std::string> up_command(const UpFlags& f, bool run) {
   o.private_network = f.private_network;
   o.discovery = f.discovery;
   o.seed_nodes = f.seed_nodes;
+  o.calibrate = f.calibrate;
   o.start_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(f.start_timeout_s * 1000));
   if (run && f.load_tps > 0) c.load_tps = f.load_tps;
   c.refresh_s = f.refresh_s;

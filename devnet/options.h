@@ -70,6 +70,10 @@ struct UpOptions {
   // (tallyd --seed) and fills its outbound slots from address gossip. The topology is unused.
   bool discovery = false;
   std::size_t seed_nodes = 2;
+  // Start at the target this machine's miners meet every block_interval_s (devnet/calibrate.h)
+  // instead of the spec's genesis_bits. Only for the embedded spec: a --chain spec is used as
+  // given.
+  bool calibrate = true;
 };
 
 // Checks ranges and cross-field rules (miners <= nodes, indices in range, shaping text).

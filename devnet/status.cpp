@@ -82,6 +82,12 @@ std::string render_status(const StatusReport& report) {
            std::to_string(report.distinct_states) + " distinct state hashes among " + std::to_string(report.up) +
            " up nodes" + down + "\n";
   }
+  if (report.measured_interval_s > 0) {
+    char interval[128];
+    std::snprintf(interval, sizeof interval, "blocks every %.2f s on average since block 1 (asked for %lld s)\n",
+                  report.measured_interval_s, static_cast<long long>(report.requested_interval_s));
+    out += interval;
+  }
   return out;
 }
 

@@ -36,6 +36,8 @@ struct StatusReport {
   std::uint32_t best_height = 0;
   std::size_t distinct_tips = 0;    // among up nodes
   std::size_t distinct_states = 0;  // among up nodes
+  std::int64_t requested_interval_s = 0;  // the chain spec's block_interval_s (0: unknown)
+  double measured_interval_s = 0;  // mean block interval since block 1 on a best node (0: fewer than 2 blocks)
   // Every up node (and at least one) is on the same tip / the same state commitment.
   bool tips_agree() const { return up > 0 && distinct_tips == 1; }
   bool states_agree() const { return up > 0 && distinct_states == 1; }
@@ -48,6 +50,7 @@ StatusReport summarize(std::vector<NodeStatus> nodes);
 //   node   height  tip           peers  in/out  mempool  mining  behind
 //   node0     120  0000a1b2c3d4      2     1/1        0  yes          0
 //   all 4 nodes agree on tip 0000a1b2c3d4 (height 120) and state 9f1e2d3c4b5a
+//   blocks every 5.1 s on average since block 1 (asked for 5 s)
 std::string render_status(const StatusReport& report);
 
 }  // namespace tally::devnet

@@ -397,5 +397,25 @@ TEST_F(DevnetProcessTest, DiscoveryDevnetFillsOutboundSlotsFromGossipAndConverge
   EXPECT_NE(render_status(last_).find("in/out"), std::string::npos);
 }
 
+// Honest intervals: a devnet of the embedded spec asked for 1 s blocks starts at the target
+// its miner meets every second (measured by `up`), so its first 60 blocks come about a
+// second apart, not at the genesis target's pace. The mean is tested, not the median: block
+// intervals are exponential, whose median is ln 2 = 0.69 of the mean.
+TEST_F(DevnetProcessTest, ADevnetAskedForOneSecondBlocksGetsThemFromTheFirstBlocks) {
+  UpOptions o = options(4, "ring", 1);
+  o.chain.clear();
+  o.block_time_s = 1;
+  auto up = Devnet::up(o);
+  ASSERT_TRUE(up) << up.error();
+  net_.emplace(std::move(*up));
+  const json::object& options = net_->layout().options;
+  ASSERT_TRUE(options.contains("calibration")) << json::serialize(options);
+  ASSERT_TRUE(wait_until([&] { return all_agree() && last_.best_height >= 61; }, 180s)) << describe(last_);
+  EXPECT_EQ(last_.requested_interval_s, 1);
+  EXPECT_GT(last_.measured_interval_s, 1.0 / 1.5) << describe(last_) << json::serialize(options);
+  EXPECT_LT(last_.measured_interval_s, 1.5) << describe(last_) << json::serialize(options);
+  EXPECT_NE(describe(last_).find("asked for 1 s"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tally::devnet
