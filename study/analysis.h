@@ -119,6 +119,10 @@ struct ForkStats {
   std::size_t stale_seen_only = 0;        // header seen, never connected, not on the final chain
   std::vector<std::string> stale_hashes;  // stale_blocks, by height
   std::size_t longest_stale_branch = 0;   // blocks in the longest run of stale ancestors
+  // Mean interval between the final chain's blocks from block 1 to the tip, by when each was
+  // first seen anywhere (wall clock, not header times); nullopt below two such blocks.
+  std::optional<double> mean_interval_s;
+  std::optional<double> requested_interval_s;  // RunLog::requested_interval_s
   std::vector<ReorgRecord> reorgs;        // in time order
   std::int64_t max_reorg_depth = 0;
   std::map<std::int64_t, std::size_t> depth_histogram;

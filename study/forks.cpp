@@ -288,6 +288,14 @@ void compute_forks(Context& ctx) {
       stale.push_back(&b);
     }
   }
+  std::vector<const BlockInfo*> final_blocks;
+  for (const BlockInfo& b : a.blocks)
+    if (b.on_final_chain && b.height >= 1) final_blocks.push_back(&b);
+  std::ranges::sort(final_blocks, {}, &BlockInfo::height);
+  if (final_blocks.size() >= 2 && final_blocks.back()->height > final_blocks.front()->height)
+    f.mean_interval_s = static_cast<double>(final_blocks.back()->first_seen_us - final_blocks.front()->first_seen_us) /
+                        1e6 / static_cast<double>(final_blocks.back()->height - final_blocks.front()->height);
+  f.requested_interval_s = ctx.run.requested_interval_s;
   std::ranges::stable_sort(stale, {}, &BlockInfo::height);
   for (const BlockInfo* b : stale) f.stale_hashes.push_back(b->hash);
   f.stale_blocks = stale.size();

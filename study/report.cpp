@@ -47,6 +47,9 @@ std::string Report::summary() const {
   s += "blocks: " + std::to_string(f.blocks) + " connected, " + std::to_string(f.stale_blocks) + " stale (rate " +
        (f.stale_rate ? svg::number(*f.stale_rate * 100, 2) + "%" : std::string("n/a")) + "), " +
        std::to_string(f.reorgs.size()) + " reorgs, max depth " + std::to_string(f.max_reorg_depth) + "\n";
+  if (f.mean_interval_s)
+    s += "block interval: " + svg::number(*f.mean_interval_s, 2) + " s on average since block 1 (asked for " +
+         (f.requested_interval_s ? svg::number(*f.requested_interval_s, 0) + " s" : std::string("n/a")) + ")\n";
   s += "block delay to each node: p50 " + ms(p.connected_delay_ms.p50) + ", p90 " + ms(p.connected_delay_ms.p90) +
        ", p99 " + ms(p.connected_delay_ms.p99) + "; to all nodes (median block) " + ms(p.t100_ms.p50) + "\n";
   s += "txs: " + std::to_string(a.tx.txs) + ", delay p50 " + ms(a.tx.delay_ms.p50) + ", p90 " + ms(a.tx.delay_ms.p90) +

@@ -63,6 +63,9 @@ std::string summary_table(const RunLog& run, const Analysis& a) {
                                                std::to_string(f.final_chain_blocks) + ", stale " +
                                                std::to_string(f.stale_blocks));
   s += row("Stale rate", f.stale_rate ? number(*f.stale_rate * 100, 2) + " %" : "n/a");
+  s += row("Block interval (mean since block 1; asked for)",
+           (f.mean_interval_s ? number(*f.mean_interval_s, 2) + " s" : std::string("n/a")) + "; " +
+               (f.requested_interval_s ? number(*f.requested_interval_s, 0) + " s" : std::string("n/a")));
   s += row("Block delay to each node (connected)", dist_cell(p.connected_delay_ms));
   s += row("Block delay to each node (header seen)", dist_cell(p.header_delay_ms));
   s += row("Per block: time to 50% / 90% / 100% of nodes (median over blocks)",

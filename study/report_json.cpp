@@ -243,6 +243,8 @@ json::object forks_section(const RunLog& run, const Analysis& a) {
           {"final_chain_blocks", f.final_chain_blocks},
           {"stale_blocks", f.stale_blocks},
           {"stale_rate", opt(f.stale_rate)},
+          {"mean_interval_s", opt(f.mean_interval_s)},
+          {"requested_interval_s", opt(f.requested_interval_s)},
           {"stale_seen_only", f.stale_seen_only},
           {"stale_hashes", std::move(stale)},
           {"longest_stale_branch", f.longest_stale_branch},

@@ -169,6 +169,22 @@ std::expected<void, std::string> read_layout(const fs::path& dir, const std::str
   if (const auto* p = root.if_contains("partition"); p && p->is_array() && !p->get_array().empty())
     run.partition_in_layout = true;
   run.has_layout = true;
+  const auto* options = root.if_contains("options");
+  if (options && options->is_object())
+    if (const auto* t = options->get_object().if_contains("block_time_s"); t && t->is_number())
+      run.requested_interval_s = t->to_number<double>();
+  if (const auto* chain = root.if_contains("chain"); !run.requested_interval_s && chain && chain->is_string() &&
+                                                    !chain->get_string().empty()) {
+    fs::path file(std::string(chain->get_string()));
+    if (file.is_relative()) file = dir / file;
+    if (auto text = base::read_file(file)) {
+      boost::system::error_code spec_ec;
+      json::value spec = json::parse(*text, spec_ec);
+      if (!spec_ec && spec.is_object())
+        if (const auto* t = spec.get_object().if_contains("block_interval_s"); t && t->is_number())
+          run.requested_interval_s = t->to_number<double>();
+    }
+  }
   return {};
 }
 

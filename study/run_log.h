@@ -64,6 +64,9 @@ struct RunLog {
   std::vector<MalformedLine> control_malformed_examples;
   std::vector<std::pair<std::size_t, std::size_t>> edges;  // undirected, a > b, deduplicated
   std::vector<std::string> warnings;                        // layout oddities, for the report
+  // The block interval the devnet was asked for: devnet.json's options.block_time_s, else
+  // the block_interval_s of the chain spec file it names; nullopt when neither says.
+  std::optional<double> requested_interval_s;
 };
 
 // Reads DIR. Fails only when DIR is missing, devnet.json exists but names no usable node,

@@ -152,6 +152,33 @@ TEST(StudyReport, MissingDirectoryOrLogsFail) {
   EXPECT_FALSE(write_report(dir.path()));
 }
 
+// The asked-for interval: devnet.json's options.block_time_s, else the chain spec it names.
+TEST(StudyReport, RequestedIntervalComesFromTheLayoutOrItsChainSpec) {
+  TempDir dir;
+  SyntheticRun r(2);
+  r.started(0, 0, 0);
+  r.started(1, 0, 0);
+  r.extend(0, 100, "A1", 1, 0);
+  r.extend(1, 130, "A1", 1, 1);
+  const std::string nodes =
+      "\"nodes\":[{\"name\":\"node0\",\"datadir\":\"node0\"},{\"name\":\"node1\",\"datadir\":\"node1\"}]";
+  r.write(dir.path(), "{\"version\":1," + nodes + ",\"options\":{\"block_time_s\":2}}");
+  auto run = load_run(dir.path());
+  ASSERT_TRUE(run) << run.error();
+  EXPECT_EQ(run->requested_interval_s, 2.0);
+
+  testing::write_text(dir.path() / "chain.json", "{\"block_interval_s\": 7}");
+  r.write(dir.path(), "{\"version\":1," + nodes + ",\"chain\":\"" + (dir.path() / "chain.json").string() + "\"}");
+  run = load_run(dir.path());
+  ASSERT_TRUE(run) << run.error();
+  EXPECT_EQ(run->requested_interval_s, 7.0);
+
+  r.write(dir.path(), "{\"version\":1," + nodes + ",\"chain\":\"\"}");
+  run = load_run(dir.path());
+  ASSERT_TRUE(run) << run.error();
+  EXPECT_FALSE(run->requested_interval_s);
+}
+
 TEST(StudyReport, WithoutLayoutUsesSubdirectories) {
   TempDir dir;
   SyntheticRun r(2);

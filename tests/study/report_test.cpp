@@ -209,6 +209,12 @@ TEST_F(ScenarioReport, Forks) {
   EXPECT_EQ(stale[0].as_string(), hash_of("B3"));
   EXPECT_EQ(stale[1].as_string(), hash_of("B4"));
   EXPECT_EQ(integer(j_, "forks.longest_stale_branch"), 2);
+  // Mean interval of the final chain by first appearance, A1 to E7 (six intervals); the
+  // synthetic layout asks for none.
+  const double a1 = num(find_by(at(j_, "blocks"), "hash", hash_of("A1")), "first_seen_ts_us");
+  const double e7 = num(find_by(at(j_, "blocks"), "hash", hash_of("E7")), "first_seen_ts_us");
+  EXPECT_DOUBLE_EQ(num(j_, "forks.mean_interval_s"), (e7 - a1) / 1e6 / 6);
+  EXPECT_TRUE(at(j_, "forks.requested_interval_s").is_null());
   EXPECT_EQ(integer(j_, "forks.reorg_count"), 3);
   EXPECT_EQ(integer(j_, "forks.max_reorg_depth"), 2);
   const auto& hist = at(j_, "forks.reorg_depth_histogram").as_array();
