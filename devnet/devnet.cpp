@@ -148,6 +148,9 @@ json::object options_json(const UpOptions& o, const std::vector<std::size_t>& mi
       if (n.latency) one["latency"] = *n.latency;
       if (n.jitter) one["jitter"] = *n.jitter;
       if (n.rate) one["rate"] = *n.rate;
+      if (n.max_inbound) one["max_inbound"] = *n.max_inbound;
+      if (n.max_outbound) one["max_outbound"] = *n.max_outbound;
+      if (n.relay_only) one["relay_only"] = true;
       if (!n.tallyd_args.empty()) {
         json::array args;
         for (const auto& a : n.tallyd_args) args.emplace_back(a);
@@ -252,6 +255,9 @@ std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, co
       const NodeRecord& other = nodes[link.a == n.index ? link.b : link.a];
       a.insert(a.end(), {"--linkshaping", other.p2p_endpoint() + "=" + link.latency + "/" + link.jitter + "/" + link.rate});
     }
+    if (own && own->max_inbound) a.insert(a.end(), {"--maxinbound", std::to_string(*own->max_inbound)});
+    if (own && own->max_outbound) a.insert(a.end(), {"--maxoutbound", std::to_string(*own->max_outbound)});
+    n.relay_only = own && own->relay_only;
     a.insert(a.end(), options.tallyd_args.begin(), options.tallyd_args.end());
     if (own) a.insert(a.end(), own->tallyd_args.begin(), own->tallyd_args.end());
   }

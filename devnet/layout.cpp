@@ -29,6 +29,7 @@ json::value to_json(const Layout& l) {
                                     {"mining", n.mining},     {"args", std::move(args)}});
     if (n.host != "127.0.0.1") nodes.back().as_object()["host"] = n.host;
     if (!n.netns.empty()) nodes.back().as_object()["netns"] = n.netns;
+    if (n.relay_only) nodes.back().as_object()["relay_only"] = true;
   }
   json::array edges;
   for (const auto& [a, b] : l.edges) edges.emplace_back(json::array{a, b});
@@ -67,6 +68,7 @@ NodeRecord tag_invoke(json::value_to_tag<NodeRecord>, const json::value& v) {
   n.args = json_optional<std::vector<std::string>>(o, "args").value_or(std::vector<std::string>{});
   n.host = json_optional<std::string>(o, "host").value_or("127.0.0.1");
   n.netns = json_optional<std::string>(o, "netns").value_or("");
+  n.relay_only = json_optional<bool>(o, "relay_only").value_or(false);
   return n;
 }
 

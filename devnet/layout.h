@@ -30,6 +30,7 @@ struct NodeRecord {
   std::vector<std::string> args;  // tallyd's arguments (without argv[0]), reused by `start`
   std::string host = "127.0.0.1";  // the node's P2P and RPC address (its namespace's in netns mode)
   std::string netns;               // the network namespace it runs in; empty: the current one
+  bool relay_only = false;         // a relay-only persona: `load` sends it no transactions
 
   std::string p2p_endpoint() const { return host + ":" + std::to_string(p2p_port); }
   std::filesystem::path log_file() const { return datadir / "stdout.log"; }

@@ -151,7 +151,7 @@ std::expected<LoadReport, std::string> run_load(const Layout& layout, const ledg
 
     std::vector<std::size_t> usable;
     for (std::size_t i = 0; i < pool.size(); ++i)
-      if (pool.usable(i, now)) usable.push_back(i);
+      if (pool.usable(i, now) && !layout.nodes[i].relay_only) usable.push_back(i);
     if (usable.empty()) {
       ++report.errors;
       continue;

@@ -187,6 +187,9 @@ std::expected<void, std::string> validate(const UpOptions& o) {
     if (seen[n.node]) return std::unexpected(what + "more than one override");
     seen[n.node] = true;
     if (n.threads && (*n.threads < 1 || *n.threads > 256)) return std::unexpected(what + "threads must be 1..256");
+    if (n.max_inbound && *n.max_inbound > 1024) return std::unexpected(what + "max_inbound: tallyd allows at most 1024");
+    if (n.max_outbound && *n.max_outbound > 64) return std::unexpected(what + "max_outbound: tallyd allows at most 64");
+    if (n.relay_only && n.mining.value_or(false)) return std::unexpected(what + "a relay-only node does not mine");
     if (n.latency)
       if (auto v = base::parse_duration_ms(*n.latency); !v) return std::unexpected(what + "latency: " + v.error());
     if (n.jitter)
@@ -206,6 +209,7 @@ const NodeOverride* override_of(const UpOptions& o, std::size_t node) {
 std::vector<std::size_t> effective_miners(const UpOptions& o) {
   std::vector<std::size_t> miners = o.miner_nodes.empty() ? spread_miners(o.nodes, o.miners) : o.miner_nodes;
   for (const NodeOverride& n : o.node_overrides) {
+    if (n.relay_only) std::erase(miners, n.node);
     if (!n.mining) continue;
     std::erase(miners, n.node);
     if (*n.mining) miners.push_back(n.node);

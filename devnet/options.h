@@ -31,6 +31,11 @@ struct NodeOverride {
   std::optional<std::string> jitter;
   std::optional<std::string> rate;
   std::vector<std::string> tallyd_args;  // appended after the devnet-wide tallyd_args
+  // The seed document's superpeers: a hub (many inbound slots), a relay-only node (never
+  // mines, never given transactions by the load), and the seeds of a --discovery devnet.
+  std::optional<std::size_t> max_inbound;   // tallyd --maxinbound (0..1024)
+  std::optional<std::size_t> max_outbound;  // tallyd --maxoutbound (0..64)
+  bool relay_only = false;
 };
 
 // Shaping of one link, both directions (tallyd --linkshaping on each end).

@@ -75,11 +75,16 @@ UpOptions up_options(const Scenario& s, const std::filesystem::path& dir) {
   o.rate = s.rate;
   o.link_overrides = s.link_overrides;
   o.dir = dir;
+  o.discovery = s.discovery;
+  // tally-sim's default, so that one scenario means the same network in both tools.
+  o.seed_nodes = s.seeds.value_or(std::min<std::size_t>(4, s.nodes));
   const bool persona_mines = std::any_of(s.personas.begin(), s.personas.end(),
                                          [](const auto& p) { return p.second.mining.value_or(false); });
   o.miners = s.miners ? *s.miners : (persona_mines ? 0 : 1);
   for (const auto& [index, p] : s.personas) {
-    if (!p.mining && !p.hash_share && !p.latency && !p.jitter && !p.rate) continue;
+    if (!p.mining && !p.hash_share && !p.latency && !p.jitter && !p.rate && !p.max_inbound && !p.max_outbound &&
+        !p.relay_only)
+      continue;
     NodeOverride n;
     n.node = index;
     n.mining = p.mining;
@@ -87,6 +92,9 @@ UpOptions up_options(const Scenario& s, const std::filesystem::path& dir) {
     n.latency = p.latency;
     n.jitter = p.jitter;
     n.rate = p.rate;
+    n.max_inbound = p.max_inbound;
+    n.max_outbound = p.max_outbound;
+    n.relay_only = p.relay_only.value_or(false);
     o.node_overrides.push_back(std::move(n));
   }
   return o;

@@ -86,7 +86,7 @@ Persona read_persona(const json::value& v, double duration_s, const std::string&
   const json::object& o = base::json_object(v);
   json_only_keys(o, {"mining", "hash_share", "latency", "jitter", "rate", "offline", "relay_only", "max_inbound",
                      "max_outbound", "download_rate", "offline_empty"});
-  for (const char* key : {"relay_only", "max_inbound", "max_outbound", "download_rate", "offline_empty"})
+  for (const char* key : {"download_rate", "offline_empty"})
     if (o.contains(key)) s.sim_only_fields.push_back(where + "." + key);
   Persona p;
   p.mining = json_optional(o, "mining", base::json_bool);
@@ -189,11 +189,10 @@ void read_network(const json::object& o, Scenario& s) {
         const std::string text = base::json_string(v);
         if (text == "discovery") {
           s.discovery = true;
-          s.sim_only_fields.push_back("topology");
           return s.topology;
         }
         auto topology = parse_topology(text);
-        if (!topology) json_fail(topology.error() + " (or \"discovery\", tally-sim only)");
+        if (!topology) json_fail(topology.error() + " (or \"discovery\")");
         return *topology;
       }))
     s.topology = *t;
@@ -240,7 +239,7 @@ void read_load(const json::object& o, Scenario& s) {
 
 // tally-sim's sections: "network", "processing", "max_block_txs", "log_tx_events", "tx_inv_interval".
 void read_sim_sections(const json::object& o, Scenario& s) {
-  for (const char* key : {"network", "processing", "max_block_txs", "log_tx_events", "seeds", "tx_inv_interval",
+  for (const char* key : {"network", "processing", "max_block_txs", "log_tx_events", "tx_inv_interval",
                           "compact_relay"})
     if (o.contains(key)) s.sim_only_fields.push_back(key);
   s.network = json_optional(o, "network", [](const json::value& v) {

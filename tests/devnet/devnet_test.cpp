@@ -374,11 +374,25 @@ TEST_F(DevnetProcessTest, DiscoveryDevnetFillsOutboundSlotsFromGossipAndConverge
   UpOptions o = options(12, "ring", 1);
   o.discovery = true;
   o.seed_nodes = 1;
+  // 4 outbound slots, not 8: with 8, 12 nodes want more connections than the 66 pairs there
+  // are, the graph becomes complete, and an early node ends with every other node dialled in
+  // to it and nobody left to dial.
+  o.tallyd_args = {"--maxoutbound", "4"};
+  NodeOverride hub;  // the seed as a hub
+  hub.node = 0;
+  hub.max_inbound = 200;
+  NodeOverride relay;
+  relay.node = 11;
+  relay.relay_only = true;
+  o.node_overrides = {hub, relay};
   auto up = Devnet::up(o);
   ASSERT_TRUE(up) << up.error();
   net_.emplace(std::move(*up));
   const Layout layout = net_->layout();
   EXPECT_TRUE(layout.edges.empty());
+  EXPECT_NE(std::find(layout.nodes[0].args.begin(), layout.nodes[0].args.end(), "--maxinbound"), layout.nodes[0].args.end());
+  EXPECT_TRUE(layout.nodes[11].relay_only);
+  EXPECT_FALSE(layout.nodes[11].mining);
   for (const NodeRecord& n : layout.nodes) {
     EXPECT_EQ(std::count(n.args.begin(), n.args.end(), "--connect"), 0) << n.name;
     EXPECT_EQ(std::count(n.args.begin(), n.args.end(), "--seed"), n.index == 0 ? 0 : 1) << n.name;

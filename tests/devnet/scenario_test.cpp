@@ -122,6 +122,32 @@ TEST(ScenarioParse, MinersDefaultToPersonas) {
   EXPECT_EQ(effective_miners(up_options(*both, "/tmp/x")), (std::vector<std::size_t>{0, 1, 2}));
 }
 
+// Discovery and the superpeer personas (a hub, a relay-only node) run on tally-devnet too.
+TEST(ScenarioParse, DiscoveryAndSuperpeerPersonasBecomeUpOptions) {
+  auto s = parse_scenario(with(R"({"topology": "discovery", "seeds": 1,
+      "personas": {"0": {"max_inbound": 200}, "3": {"relay_only": true, "max_outbound": 2}}})"));
+  ASSERT_TRUE(s) << s.error();
+  const UpOptions o = up_options(*s, "/tmp/x");
+  EXPECT_TRUE(o.discovery);
+  EXPECT_EQ(o.seed_nodes, 1u);
+  ASSERT_NE(override_of(o, 0), nullptr);
+  EXPECT_EQ(override_of(o, 0)->max_inbound, 200u);
+  ASSERT_NE(override_of(o, 3), nullptr);
+  EXPECT_TRUE(override_of(o, 3)->relay_only);
+  EXPECT_EQ(override_of(o, 3)->max_outbound, 2u);
+
+  auto default_seeds = parse_scenario(with(R"({"topology": "discovery"})"));
+  ASSERT_TRUE(default_seeds) << default_seeds.error();
+  EXPECT_EQ(up_options(*default_seeds, "/tmp/x").seed_nodes, 4u) << "tally-sim's default: min(4, nodes)";
+
+  auto relay_miner = parse_scenario(with(R"({"personas": {"1": {"relay_only": true, "mining": true}}})"));
+  ASSERT_FALSE(relay_miner);
+  EXPECT_NE(relay_miner.error().find("a relay-only node does not mine"), std::string::npos) << relay_miner.error();
+  auto huge_hub = parse_scenario(with(R"({"personas": {"1": {"max_inbound": 5000}}})"));
+  ASSERT_FALSE(huge_hub);
+  EXPECT_NE(huge_hub.error().find("tallyd allows at most 1024"), std::string::npos) << huge_hub.error();
+}
+
 TEST(ScenarioParse, EveryErrorNamesItsField) {
   struct Case {
     std::string extra;
@@ -131,7 +157,7 @@ TEST(ScenarioParse, EveryErrorNamesItsField) {
       {R"({"nodes": null})", "nodes: missing"},
       {R"({"nodes": 0})", "nodes: must be an integer 1..100000"},
       {R"({"nodes": 300})", "nodes: tally-devnet runs at most 256 nodes (tally-sim runs more)"},
-      {R"({"topology": "discovery"})", "topology: only tally-sim supports this field"},
+      {R"({"personas": {"1": {"download_rate": "1mbit"}}})", "personas.1.download_rate: only tally-sim supports this field"},
       {R"({"network": {"preset": "bitcoin-2019"}})", "network: only tally-sim supports this field"},
       {R"({"nodes": "4"})", "nodes: must be an integer"},
       {R"({"nodes": 2.5})", "nodes: must be an integer"},
