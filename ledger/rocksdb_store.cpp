@@ -122,6 +122,11 @@ std::expected<std::unique_ptr<RocksDbStore>, StoreError> RocksDbStore::open(cons
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.paranoid_checks = true;
+  // A killed process can leave a torn last record in the write-ahead log, never a damaged
+  // one in the middle: the tail is tolerated, any other damage refuses the open. RocksDB's
+  // default (point in time) stops replaying at the first damaged record and opens without
+  // everything after it: a flipped byte in the log silently took the node back in height.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.max_open_files = 256;
   db_options.keep_log_file_num = 3;
   db_options.max_background_jobs = 2;
@@ -163,7 +168,12 @@ std::expected<std::unique_ptr<RocksDbStore>, StoreError> RocksDbStore::open(cons
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
-  if (!s.ok()) return std::unexpected(to_error(s, "cannot open database " + path));
+  if (!s.ok()) {
+    StoreError e = to_error(s, "cannot open database " + path);
+    // RocksDB does not always name the damaged file (a log record's checksum); its LOG does.
+    if (e.kind == StoreError::Kind::kCorrupt) e.message += " (details in " + path + "/LOG)";
+    return std::unexpected(e);
+  }
   impl->db.reset(raw);
   (void)impl->db->DestroyColumnFamilyHandle(handles[0]);  // default: unused
   for (int i = 0; i < kColumnCount; ++i) impl->handles[static_cast<std::size_t>(i)] = handles[static_cast<std::size_t>(i) + 1];
