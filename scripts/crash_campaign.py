@@ -666,6 +666,8 @@ def main():
         f"workdir {a.workdir}, commit {commit}")
     c = Campaign(a)
     c.nodes = []
+    # SIGTERM (a CI timeout, kill) stops the nodes too: they run in their own sessions.
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     interrupted = False
     try:
         if not a.only_checks and a.kills > 0:
