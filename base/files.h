@@ -13,9 +13,10 @@ namespace tally::base {
 [[nodiscard]] std::expected<void, std::string> write_file_atomic(const std::filesystem::path& path,
                                                                  const std::string& content);
 [[nodiscard]] std::expected<std::string, std::string> read_file(const std::filesystem::path& path);
-// Creates `path` with mode 0600 from the first byte (secrets: key files) and writes `content`,
-// synced. Refuses to overwrite an existing file, so a key is never lost to a typo; a file it
-// could not finish is removed.
+// Creates `path` with mode 0600 from the first byte (secrets: key files) holding `content`,
+// synced. Refuses to overwrite an existing file, so a key is never lost to a typo. Atomic:
+// `path` appears with its whole content or not at all, also when the process is killed
+// midway (the content goes to an unnamed file, linked at `path` once written).
 [[nodiscard]] std::expected<void, std::string> write_new_private_file(const std::filesystem::path& path,
                                                                       const std::string& content);
 

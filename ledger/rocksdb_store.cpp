@@ -1,13 +1,23 @@
 #include "ledger/rocksdb_store.h"
 
+#include <fcntl.h>
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <sys/time.h>
+#include <unistd.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/cache.h>
 #include <rocksdb/memtablerep.h>
 #include <rocksdb/slice_transform.h>
 
+#include <algorithm>
 #include <array>
+#include <cstdarg>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <mutex>
 
 namespace tally::ledger {
 
@@ -38,6 +48,46 @@ StoreError to_error(const rocksdb::Status& s, const std::string& what) {
   return StoreError{kind, what + ": " + s.ToString()};
 }
 
+// RocksDB's info log, written with plain write(2) and best effort: a line that cannot be
+// written (a full disk) is dropped. RocksDB 7.8's own logger (EnvLogger over a
+// WritableFileWriter) asserts that no write follows a failed one, so on a full disk the
+// next log line (at the latest the one DB::Close writes) aborted the process.
+class InfoLog final : public rocksdb::Logger {
+ public:
+  explicit InfoLog(const std::string& dir) : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL) {
+    const std::string path = dir + "/LOG";
+    std::error_code ec;
+    std::filesystem::rename(path, path + ".old", ec);  // absent the first time
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+  }
+  ~InfoLog() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    if (fd_ < 0) return;
+    char line[2048];
+    timeval now{};
+    ::gettimeofday(&now, nullptr);
+    tm t{};
+    ::localtime_r(&now.tv_sec, &t);
+    int n = std::snprintf(line, sizeof line, "%04d/%02d/%02d-%02d:%02d:%02d.%06ld ", t.tm_year + 1900, t.tm_mon + 1,
+                          t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, static_cast<long>(now.tv_usec));
+    if (n < 0) return;
+    va_list copy;
+    va_copy(copy, ap);
+    const int m = std::vsnprintf(line + n, sizeof line - static_cast<std::size_t>(n) - 1, format, copy);
+    va_end(copy);
+    if (m < 0) return;
+    std::size_t len = std::min(sizeof line - 2, static_cast<std::size_t>(n) + static_cast<std::size_t>(m));
+    if (len == 0 || line[len - 1] != '\n') line[len++] = '\n';
+    (void)!::write(fd_, line, len);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace
 
 struct RocksDbStore::Impl {
@@ -45,6 +95,15 @@ struct RocksDbStore::Impl {
   std::array<rocksdb::ColumnFamilyHandle*, kColumnCount> handles{};
   rocksdb::WriteOptions write_options;
   rocksdb::ReadOptions read_options;
+  mutable std::mutex failure_mu;
+  mutable std::optional<StoreError> failure;       // the first failed write or corruption read
+  std::optional<StoreError> failed_write;          // writes are refused after this one
+
+  StoreError remember(StoreError e, bool writing) const {
+    std::lock_guard lock(failure_mu);
+    if (!failure && (writing || e.kind == StoreError::Kind::kCorrupt)) failure = e;
+    return e;
+  }
 
   ~Impl() {
     for (auto* h : handles)
@@ -63,6 +122,11 @@ std::expected<std::unique_ptr<RocksDbStore>, StoreError> RocksDbStore::open(cons
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
   db_options.paranoid_checks = true;
+  // A killed process can leave a torn last record in the write-ahead log, never a damaged
+  // one in the middle: the tail is tolerated, any other damage refuses the open. RocksDB's
+  // default (point in time) stops replaying at the first damaged record and opens without
+  // everything after it: a flipped byte in the log silently took the node back in height.
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   db_options.max_open_files = 256;
   db_options.keep_log_file_num = 3;
   db_options.max_background_jobs = 2;
@@ -93,16 +157,32 @@ std::expected<std::unique_ptr<RocksDbStore>, StoreError> RocksDbStore::open(cons
     descriptors.emplace_back(column_name(c), column);
   }
 
+  if (options.create_if_missing) {
+    std::error_code ec;
+    std::filesystem::create_directories(path, ec);
+    if (ec) return std::unexpected(StoreError{StoreError::Kind::kIo, "cannot create " + path + ": " + ec.message()});
+  }
+  if (std::filesystem::is_directory(path)) db_options.info_log = std::make_shared<InfoLog>(path);
+
   auto impl = std::make_unique<Impl>();
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &raw);
-  if (!s.ok()) return std::unexpected(to_error(s, "cannot open database " + path));
+  if (!s.ok()) {
+    StoreError e = to_error(s, "cannot open database " + path);
+    // RocksDB does not always name the damaged file (a log record's checksum); its LOG does.
+    if (e.kind == StoreError::Kind::kCorrupt) e.message += " (details in " + path + "/LOG)";
+    return std::unexpected(e);
+  }
   impl->db.reset(raw);
   (void)impl->db->DestroyColumnFamilyHandle(handles[0]);  // default: unused
   for (int i = 0; i < kColumnCount; ++i) impl->handles[static_cast<std::size_t>(i)] = handles[static_cast<std::size_t>(i) + 1];
   impl->write_options.sync = options.sync_writes;
   impl->read_options.verify_checksums = true;
+  if (options.verify_on_open) {
+    if (const rocksdb::Status v = impl->db->VerifyChecksum(impl->read_options); !v.ok())
+      return std::unexpected(to_error(v, "database " + path + " failed its checksum check"));
+  }
   return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(impl)));
 }
 
@@ -110,11 +190,18 @@ std::expected<std::optional<crypto::Bytes>, StoreError> RocksDbStore::get(Column
   rocksdb::PinnableSlice value;
   const rocksdb::Status s = impl_->db->Get(impl_->read_options, impl_->cf(c), slice(key), &value);
   if (s.IsNotFound()) return std::optional<crypto::Bytes>{};
-  if (!s.ok()) return std::unexpected(to_error(s, std::string("read from ") + column_name(c)));
+  if (!s.ok()) return std::unexpected(impl_->remember(to_error(s, std::string("read from ") + column_name(c)), false));
   return std::optional<crypto::Bytes>(crypto::to_bytes(span(value)));
 }
 
 std::expected<void, StoreError> RocksDbStore::write(const WriteBatch& batch) {
+  {
+    std::lock_guard lock(impl_->failure_mu);
+    if (impl_->failed_write)
+      return std::unexpected(StoreError{impl_->failed_write->kind,
+                                        "write refused after an earlier failed write (" + impl_->failed_write->message +
+                                            "); restart the node once the cause is fixed"});
+  }
   // Sized once: a block's batch is megabytes, and growing it by doubling copies it again
   // and again. Per operation RocksDB adds a tag, a column family id and two lengths.
   rocksdb::WriteBatch wb(12 + batch.data_size() + 12 * batch.ops().size());
@@ -124,7 +211,14 @@ std::expected<void, StoreError> RocksDbStore::write(const WriteBatch& batch) {
     if (!s.ok()) return std::unexpected(to_error(s, "build write batch"));
   }
   const rocksdb::Status s = impl_->db->Write(impl_->write_options, &wb);
-  if (!s.ok()) return std::unexpected(to_error(s, "write batch"));
+  if (!s.ok()) {
+    // RocksDB must not be written again after a failed log write (7.8 asserts it does not
+    // happen): every later write is refused here, and the owner stops.
+    StoreError e = impl_->remember(to_error(s, "write batch"), true);
+    std::lock_guard lock(impl_->failure_mu);
+    impl_->failed_write = e;
+    return std::unexpected(e);
+  }
   return {};
 }
 
@@ -149,8 +243,14 @@ std::expected<void, StoreError> RocksDbStore::for_each_prefix(
     if (key.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), key.begin())) break;
     if (!fn(key, span(it->value()))) break;
   }
-  if (!it->status().ok()) return std::unexpected(to_error(it->status(), std::string("scan ") + column_name(c)));
+  if (!it->status().ok())
+    return std::unexpected(impl_->remember(to_error(it->status(), std::string("scan ") + column_name(c)), false));
   return {};
+}
+
+std::optional<StoreError> RocksDbStore::failure() const {
+  std::lock_guard lock(impl_->failure_mu);
+  return impl_->failure;
 }
 
 }  // namespace tally::ledger

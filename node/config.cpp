@@ -88,6 +88,8 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   app.add_option("--eventlog", eventlog, "Write a JSON-lines event log to this file (1 = <datadir>/events.jsonl)");
   app.add_option("--txindex", c.txindex, "Keep a transaction index (1/0)");
+  app.add_option("--checkdb", c.checkdb,
+                 "At start, read the whole ledger database and check its checksums; a damaged file is refused (1/0)");
   app.add_option("--addressindex", c.addressindex, "Keep a per-address history index (1/0)");
   app.add_option("--verifythreads", c.verifythreads, "Signature verification threads")->check(CLI::Range(1, 64));
   app.add_option("--latency", latency, "Added one-way latency of outgoing P2P traffic (e.g. 50ms)");

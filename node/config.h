@@ -40,6 +40,7 @@ struct NodeConfig {
   std::string loglevel = "info";
   std::string eventlog;  // path, or empty for none; "1"/"true" = <datadir>/events.jsonl
   bool txindex = true;
+  bool checkdb = true;  // read every stored table and check its checksums at start
   bool addressindex = true;
   unsigned verifythreads = 2;
   std::int64_t latency_ms = 0;  // link shaping of outgoing P2P traffic

@@ -205,8 +205,10 @@ std::expected<void, std::string> Node::resolve_miner_address() {
 // Ledger: the RocksDB store in <datadir>/chain, the chain over it, an empty mempool.
 std::expected<void, std::string> Node::open_ledger() {
   Core& c = *core_;
-  auto store = ledger::RocksDbStore::open((datadir_ / "chain").string(), ledger::RocksDbOptions{});
-  if (!store) return std::unexpected(store.error().message);
+  ledger::RocksDbOptions store_options;
+  store_options.verify_on_open = config_.checkdb;
+  auto store = ledger::RocksDbStore::open((datadir_ / "chain").string(), store_options);
+  if (!store) return std::unexpected("datadir " + datadir_.string() + ": " + store.error().message);
   c.store = std::move(*store);
   ledger::ChainOptions chain_options;
   chain_options.tx_index = config_.txindex;
@@ -384,8 +386,7 @@ void Node::start_core_thread() {
     try {
       core_->io.run();
     } catch (const std::exception& e) {
-      core_->log->critical("core thread stopped: {}", e.what());
-      request_stop();
+      fail(std::string("core thread stopped: ") + e.what());
     }
   });
 }
@@ -426,6 +427,21 @@ void Node::write_node_json() {
 void Node::wait_for_stop() {
   std::unique_lock lock(stop_mu_);
   stop_cv_.wait(lock, [&] { return stop_requested_; });
+}
+
+std::optional<std::string> Node::failure() const {
+  std::lock_guard lock(stop_mu_);
+  return failure_;
+}
+
+void Node::fail(const std::string& why) {
+  {
+    std::lock_guard lock(stop_mu_);
+    if (failure_) return;
+    failure_ = why;
+  }
+  core_->log->critical("{}; stopping", why);
+  request_stop();
 }
 
 void Node::request_stop() {
@@ -638,10 +654,12 @@ void Node::on_core_activity() {
   if (c.events && !events.empty()) c.events->flush();
   if (c.first_seen_ms.size() > 10000) c.first_seen_ms.clear();
   if (tip_changed && c.miner) c.miner->on_new_tip();
-  if (c.net->fatal_error()) {
-    c.log->critical("storage failure, stopping: {}", *c.net->fatal_error());
-    request_stop();
-  }
+  // A store failure seen by the P2P core (blocks from peers, mined or submitted over RPC) or
+  // by any reader of the store (a corrupt record): the node stops, and tallyd exits non-zero.
+  std::optional<std::string> fatal = c.net->fatal_error();
+  if (!fatal)
+    if (auto f = c.store->failure()) fatal = f->message;
+  if (fatal) fail("storage failure in " + (datadir_ / "chain").string() + ": " + *fatal);
   if (now - c.last_peers_save_ms > 60'000) {
     c.last_peers_save_ms = now;
     save_peers();

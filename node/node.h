@@ -39,6 +39,10 @@ class Node final : public rpc::NodeApi {
   void wait_for_stop();
   void shutdown();
 
+  // Why the node stopped by itself (a store failure: a full disk, a corrupt record; the core
+  // thread's death), or nullopt after an ordinary stop. tallyd exits non-zero with it.
+  std::optional<std::string> failure() const;
+
   std::uint16_t p2p_port() const { return p2p_port_; }
   std::uint16_t rpc_port() const { return rpc_port_; }
   const std::filesystem::path& datadir() const { return datadir_; }
@@ -86,6 +90,7 @@ class Node final : public rpc::NodeApi {
   void publish_snapshot();  // core thread
   std::optional<ledger::Block> build_template(const crypto::Address& to);
   void save_peers();        // core thread
+  void fail(const std::string& why);  // records the first failure and asks for a stop
 
   NodeConfig config_;
   std::filesystem::path datadir_;
@@ -95,9 +100,10 @@ class Node final : public rpc::NodeApi {
   std::uint16_t rpc_port_ = 0;
   std::int64_t started_ms_ = 0;
   std::atomic<std::shared_ptr<const rpc::TipSnapshot>> snapshot_;
-  std::mutex stop_mu_;
+  mutable std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stop_requested_ = false;
+  std::optional<std::string> failure_;  // guarded by stop_mu_
   std::atomic<bool> stopping_{false};
   bool shut_down_ = false;
 };

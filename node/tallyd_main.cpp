@@ -48,5 +48,12 @@ int main(int argc, char** argv) {
   signal_thread.detach();
   node.wait_for_stop();
   node.shutdown();
+  if (auto failure = node.failure()) {
+    // Also on stderr: with a full disk, debug.log may not take the line.
+    std::cerr << "tallyd: error: " << *failure
+              << "\ntallyd: stopped; every block written before the failure is kept: fix the cause (free disk space, "
+                 "restore a damaged datadir) and start again\n";
+    return 1;
+  }
   return 0;
 }
