@@ -15,7 +15,7 @@ double measure_hash_rate_per_thread(std::chrono::milliseconds duration) {
   const ledger::Uint256 impossible = 0;  // no hash is <= 0 in practice: every nonce is tried
   const std::atomic<bool> stop{false};
   constexpr std::uint64_t kBatch = 1 << 14;
-  constexpr int kWindows = 5;
+  constexpr int kWindows = 8;
   const auto window = std::max(duration / kWindows, std::chrono::milliseconds(1));
   std::uint32_t first = 0;
   double best = 0;
@@ -34,7 +34,7 @@ double measure_hash_rate_per_thread(std::chrono::milliseconds duration) {
 }
 
 std::int64_t calibrated_half_life_s(std::int64_t spec_half_life_s, std::int64_t interval_s) {
-  return std::min(spec_half_life_s, std::max<std::int64_t>(10, 20 * interval_s));
+  return std::min(spec_half_life_s, std::max<std::int64_t>(10, 10 * interval_s));
 }
 
 double effective_mining_threads(unsigned miner_threads, unsigned cores) {

@@ -14,13 +14,15 @@ namespace tally::devnet {
 
 // Hashes per second of one thread of the node's own nonce search (ledger::search_nonce_counted,
 // the code tallyd's miner runs), measured on the calling thread for about `duration`: the best
-// of several short windows, as a miner that runs for minutes gets a core more often than a
+// of eight short windows, as a miner that runs for minutes gets a core more often than a
 // single short window on a busy machine shows.
 double measure_hash_rate_per_thread(std::chrono::milliseconds duration);
 
-// ASERT half-life for a calibrated devnet: the spec's, but at most 20 block intervals (at
-// least 10 s), so that what calibration misses (the machine's load changes) is corrected
-// within a minute or so of 1-second blocks rather than the spec's 120 s half-life.
+// ASERT half-life for a calibrated devnet: the spec's, but at most 10 block intervals (at
+// least 10 s). What calibration misses (a 2-core machine's rate changes twofold with its
+// load) ASERT corrects, but its chain settles half_life * log2(error) seconds ahead of
+// schedule: 10 intervals keep a twofold error to 10 blocks early, not the 120 s half-life's
+// 120.
 std::int64_t calibrated_half_life_s(std::int64_t spec_half_life_s, std::int64_t interval_s);
 
 // Mining threads that actually run at once: the devnet's miner threads, at most one per core.

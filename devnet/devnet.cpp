@@ -98,7 +98,7 @@ std::expected<std::pair<std::filesystem::path, ledger::ChainSpec>, std::string> 
     auto base = ledger::parse_chain_spec(json::serialize(v));
     if (!base) return std::unexpected("chain spec: " + base.error());
     Calibration c;
-    c.hashes_per_s_per_thread = measure_hash_rate_per_thread(std::chrono::milliseconds(500));
+    c.hashes_per_s_per_thread = measure_hash_rate_per_thread(std::chrono::milliseconds(800));
     c.mining_threads = effective_mining_threads(miner_threads, std::thread::hardware_concurrency());
     c.genesis_bits = bits_for_interval(c.hashes_per_s_per_thread * c.mining_threads,
                                        static_cast<double>(base->block_interval_s), base->pow_limit_bits);

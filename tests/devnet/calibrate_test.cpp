@@ -40,9 +40,9 @@ TEST(Calibrate, ThreadsAreCappedByCores) {
   EXPECT_EQ(effective_mining_threads(3, 0), 1.0) << "unknown core count: one";
 }
 
-TEST(Calibrate, HalfLifeIsAtMostTwentyIntervals) {
-  EXPECT_EQ(calibrated_half_life_s(120, 1), 20);
-  EXPECT_EQ(calibrated_half_life_s(120, 5), 100);
+TEST(Calibrate, HalfLifeIsAtMostTenIntervals) {
+  EXPECT_EQ(calibrated_half_life_s(120, 1), 10);
+  EXPECT_EQ(calibrated_half_life_s(120, 5), 50);
   EXPECT_EQ(calibrated_half_life_s(120, 600), 120);
   EXPECT_EQ(calibrated_half_life_s(5, 1), 5) << "never longer than the spec's";
 }
