@@ -191,6 +191,30 @@ TEST_F(DevnetNetnsTest, LineSyncsShapesPartitionsHealsAndGoesDown) {
   for (int pid : pids) EXPECT_FALSE(process_running(pid)) << pid;
 }
 
+// --discovery in namespaces: every node has its own address (one /16 group for all, unlike
+// loopback's one group per endpoint), and 12 nodes still find each other from one seed.
+TEST_F(DevnetNetnsTest, DiscoveryOfTwelveNodesFillsOutboundSlotsFromGossip) {
+  UpOptions o = options("discovery");
+  o.nodes = 12;
+  o.miner_nodes = {0};
+  o.miners = 1;
+  o.discovery = true;
+  o.seed_nodes = 1;
+  o.tallyd_args = {"--maxoutbound", "4"};  // see DevnetProcessTest.DiscoveryDevnet...
+  auto up = Devnet::up(o);
+  ASSERT_TRUE(up) << up.error();
+  net_.emplace(std::move(*up));
+  ASSERT_TRUE(wait_until(
+      [&] {
+        if (!all_agree()) return false;
+        for (const NodeStatus& n : last_.nodes)
+          if (n.index >= o.seed_nodes && n.outbound < 2) return false;
+        return true;
+      },
+      60s))
+      << render_status(last_);
+}
+
 TEST_F(DevnetNetnsTest, NetemRequestWithoutNetemIsAClearError) {
   UpOptions o = options("netem");
   o.latency = "50ms";
