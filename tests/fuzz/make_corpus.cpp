@@ -1,7 +1,7 @@
 // Writes the seed corpora of tests/fuzz/corpus/ (deterministic: fixed keys, fixed signing
 // randomness), so they can be regenerated after an encoding change:
 //
-//   build/<preset>/tests/fuzz/tally_fuzz_make_corpus tests/fuzz/corpus [target...]
+//   build/<preset>/bin/tally_fuzz_make_corpus tests/fuzz/corpus [target...]
 //
 // With target names (e.g. addr_book_deserialize) only those corpora are written. Entries are
 // small valid encodings plus a few near-misses around each decoder's edges. The peers.dat
