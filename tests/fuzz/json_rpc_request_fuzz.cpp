@@ -201,14 +201,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const json::value request = json::parse(json::string_view(body.data(), body.size()), ec, {}, options);
   if (ec) {
     FUZZ_CHECK(!answer.empty());
-    FUZZ_CHECK(single_error_code(json::parse(answer)) == rpc::kParseError);
+    FUZZ_CHECK(single_error_code(json::parse(answer, ec)) == rpc::kParseError && !ec);
     FUZZ_CHECK(observed == 0);
     return 0;
   }
 
+  // The answer echoes parameters nested up to the request's depth, and a little deeper.
+  json::parse_options answer_options;
+  answer_options.max_depth = 256;
   json::value response;
   if (!answer.empty()) {
-    response = json::parse(answer, ec);
+    response = json::parse(answer, ec, {}, answer_options);
     FUZZ_CHECK(!ec);
   }
 
