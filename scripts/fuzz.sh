@@ -204,7 +204,7 @@ failed=0
       continue
     fi
     read -r execs secs new crashes artifact <"$work/$t/result"
-    rate=$(awk -v e="$execs" -v s="$secs" 'BEGIN {printf "%.0f", s > 0 ? e / s : 0}')
+    rate=$(awk -v e="$execs" -v s="$secs" 'BEGIN {printf "%.0f", (s > 0 ? e / s : 0)}')
     printf '| %s | %s | %.0f | %s | %s | %s |\n' "$t" "$execs" "$secs" "$rate" "$new" "$crashes"
   done
   echo
