@@ -82,7 +82,12 @@ ControlEvent tag_invoke(json::value_to_tag<ControlEvent>, const json::value& v) 
   const json::object& o = base::json_object(v, "not a JSON object");
   ControlEvent e;
   e.ts_us = json_field(o, "ts_us", [](const json::value& t) { return base::json_integer<std::int64_t>(t, 0); });
-  e.type_name = json_field<std::string>(o, "event");
+  // Not empty: the writer would name a nameless event "other".
+  e.type_name = json_field(o, "event", [](const json::value& t) {
+    std::string name = base::json_string(t);
+    if (name.empty()) base::json_fail("must not be empty");
+    return name;
+  });
   for (const auto& [n, t] : kTypes)
     if (n == e.type_name) e.type = t;
   if (e.type == ControlType::kPartition) {

@@ -129,6 +129,14 @@ std::string read_hash(const json::value& v) {
 
 std::int64_t read_count(const json::value& v) { return base::json_integer<std::int64_t>(v, 0); }
 
+// The "event" type name: a non-empty string. (An empty one would be written back as
+// "unknown": the writer names nameless events by their type.)
+std::string read_type_name(const json::value& v) {
+  std::string name = base::json_string(v);
+  if (name.empty()) base::json_fail("must not be empty");
+  return name;
+}
+
 void read_field(const json::object& o, const FieldSpec& f, Event& e) {
   switch (f.kind) {
     case Kind::kHash:
@@ -191,7 +199,7 @@ Event tag_invoke(json::value_to_tag<Event>, const json::value& v) {
   Event e;
   e.ts_us = json_field(o, "ts_us", read_count);
   e.node_name = json_field<std::string>(o, "node");
-  e.type_name = json_field<std::string>(o, "event");
+  e.type_name = json_field(o, "event", read_type_name);
   for (const auto& t : kTypes) {
     if (t.name != e.type_name) continue;
     e.type = t.type;

@@ -100,6 +100,11 @@ TEST(EventSchema, RefusesMalformedLinesNamingTheField) {
   r = parse_event_line("{");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().rfind("not JSON: ", 0), 0u) << r.error();
+  // Found by the event_line fuzz target: an empty type was read as an unknown event that the
+  // writer then names "unknown", so the line did not survive a round trip.
+  r = parse_event_line(R"({"ts_us":1,"node":"n","event":""})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "event: must not be empty");
 }
 
 TEST(EventSchema, UnknownTypesAreKeptWithTheirName) {
@@ -150,6 +155,10 @@ TEST(ControlSchema, RefusesMalformedLines) {
   r = parse_control_line(R"({"ts_us":1,"event":"partition","groups":[[0],3]})");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error(), "groups[1]: must be an array");
+  // Found by the control_event_line fuzz target: an empty type came back as "other".
+  r = parse_control_line(R"({"ts_us":1,"event":""})");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error(), "event: must not be empty");
 }
 
 }  // namespace
