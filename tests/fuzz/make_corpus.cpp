@@ -107,6 +107,15 @@ void write_addr_books() {
   mixed.mark_failed(v4(198, 51, 9, 9, 17009), 5'000);
   mixed.mark_failed(v4(198, 51, 9, 9, 17009), 6'000);
   mixed.mark_good(loop6, 7'000);
+  // Node keys (peers.dat version 2): one heard with an address, one verified by a handshake.
+  crypto::CompressedPublicKey heard, verified;
+  heard.bytes.fill(0x11);
+  heard.bytes[0] = 2;
+  verified.bytes.fill(0x22);
+  verified.bytes[0] = 3;
+  mixed.add(v4(198, 51, 20, 20, 17020), source, 1'700'000'400, heard);
+  mixed.add(v4(198, 51, 21, 21, 17021), source, 1'700'000'401);
+  mixed.mark_good(v4(198, 51, 21, 21, 17021), 8'000, verified);
   write(dir, "mixed", mixed.serialize());
 
   // Entries from one source, so that they share 8 buckets and some slots collide (kept
