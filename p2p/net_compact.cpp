@@ -15,7 +15,9 @@ namespace tally::p2p {
 
 void NetCore::on_sendcmpct(Peer& p, const SendCmpctMsg& m) {
   // Other versions are ignored, as BIP152 asks: a later version may negotiate differently.
-  if (m.version == kCompactVersion) p.wants_cmpct = m.high_bandwidth;
+  // With compact relay off (--compactrelay 0) this node sends whole blocks to everyone, even
+  // to peers that ask for compact ones.
+  if (m.version == kCompactVersion && config_.compact_relay) p.wants_cmpct = m.high_bandwidth;
 }
 
 void NetCore::remember_extra_tx(const ledger::TxId& txid, const ledger::Transaction& tx) {
