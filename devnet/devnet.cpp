@@ -94,6 +94,22 @@ std::expected<std::pair<std::filesystem::path, ledger::ChainSpec>, std::string> 
   }
   if (!v.is_object()) return std::unexpected(std::string("chain spec: not a JSON object"));
   if (o.block_time_s) v.get_object()["block_interval_s"] = *o.block_time_s;
+  // A devnet restarted on its datadirs keeps the target it was calibrated to: a new
+  // measurement would give another genesis, and the datadirs would belong to another chain.
+  const std::filesystem::path previous_file = dir / "chain.json";
+  if (calibrate && std::filesystem::exists(previous_file)) {
+    if (auto text = base::read_file(previous_file)) {
+      auto previous = ledger::parse_chain_spec(*text);
+      auto wanted = ledger::parse_chain_spec(json::serialize(v));
+      if (previous && wanted && previous->block_interval_s == wanted->block_interval_s &&
+          previous->name == wanted->name && previous->chain_id == wanted->chain_id) {
+        Calibration c;
+        c.genesis_bits = previous->genesis_bits;
+        cal = c;
+        return std::pair{previous_file, std::move(*previous)};
+      }
+    }
+  }
   if (calibrate) {
     auto base = ledger::parse_chain_spec(json::serialize(v));
     if (!base) return std::unexpected("chain spec: " + base.error());
@@ -411,7 +427,9 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
     l.options["calibration"] = json::object{{"hashes_per_s_per_thread", cal->hashes_per_s_per_thread},
                                             {"mining_threads", cal->mining_threads},
                                             {"genesis_bits", bits}};
-    if (log)
+    if (log && cal->hashes_per_s_per_thread == 0)
+      log(std::string("kept the starting target calibrated before (") + bits + " in " + chain->first.string() + ")");
+    else if (log)
       log("calibrated the starting target: " + std::to_string(static_cast<long long>(cal->hashes_per_s_per_thread)) +
           " H/s per thread x " + std::to_string(static_cast<int>(cal->mining_threads)) + " mining threads -> bits " +
           bits + " for " + std::to_string(chain->second.block_interval_s) + " s blocks");

@@ -429,6 +429,18 @@ TEST_F(DevnetProcessTest, ADevnetAskedForOneSecondBlocksGetsThemFromTheFirstBloc
   EXPECT_GT(last_.measured_interval_s, 1.0 / 1.5) << describe(last_) << json::serialize(options);
   EXPECT_LT(last_.measured_interval_s, 1.5) << describe(last_) << json::serialize(options);
   EXPECT_NE(describe(last_).find("asked for 1 s"), std::string::npos);
+
+  // Up again on the same datadirs: the calibrated spec is kept (a new measurement would make
+  // another genesis, and the datadirs would belong to another chain).
+  const std::string spec_before = base::read_file(o.dir / "chain.json").value_or("");
+  const std::uint32_t height_before = last_.best_height;
+  ASSERT_TRUE(net_->down(false));
+  net_.reset();
+  auto again = Devnet::up(o);
+  ASSERT_TRUE(again) << again.error();
+  net_.emplace(std::move(*again));
+  EXPECT_EQ(base::read_file(o.dir / "chain.json").value_or("x"), spec_before);
+  ASSERT_TRUE(wait_until([&] { return all_agree() && last_.best_height >= height_before; }, 30s)) << describe(last_);
 }
 
 }  // namespace
