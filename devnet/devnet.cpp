@@ -98,8 +98,8 @@ std::expected<std::pair<std::filesystem::path, ledger::ChainSpec>, std::string> 
   // measurement would give another genesis, and the datadirs would belong to another chain.
   const std::filesystem::path previous_file = dir / "chain.json";
   if (calibrate && std::filesystem::exists(previous_file)) {
-    if (auto text = base::read_file(previous_file)) {
-      auto previous = ledger::parse_chain_spec(*text);
+    if (auto previous_text = base::read_file(previous_file)) {
+      auto previous = ledger::parse_chain_spec(*previous_text);
       auto wanted = ledger::parse_chain_spec(json::serialize(v));
       if (previous && wanted && previous->block_interval_s == wanted->block_interval_s &&
           previous->name == wanted->name && previous->chain_id == wanted->chain_id) {

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/units.h"
+#include "rpc/auth.h"
 
 namespace tally::node {
 
@@ -67,6 +68,10 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
   app.add_option("--addnode", c.addnode,
                  "Keep a connection to this peer ([KEY@]host:port) and also discover others; repeatable");
   app.add_option("--seed", c.seed, "Ask this peer for addresses; repeatable");
+  std::string dnsrefresh;
+  app.add_option("--dnsrefresh", dnsrefresh,
+                 "Peers given by DNS name (name:port) are resolved again this often (default 30s), every 2s while "
+                 "a name does not resolve");
   app.add_option("--maxoutbound", c.maxoutbound, "Outbound connection slots")->check(CLI::Range(0, 64));
   app.add_option("--maxinbound", c.maxinbound, "Inbound connection cap")->check(CLI::Range(0, 1024));
   app.add_option("--compactrelay", c.compactrelay, "Relay new blocks as compact blocks to peers that ask (1/0)");
@@ -80,6 +85,10 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
       ->check(CLI::Range(0, 65535));
   app.add_option("--rpcuser", c.rpcuser, "RPC user name (HTTP Basic), besides the cookie");
   app.add_option("--rpcpassword", c.rpcpassword, "RPC password for --rpcuser");
+  app.add_option("--rpcauth", c.rpcauth,
+                 "A user whose password the node never sees: user:salt$hmac, hmac = hex HMAC-SHA256(key = salt, "
+                 "message = password); repeatable; also read from $TALLY_RPCAUTH")
+      ->envname("TALLY_RPCAUTH");
   app.add_option("--rpcthreads", c.rpcthreads, "RPC server threads")->check(CLI::Range(1, 64));
   app.add_option("--mine", c.mine, "Mine blocks in the background (1/0)");
   app.add_option("--minethreads", c.minethreads, "Mining threads")->check(CLI::Range(1, 256));
@@ -139,6 +148,11 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
     if (!v) return std::unexpected("--latency: " + v.error());
     c.latency_ms = *v;
   }
+  if (!dnsrefresh.empty()) {
+    auto v = base::parse_duration_ms(dnsrefresh);
+    if (!v || *v < 100) return std::unexpected("--dnsrefresh: expected a duration of at least 100ms, like 30s");
+    c.dnsrefresh_ms = static_cast<std::int64_t>(*v);
+  }
   if (!jitter.empty()) {
     auto v = base::parse_duration_ms(jitter);
     if (!v) return std::unexpected("--jitter: " + v.error());
@@ -168,6 +182,8 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
     if (!shape) return std::unexpected("--linkshaping: " + shape.error());
     c.linkshaping.push_back(*shape);
   }
+  for (const auto& line : c.rpcauth)
+    if (auto a = rpc::parse_rpcauth(line); !a) return std::unexpected("--rpcauth: " + a.error());
   if (!c.rpcpassword.empty() && c.rpcuser.empty()) return std::unexpected("--rpcpassword: needs --rpcuser");
   if (!c.rpcuser.empty() && c.rpcuser.find(':') != std::string::npos)
     return std::unexpected("--rpcuser: must not contain ':'");

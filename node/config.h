@@ -22,6 +22,7 @@ struct NodeConfig {
   std::vector<std::string> connect;  // only these peers
   std::vector<std::string> addnode;  // these plus discovery
   std::vector<std::string> seed;     // ask these for addresses
+  std::int64_t dnsrefresh_ms = 30'000;  // peers given by name are resolved again this often
   std::size_t maxoutbound = 8;
   std::size_t maxinbound = 64;
   bool compactrelay = true;
@@ -33,6 +34,7 @@ struct NodeConfig {
   std::optional<std::uint16_t> rpcport;  // default from the chain spec; 0 = any free
   std::string rpcuser;
   std::string rpcpassword;
+  std::vector<std::string> rpcauth;  // user:salt$hmac lines (rpc/auth.h)
   unsigned rpcthreads = 2;
   bool mine = false;
   unsigned minethreads = 1;

@@ -24,8 +24,10 @@
 #include "node/event_log.h"
 #include "node/miner.h"
 #include "node/node_key.h"
+#include "node/peer_names.h"
 #include "p2p/asio_transport.h"
 #include "rpc/http_server.h"
+#include "rpc/auth.h"
 #include "rpc/metrics.h"
 
 namespace tally::node {
@@ -88,6 +90,9 @@ struct Node::Core {
   std::map<p2p::NetAddress, crypto::CompressedPublicKey> known_keys;
   std::set<crypto::CompressedPublicKey> allowed_keys;
   std::thread thread;
+  // --connect/--addnode/--seed given by DNS name: resolved, and again, on their own thread.
+  std::vector<NamedPeer> named_peers;
+  std::unique_ptr<PeerNameThread> peer_names;
   std::unique_ptr<rpc::RpcServer> rpc;
   std::unique_ptr<Miner> miner;
   std::mutex miner_mu;
@@ -138,6 +143,7 @@ std::expected<void, std::string> Node::start() {
   publish_snapshot();
   if (auto r = start_rpc(); !r) return r;
   start_core_thread();
+  start_peer_names();
   start_miner();
   write_node_json();
   core_->log->info("{} started: chain {} at height {}, p2p {}:{}, rpc {}:{}, datadir {}", name_, core_->spec.name,
@@ -252,12 +258,15 @@ std::expected<void, std::string> Node::make_net_core(std::uint64_t seed) {
     for (const auto& s : list) {
       auto a = parse_peer_argument(s);
       if (!a) return std::unexpected(std::string(flag) + " " + s + ": " + a.error());
-      if (a->key) {
-        if (!config_.encrypt)
-          return std::unexpected(std::string(flag) + " " + s + ": a node key needs the encrypted transport (--encrypt 1)");
-        c.known_keys[a->address] = *a->key;
+      if (a->key && !config_.encrypt)
+        return std::unexpected(std::string(flag) + " " + s + ": a node key needs the encrypted transport (--encrypt 1)");
+      if (!a->address) {  // a DNS name: resolved once the core runs (node/peer_names.h)
+        const auto role = &out == &net.seeds ? NamedPeer::Role::kSeed : NamedPeer::Role::kFixed;
+        c.named_peers.push_back(NamedPeer{a->host_name, a->port, role, a->key});
+        continue;
       }
-      out.push_back(a->address);
+      if (a->key) c.known_keys[*a->address] = *a->key;
+      out.push_back(*a->address);
     }
     return {};
   };
@@ -368,6 +377,7 @@ std::expected<void, std::string> Node::start_rpc() {
   rc.cookie_dir = datadir_;
   rc.allow_ips = config_.rpcallowip;
   if (!config_.rpcuser.empty()) rc.users.push_back(rpc::Credentials{config_.rpcuser, config_.rpcpassword});
+  for (const auto& line : config_.rpcauth) rc.hashed_users.push_back(*rpc::parse_rpcauth(line));  // checked by parse_config
   c.rpc = std::make_unique<rpc::RpcServer>(*this, rc);
   auto rpc_bound = c.rpc->start();
   if (!rpc_bound) {
@@ -459,6 +469,7 @@ void Node::shutdown() {
   stopping_ = true;
   if (c.log) c.log->info("shutting down");
   if (c.miner) c.miner->stop();
+  if (c.peer_names) c.peer_names->stop();
   if (c.rpc) c.rpc->stop();
   if (c.thread.joinable()) {
     std::promise<void> done;
@@ -488,6 +499,33 @@ void Node::shutdown() {
   if (!datadir_.empty()) std::filesystem::remove(datadir_ / "node.json", ec);
   if (c.log) c.log->info("stopped");
   c.lock.reset();
+}
+
+// Peers given by name: each resolved address goes into the core (replacing the name's previous
+// one), with the key given for it, if any.
+void Node::start_peer_names() {
+  Core& c = *core_;
+  if (c.named_peers.empty()) return;
+  auto apply = [this](const NamedPeer& peer, const PeerNameChange& change) {
+    Core& core = *core_;
+    core.log->info("peer name {} resolves to {}{}", peer.host, change.current.to_string(),
+                   change.previous ? " (was " + change.previous->to_string() + ")" : std::string());
+    with_core([&](CoreParts& parts) {
+      if (peer.key) core.transport->set_known_key(change.current, *peer.key);
+      if (peer.role == NamedPeer::Role::kSeed) {
+        parts.net.add_known_address(change.current, parts.now_ms);
+        return;
+      }
+      if (change.previous) parts.net.remove_peer_address(*change.previous);
+      parts.net.add_peer_address(change.current, parts.now_ms);
+    });
+  };
+  auto warn = [this](const NamedPeer& peer, const std::string& why) {
+    core_->log->warn("peer name {} does not resolve ({}); trying again", peer.host, why);
+  };
+  c.peer_names = std::make_unique<PeerNameThread>(
+      c.named_peers, PeerNames::Timing{config_.dnsrefresh_ms, std::min<std::int64_t>(2'000, config_.dnsrefresh_ms)}, apply,
+      warn);
 }
 
 bool Node::with_core(const std::function<void(CoreParts&)>& fn) {

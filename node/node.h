@@ -80,6 +80,7 @@ class Node final : public rpc::NodeApi {
   std::expected<void, std::string> open_event_log();            // events.jsonl when --eventlog
   std::expected<void, std::string> start_rpc();                 // RPC server on its own threads
   void start_core_thread();                                     // the io_context's thread
+  void start_peer_names();                                      // resolver thread for peers given by name
   void start_miner();                                           // miner threads (idle unless --mine)
   void write_node_json();                                       // where to find this node
   std::uint16_t configured_p2p_port() const;                    // --port, else the spec's default

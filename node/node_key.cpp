@@ -1,5 +1,9 @@
 #include "node/node_key.h"
 
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
 #include "base/files.h"
 
 namespace tally::node {
@@ -14,9 +18,37 @@ std::expected<PeerArgument, std::string> parse_peer_argument(const std::string& 
     endpoint = text.substr(at + 1);
   }
   auto address = p2p::parse_net_address(endpoint);
-  if (!address) return std::unexpected(address.error());
-  out.address = *address;
+  if (address) {
+    out.address = *address;
+    return out;
+  }
+  const auto colon = endpoint.rfind(':');
+  if (colon == std::string::npos || endpoint.front() == '[' || !is_host_name(endpoint.substr(0, colon)))
+    return std::unexpected(address.error() + "; or a host name, name:port");
+  const std::string port_text = endpoint.substr(colon + 1);
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
+    return std::unexpected("bad port '" + port_text + "' in '" + endpoint + "' (expected 1..65535)");
+  out.host_name = endpoint.substr(0, colon);
+  out.port = static_cast<std::uint16_t>(port);
   return out;
+}
+
+bool is_host_name(std::string_view text) {
+  if (text.empty() || text.size() > 253) return false;
+  if (text.back() == '.') text.remove_suffix(1);  // a fully qualified name
+  std::string_view last;
+  for (std::size_t start = 0; start <= text.size();) {
+    const std::size_t dot = std::min(text.find('.', start), text.size());
+    const std::string_view label = text.substr(start, dot - start);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (const char ch : label)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-') return false;
+    last = label;
+    start = dot + 1;
+  }
+  return !std::all_of(last.begin(), last.end(), [](char ch) { return std::isdigit(static_cast<unsigned char>(ch)); });
 }
 
 std::expected<crypto::SecretKey, std::string> load_or_create_node_key(const std::filesystem::path& datadir) {

@@ -396,6 +396,11 @@ void NetCore::add_peer_address(const NetAddress& address, std::int64_t now_ms) {
   addr_book_.add(address, address, static_cast<std::uint32_t>(now_ms / 1000));
 }
 
+void NetCore::add_known_address(const NetAddress& address, std::int64_t now_ms) {
+  addr_book_.add(address, address, static_cast<std::uint32_t>(now_ms / 1000));
+  housekeeping_idle_ = false;
+}
+
 bool NetCore::remove_peer_address(const NetAddress& address) { return fixed_next_try_ms_.erase(address) > 0; }
 
 void NetCore::connect_once(const NetAddress& address, std::int64_t now_ms) {

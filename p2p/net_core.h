@@ -95,6 +95,9 @@ class NetCore {
   [[nodiscard]] std::expected<ledger::BlockAcceptResult, ledger::ChainError> submit_block(const ledger::Block& block,
                                                                                        std::int64_t now_ms);
   void add_peer_address(const NetAddress& address, std::int64_t now_ms);  // RPC addnode add
+  // An address learned outside gossip (a --seed given by name, resolved after start): into the
+  // address book like the seeds of NetConfig, dialled when an outbound slot is free.
+  void add_known_address(const NetAddress& address, std::int64_t now_ms);
   // Stops keeping a connection to a fixed peer (the current connection stays). False when it
   // was not a fixed peer.
   bool remove_peer_address(const NetAddress& address);

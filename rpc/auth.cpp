@@ -15,6 +15,7 @@
 
 #include "crypto/base64.h"
 #include "crypto/hex.h"
+#include "crypto/hmac.h"
 #include "crypto/random.h"
 #include "crypto/sha256.h"
 
@@ -28,6 +29,12 @@ std::array<std::uint8_t, 32> digest_of(std::string_view user, std::string_view p
   joined.append(user).append(":").append(password);
   const auto h = crypto::sha256(crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(joined.data()), joined.size()));
   return h.bytes;
+}
+
+std::array<std::uint8_t, 32> hmac_of(std::string_view salt, std::string_view password) {
+  return crypto::hmac_sha256(crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(salt.data()), salt.size()),
+                             crypto::ByteSpan(reinterpret_cast<const std::uint8_t*>(password.data()), password.size()))
+      .bytes;
 }
 
 std::string errno_text() { return std::strerror(errno); }
@@ -89,6 +96,27 @@ void remove_cookie(const std::filesystem::path& datadir, const Credentials& mine
   }
 }
 
+std::expected<HashedCredentials, std::string> parse_rpcauth(std::string_view line) {
+  const std::size_t colon = line.find(':');
+  const std::size_t dollar = line.rfind('$');
+  if (colon == std::string_view::npos || dollar == std::string_view::npos || dollar < colon)
+    return std::unexpected("expected user:salt$hmac (hex HMAC-SHA256 of the password, keyed by the salt)");
+  HashedCredentials c;
+  c.user = std::string(line.substr(0, colon));
+  c.salt = std::string(line.substr(colon + 1, dollar - colon - 1));
+  if (c.user.empty()) return std::unexpected("the user name is empty");
+  if (c.salt.empty()) return std::unexpected("the salt is empty");
+  auto hmac = crypto::from_hex(line.substr(dollar + 1));
+  if (!hmac || hmac->size() != 32) return std::unexpected("the hmac must be 64 hex digits");
+  std::copy(hmac->begin(), hmac->end(), c.hmac.begin());
+  return c;
+}
+
+std::string rpcauth_line(std::string_view user, std::string_view password, std::string_view salt) {
+  const auto h = hmac_of(salt, password);
+  return std::string(user) + ":" + std::string(salt) + "$" + crypto::to_hex(crypto::ByteSpan(h.data(), h.size()));
+}
+
 std::optional<Credentials> parse_basic_auth(std::string_view authorization) {
   // Scheme names are case-insensitive (RFC 7235); one or more spaces follow.
   if (authorization.size() < 6) return std::nullopt;
@@ -108,7 +136,13 @@ std::optional<Credentials> parse_basic_auth(std::string_view authorization) {
 void Authenticator::allow(const Credentials& c) {
   if (c.user.empty() || c.user.find(':') != std::string::npos)
     throw std::invalid_argument("RPC user names must be non-empty and must not contain ':'");
-  allowed_.push_back(Entry{c.user, digest_of(c.user, c.password)});
+  allowed_.push_back(Entry{c.user, digest_of(c.user, c.password), std::nullopt});
+}
+
+void Authenticator::allow_hashed(const HashedCredentials& c) {
+  if (c.user.empty() || c.user.find(':') != std::string::npos)
+    throw std::invalid_argument("RPC user names must be non-empty and must not contain ':'");
+  allowed_.push_back(Entry{c.user, c.hmac, c.salt});
 }
 
 std::optional<std::string> Authenticator::check(std::string_view authorization) const {
@@ -118,6 +152,15 @@ std::optional<std::string> Authenticator::check(std::string_view authorization) 
   std::optional<std::string> user;
   for (const Entry& e : allowed_) {
     // No early exit: every entry costs the same whatever matched.
+    if (e.salt) {
+      const auto hmac = hmac_of(*e.salt, given->password);
+      const bool same_user = given->user.size() == e.user.size() &&
+                             CryptoPP::VerifyBufsEqual(reinterpret_cast<const CryptoPP::byte*>(given->user.data()),
+                                                       reinterpret_cast<const CryptoPP::byte*>(e.user.data()),
+                                                       e.user.size());
+      if (CryptoPP::VerifyBufsEqual(e.digest.data(), hmac.data(), hmac.size()) && same_user && !user) user = e.user;
+      continue;
+    }
     if (CryptoPP::VerifyBufsEqual(e.digest.data(), digest.data(), digest.size()) && !user) user = e.user;
   }
   return user;

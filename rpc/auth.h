@@ -4,7 +4,10 @@
 // fresh random 32-byte password) with mode 0600, and removes it on a clean stop; local tools
 // read it to authenticate. Configured --rpcuser/--rpcpassword credentials work alongside.
 // Passwords are compared in constant time (over SHA-256 digests, so neither the length nor
-// the content of a configured password leaks through timing).
+// the content of a configured password leaks through timing). --rpcauth gives a user whose
+// password the node never sees: "user:salt$hmac", hmac = hex HMAC-SHA256(key = salt,
+// message = password), the line Bitcoin Core's rpcauth takes, so a configuration file or a
+// Kubernetes Secret mounted into the node need not hold the password itself.
 //
 // Thread-safety: the free functions are reentrant; a const Authenticator may be shared.
 #pragma once
@@ -36,6 +39,18 @@ struct Credentials {
 // Removes datadir/.cookie if it still holds `mine` (a newer node's cookie is left alone).
 void remove_cookie(const std::filesystem::path& datadir, const Credentials& mine);
 
+// A hashed credential (--rpcauth).
+struct HashedCredentials {
+  std::string user;
+  std::string salt;
+  std::array<std::uint8_t, 32> hmac{};  // HMAC-SHA256(key = salt, message = password)
+};
+// "user:salt$hex-hmac" -> credentials, or why not.
+[[nodiscard]] std::expected<HashedCredentials, std::string> parse_rpcauth(std::string_view line);
+// The --rpcauth line for this user and password, with this salt (hex, for example 16 random
+// bytes): what `tally-devnet k8s` puts in the Secret beside the password for clients.
+std::string rpcauth_line(std::string_view user, std::string_view password, std::string_view salt);
+
 // "Basic <base64(user:password)>" -> credentials; nullopt when malformed.
 std::optional<Credentials> parse_basic_auth(std::string_view authorization);
 
@@ -43,6 +58,7 @@ class Authenticator {
  public:
   // REQUIRES: user is not empty and contains no ':'.
   void allow(const Credentials& c);
+  void allow_hashed(const HashedCredentials& c);
   bool empty() const { return allowed_.empty(); }
   // The user name when `authorization` (the header's value) carries allowed credentials.
   // Every allowed entry is compared, in constant time each.
@@ -51,7 +67,8 @@ class Authenticator {
  private:
   struct Entry {
     std::string user;
-    std::array<std::uint8_t, 32> digest;  // SHA-256("user:password")
+    std::array<std::uint8_t, 32> digest;  // SHA-256("user:password"), or the rpcauth HMAC
+    std::optional<std::string> salt;      // set for an rpcauth entry
   };
   std::vector<Entry> allowed_;
 };

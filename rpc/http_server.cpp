@@ -468,6 +468,7 @@ std::expected<std::uint16_t, std::string> RpcServer::start() {
   if (s.state != ServerState::State::kNew) return std::unexpected(std::string("RPC server already started"));
   try {
     for (const auto& u : s.config.users) s.auth.allow(u);
+    for (const auto& u : s.config.hashed_users) s.auth.allow_hashed(u);
   } catch (const std::exception& e) {
     return std::unexpected(std::string(e.what()));
   }

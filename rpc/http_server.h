@@ -43,6 +43,7 @@ struct RpcServerConfig {
   // Configured --rpcuser/--rpcpassword pairs, accepted alongside the cookie. With neither a
   // cookie nor users every authenticated route answers 401.
   std::vector<Credentials> users;
+  std::vector<HashedCredentials> hashed_users;  // --rpcauth
   // Clients allowed to connect besides loopback: addresses or CIDR networks ("10.0.0.0/8",
   // "192.168.1.7", "::1"). Empty: loopback only. Others are closed at accept.
   std::vector<std::string> allow_ips;

@@ -26,7 +26,9 @@ std::string post_request(const std::string& body, const std::string& authorizati
 
 class DaemonHttp : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { suite_.start("tally-http-e2e", {"--rpcuser", "alice", "--rpcpassword", "wonderland"}); }
+  static void SetUpTestSuite() { suite_.start("tally-http-e2e", {"--rpcuser", "alice", "--rpcpassword", "wonderland", "--rpcauth",
+                              "carol:cafe0123$6732f597bfe2cc1528eea91c3ca0561a316791b1ee9d69cebc78910f39a9221c"});
+  }
   static void TearDownTestSuite() { suite_.stop(); }
   void SetUp() override { ASSERT_TRUE(suite_.error.empty()) << suite_.error; }
 
@@ -187,6 +189,11 @@ TEST_F(DaemonHttp, Authentication) {
   EXPECT_TRUE(by_cookie);
   rpc::RpcClient by_user("127.0.0.1", suite_.node->rpc_port(), rpc::Credentials{"alice", "wonderland"});
   EXPECT_TRUE(by_user.call("getblockcount", json::array()));
+  // --rpcauth: the node holds only the salted HMAC of carol's password.
+  rpc::RpcClient by_rpcauth("127.0.0.1", suite_.node->rpc_port(), rpc::Credentials{"carol", "hunter2"});
+  EXPECT_TRUE(by_rpcauth.call("getblockcount", json::array()));
+  rpc::RpcClient rpcauth_wrong("127.0.0.1", suite_.node->rpc_port(), rpc::Credentials{"carol", "hunter"});
+  EXPECT_FALSE(rpcauth_wrong.call("getblockcount", json::array()));
 
   // /metrics needs credentials; /health does not; unknown paths need them too.
   HttpClient metrics(suite_.node->rpc_port());

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdint>
@@ -136,8 +137,11 @@ class TallydProcess {
 
   // Starts the daemon and waits until it serves RPC; the error holds tallyd's stderr.
   [[nodiscard]] std::expected<void, std::string> start(std::chrono::milliseconds timeout = 30s) {
-    std::vector<std::string> argv = {tallyd_path(), "--datadir", datadir_.string(), "--port", "0",
-                                     "--rpcport", "0", "--printtoconsole", "0"};
+    std::vector<std::string> argv = wrapper_;
+    argv.insert(argv.end(), {tallyd_path(), "--datadir", datadir_.string(), "--rpcport", "0", "--printtoconsole", "0"});
+    // --port 0 unless the test chose a port.
+    if (std::find(extra_args_.begin(), extra_args_.end(), "--port") == extra_args_.end())
+      argv.insert(argv.end(), {"--port", "0"});
     argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
     std::error_code ec;
     fs::create_directories(datadir_, ec);
@@ -183,6 +187,10 @@ class TallydProcess {
   // SIGTERM and wait; the exit code, or nullopt if it had to be killed.
   std::optional<int> stop(std::chrono::milliseconds grace = 20s) { return process_.stop(grace); }
 
+  // A command that execs tallyd in the same process (its pid is checked), for example
+  // unshare(1) with a mount namespace; the tallyd command line follows it.
+  void set_wrapper(std::vector<std::string> wrapper) { wrapper_ = std::move(wrapper); }
+
   support::Child& process() { return process_; }
   const fs::path& datadir() const { return datadir_; }
   fs::path stderr_path() const { return datadir_.parent_path() / (datadir_.filename().string() + ".stderr"); }
@@ -193,6 +201,7 @@ class TallydProcess {
  private:
   fs::path datadir_;
   std::vector<std::string> extra_args_;
+  std::vector<std::string> wrapper_;
   support::Child process_;
   std::uint16_t rpc_port_ = 0;
   std::uint16_t p2p_port_ = 0;

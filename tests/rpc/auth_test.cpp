@@ -40,6 +40,34 @@ TEST(Authenticator, AcceptsOnlyAllowedPairs) {
   EXPECT_THROW(auth.allow({"a:b", "x"}), std::invalid_argument);
 }
 
+TEST(RpcAuth, HashedLinesMatchBitcoinCoresFormatAndAuthenticate) {
+  // Reference: Python's hmac.new(b"cafe0123", b"hunter2", hashlib.sha256).hexdigest().
+  const std::string line = "carol:cafe0123$6732f597bfe2cc1528eea91c3ca0561a316791b1ee9d69cebc78910f39a9221c";
+  EXPECT_EQ(rpcauth_line("carol", "hunter2", "cafe0123"), line);
+  auto hashed = parse_rpcauth(line);
+  ASSERT_TRUE(hashed) << hashed.error();
+  EXPECT_EQ(hashed->user, "carol");
+  EXPECT_EQ(hashed->salt, "cafe0123");
+
+  Authenticator auth;
+  auth.allow({"alice", "pw1"});
+  auth.allow_hashed(*hashed);
+  EXPECT_EQ(auth.check("Basic " + crypto::base64_encode("carol:hunter2")), "carol");
+  EXPECT_EQ(auth.check("Basic " + crypto::base64_encode("alice:pw1")), "alice");
+  EXPECT_FALSE(auth.check("Basic " + crypto::base64_encode("carol:hunter3")));
+  EXPECT_FALSE(auth.check("Basic " + crypto::base64_encode("carl:hunter2")));
+  EXPECT_FALSE(auth.check("Basic " + crypto::base64_encode("alice:hunter2")));
+
+  for (const char* bad : {"", "carol", "carol:salt", ":s$00", "carol:$6732", "carol:s$zz",
+                          "carol:s$6732f597bfe2cc1528eea91c3ca0561a316791b1ee9d69cebc78910f39a922"}) {
+    auto r = parse_rpcauth(bad);
+    EXPECT_FALSE(r) << bad;
+    if (!r) {
+      EXPECT_FALSE(r.error().empty());
+    }
+  }
+}
+
 TEST(Cookie, WrittenWithMode0600AndRemovedOnlyIfOurs) {
   support::TempDir dir("tally-auth");
   auto c = write_cookie(dir.path());
