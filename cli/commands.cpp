@@ -1,6 +1,8 @@
 #include "cli/commands.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <chrono>
 #include <ostream>
 
 #include "base/json_read.h"
@@ -210,10 +212,23 @@ int decode(const Context& ctx) {
   return 0;
 }
 
+// GET /health (no credentials needed): prints the node's answer; 0 only when it is serving.
+// The container image's health check.
+int health(const Context& ctx) {
+  if (!ctx.options.args.empty()) return fail(ctx, "health takes no arguments");
+  rpc::RpcClient client(ctx.options.rpcconnect, rpc_port_of(ctx.options, ctx.spec), rpc::Credentials{},
+                        std::chrono::seconds(std::min(ctx.options.timeout_s, 10)));
+  auto r = client.get("/health", false);
+  if (!r) return fail(ctx, "health: " + r.error().message);
+  ctx.out << r->second << "\n";
+  return r->first == 200 ? 0 : 1;
+}
+
 }  // namespace
 
 bool is_local_command(std::string_view name) {
-  return name == "keygen" || name == "address" || name == "sign" || name == "send" || name == "decode";
+  return name == "keygen" || name == "address" || name == "sign" || name == "send" || name == "decode" ||
+         name == "health";
 }
 
 int run_local_command(const Context& ctx) {
@@ -223,6 +238,7 @@ int run_local_command(const Context& ctx) {
   if (c == "sign") return sign_or_send(ctx, false);
   if (c == "send") return sign_or_send(ctx, true);
   if (c == "decode") return decode(ctx);
+  if (c == "health") return health(ctx);
   return fail(ctx, "unknown command " + c);
 }
 
@@ -301,6 +317,8 @@ Commands that run here:
   send ...             sign, then sendrawtransaction; prints the txid.
   decode HEX           a raw transaction (288 hex digits), block header (232) or block as
                        JSON, with signature, proof-of-work and Merkle root checks.
+  health               GET /health (no credentials): prints the node's status; exit 0 only
+                       when it serves (the container image's health check).
 
   KEY is a key file (as keygen writes it, or 64 hex digits in a file), 64 hex digits, or
   devnet:N for the N-th public devnet key (secret = SHA-256("Tally devnet key " + N), see

@@ -58,14 +58,14 @@ std::expected<Endpoint, std::string> resolve_endpoint(const CliOptions& options,
                              e.datadir.string() + "? Pass --datadir DIR, or --rpcuser and --rpcpassword.");
     e.credentials = *cookie;
   }
-  if (options.rpcport) {
-    e.port = *options.rpcport;
-  } else if (auto p = is_loopback(e.host) ? port_from_node_json(e.datadir) : std::nullopt) {
-    e.port = *p;
-  } else {
-    e.port = spec.default_rpc_port;
-  }
+  e.port = rpc_port_of(options, spec);
   return e;
+}
+
+std::uint16_t rpc_port_of(const CliOptions& options, const ledger::ChainSpec& spec) {
+  if (options.rpcport) return *options.rpcport;
+  if (auto p = is_loopback(options.rpcconnect) ? port_from_node_json(datadir_of(options, spec)) : std::nullopt) return *p;
+  return spec.default_rpc_port;
 }
 
 void CallFailure::print(std::ostream& err) const {

@@ -28,6 +28,10 @@ struct Endpoint {
 // --datadir, or ~/.tally/<chain name> as tallyd uses.
 std::filesystem::path datadir_of(const CliOptions& options, const ledger::ChainSpec& spec);
 
+// The RPC port: --rpcport, else (for a loopback host) <datadir>/node.json's rpc_port, else
+// the spec's default_rpc_port.
+std::uint16_t rpc_port_of(const CliOptions& options, const ledger::ChainSpec& spec);
+
 // Credentials: --rpcuser/--rpcpassword, else <datadir>/.cookie. Port: --rpcport, else (for
 // a loopback host) <datadir>/node.json's rpc_port, else the spec's default_rpc_port.
 [[nodiscard]] std::expected<Endpoint, std::string> resolve_endpoint(const CliOptions& options,

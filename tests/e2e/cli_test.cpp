@@ -133,6 +133,16 @@ TEST_F(Cli, UserPasswordAndExplicitPortWork) {
   EXPECT_EQ(trimmed(r.out).size(), 64u);
 }
 
+TEST_F(Cli, HealthNeedsNoCredentialsAndFailsWhenNoNodeAnswers) {
+  const RunResult ok = bare_cli({"--rpcport", std::to_string(suite_.node->rpc_port()), "health"});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("\"status\":\"ok\""), std::string::npos) << ok.out;
+  const RunResult down = bare_cli({"--rpcport", std::to_string(free_port()), "health"});
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_NE(down.err.find("health"), std::string::npos) << down.err;
+  EXPECT_EQ(bare_cli({"health", "extra"}).exit_code, 1);
+}
+
 TEST_F(Cli, KeygenWritesAPrivateKeyFileAndNeverOverwrites) {
   const fs::path file = suite_.dir->path() / "keygen.json";
   const RunResult r = cli({"keygen", "--out", file.string()});
