@@ -20,6 +20,7 @@
 #include "base/files.h"
 #include "base/json_read.h"
 #include "devnet/calibrate.h"
+#include "devnet/containers.h"
 #include "devnet/netns.h"
 #include "events/control_event.h"
 #include "devnet/process.h"
@@ -146,6 +147,7 @@ json::object options_json(const UpOptions& o, const std::vector<std::size_t>& mi
                  {"rate", o.rate},
                  {"loss", o.loss},
                  {"net", o.net},
+                 {"engine", o.engine},
                  {"threads_per_miner", o.threads_per_miner},
                  {"tallyd_args", std::move(extra)},
                  {"start_timeout_ms", o.start_timeout.count()},
@@ -218,7 +220,7 @@ std::int64_t unix_now_s() { return static_cast<std::int64_t>(std::time(nullptr))
 // The node records of a fresh layout: names, datadirs, ports and each tallyd's flags.
 std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, const std::vector<std::uint16_t>& ports,
                                    const std::vector<std::size_t>& miners, const ledger::ChainSpec& spec,
-                                   const NetnsPlan* plan = nullptr) {
+                                   const NetnsPlan* plan = nullptr, const ContainerPlan* containers = nullptr) {
   std::vector<NodeRecord> nodes;
   for (std::size_t i = 0; i < options.nodes; ++i) {
     NodeRecord n;
@@ -232,6 +234,10 @@ std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, co
       n.host = plan->node_ip(i);
       n.netns = plan->ns(i);
     }
+    if (containers != nullptr) {
+      n.host = containers->node_ip(i);
+      n.container = containers->container(i);
+    }
     nodes.push_back(std::move(n));
   }
   for (NodeRecord& n : nodes) {
@@ -240,6 +246,8 @@ std::vector<NodeRecord> make_nodes(const UpOptions& options, const Layout& l, co
          "--rpcport", std::to_string(n.rpc_port), "--eventlog", "1", "--printtoconsole", "0"};
     if (!l.chain.empty()) a.insert(a.end(), {"--chain", l.chain.string()});
     if (plan != nullptr) a.insert(a.end(), {"--bind", n.host, "--rpcbind", n.host, "--rpcallowip", plan->cidr()});
+    if (containers != nullptr)
+      a.insert(a.end(), {"--bind", n.host, "--rpcbind", n.host, "--rpcallowip", containers->cidr()});
     if (options.discovery) {
       // Seeds keep each other; the rest know only the seeds and find the others by gossip.
       const bool is_seed = n.index < options.seed_nodes;
@@ -385,6 +393,13 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
   if (auto ok = validate(options); !ok) return std::unexpected(ok.error());
   if (options.net == "netns")
     if (auto ok = check_netns_support(); !ok) return std::unexpected(ok.error());
+  ContainerSupport container_support;
+  const std::string image = options.image.empty() ? default_image() : options.image;
+  if (options.engine != "process") {
+    auto r = check_container_support(options.engine, image);
+    if (!r) return std::unexpected(r.error());
+    container_support = *r;
+  }
   std::error_code ec;
   const std::filesystem::path dir = std::filesystem::absolute(options.dir, ec).lexically_normal();
   if (ec) return std::unexpected("--dir " + options.dir.string() + ": " + ec.message());
@@ -402,10 +417,12 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
   }
 
   std::filesystem::path tallyd = options.tallyd.empty() ? find_default_tallyd() : options.tallyd;
-  if (tallyd.empty()) return std::unexpected(std::string("tallyd not found next to tally-devnet or on PATH; use --tallyd"));
-  tallyd = std::filesystem::absolute(tallyd, ec);
-  if (ec || !std::filesystem::is_regular_file(tallyd, ec))
-    return std::unexpected("--tallyd " + tallyd.string() + ": no such file");
+  if (options.engine == "process") {  // containers run the image's tallyd
+    if (tallyd.empty()) return std::unexpected(std::string("tallyd not found next to tally-devnet or on PATH; use --tallyd"));
+    tallyd = std::filesystem::absolute(tallyd, ec);
+    if (ec || !std::filesystem::is_regular_file(tallyd, ec))
+      return std::unexpected("--tallyd " + tallyd.string() + ": no such file");
+  }
 
   const std::vector<std::size_t> miners = effective_miners(options);
   std::optional<Calibration> cal;
@@ -439,6 +456,11 @@ std::expected<Devnet, std::string> Devnet::up(const UpOptions& options, LogFn lo
   // then the whole layout is tried again on fresh ports.
   auto shared_spec = std::make_shared<const ledger::ChainSpec>(std::move(chain->second));
   if (options.net == "netns") return up_netns(options, std::move(l), shared_spec, miners, std::move(log));
+  if (options.engine != "process") {
+    auto plan = plan_containers(dir, options.nodes, options.engine, image, container_support);
+    if (!plan) return std::unexpected(plan.error());
+    return up_containers(options, std::move(l), shared_spec, miners, *plan, std::move(log));
+  }
   std::optional<Devnet> started;
   for (int attempt = 1; !started; ++attempt) {
     auto ports = support::pick_free_ports(2 * options.nodes);
@@ -502,6 +524,50 @@ std::expected<Devnet, std::string> Devnet::up_netns(const UpOptions& options, La
   return net;
 }
 
+std::expected<Devnet, std::string> Devnet::up_containers(const UpOptions& options, Layout l,
+                                                         std::shared_ptr<const ledger::ChainSpec> spec,
+                                                         const std::vector<std::size_t>& miners,
+                                                         const ContainerPlan& plan, LogFn log) {
+  // What a crashed container devnet of this directory left behind (its nodes are not running).
+  if (auto previous = load_layout(l.dir); previous && !previous->containers.empty())
+    if (auto old = container_plan_from_json(previous->containers)) (void)containers_teardown(*old);
+  l.net = "podman";
+  l.containers = to_json(plan);
+  // Every container has its own address, so every node uses the same ports.
+  std::vector<std::uint16_t> ports;
+  for (std::size_t i = 0; i < options.nodes; ++i) ports.insert(ports.end(), {kNetnsP2pPort, kNetnsRpcPort});
+  l.nodes = make_nodes(options, l, ports, miners, *spec, nullptr, &plan);
+  if (options.private_network)
+    if (auto p = make_private(l.nodes, l.dir); !p) return std::unexpected(p.error());
+  // The image's user must be able to enter the devnet directory (mounted read-only).
+  std::error_code ec;
+  std::filesystem::permissions(l.dir, std::filesystem::perms::others_read | std::filesystem::perms::others_exec,
+                               std::filesystem::perm_options::add, ec);
+  Devnet net(std::move(l), std::move(spec), std::move(log));
+  // Recorded before anything is made, so that `down` removes whatever a crash leaves behind.
+  if (auto s = net.save(); !s) return std::unexpected(s.error());
+  auto fail = [&net](const std::string& error) -> std::expected<Devnet, std::string> {
+    (void)net.down(false);
+    return std::unexpected(error);
+  };
+  if (auto r = containers_create_network(plan); !r) return fail("creating the network: " + r.error());
+  net.say("network " + plan.network() + " (" + plan.cidr() + "), image " + plan.image +
+          (plan.runtime.empty() ? "" : ", runtime " + plan.runtime));
+  if (auto r = net.start_all(options.start_timeout); !r) return fail(r.error());
+  net.say("devnet of " + std::to_string(options.nodes) + " containers up in " + net.layout().dir.string() + " (" +
+          (options.discovery ? std::string("discovery") : to_string(options.topology)) + ", " +
+          std::to_string(miners.size()) + " miners)");
+  return net;
+}
+
+std::optional<ContainerPlan> Devnet::container_plan() const {
+  const Layout l = layout();
+  if (l.net != "podman" || l.containers.empty()) return std::nullopt;
+  auto plan = container_plan_from_json(l.containers);
+  if (!plan) return std::nullopt;
+  return *plan;
+}
+
 std::optional<NetnsPlan> Devnet::netns_plan() const {
   const Layout l = layout();
   if (l.net != "netns" || l.netns.empty()) return std::nullopt;
@@ -535,6 +601,7 @@ std::expected<void, std::string> Devnet::spawn(std::size_t index) {
   std::error_code ec;
   std::filesystem::create_directories(n.datadir, ec);
   if (ec) return std::unexpected("cannot create " + n.datadir.string() + ": " + ec.message());
+  if (!n.container.empty()) return spawn_container(index, n);
   // A new session, so Ctrl-C in the devnet's terminal does not reach the node; released, so
   // it outlives this tally-devnet invocation.
   support::SpawnOptions spawn_options;
@@ -558,6 +625,24 @@ std::expected<void, std::string> Devnet::spawn(std::size_t index) {
   }
   say("started " + n.name + " (pid " + std::to_string(pid) + ") p2p " + n.p2p_endpoint() + ", rpc " + n.host + ":" +
       std::to_string(n.rpc_port) + (n.mining ? ", mining" : ""));
+  return save();
+}
+
+// podman mode: `podman run --detach` starts the container; its tallyd's host pid is recorded.
+std::expected<void, std::string> Devnet::spawn_container(std::size_t index, const NodeRecord& n) {
+  auto plan = container_plan();
+  if (!plan) return std::unexpected(std::string("devnet.json has no valid \"containers\" record"));
+  auto run = run_command(container_run_argv(*plan, index, layout().dir, n.datadir, n.log_file(), n.args));
+  if (!run) return std::unexpected(n.name + ": " + run.error());
+  auto pid = container_pid(*plan, index);
+  if (!pid) return std::unexpected(n.name + ": " + pid.error() + "; last lines of " + n.log_file().string() + ":\n" +
+                                   tail_file(n.log_file()));
+  {
+    std::lock_guard lock(*mu_);
+    layout_.nodes[index].pid = *pid;
+  }
+  say("started " + n.name + " (container " + n.container + ", pid " + std::to_string(*pid) + ") p2p " +
+      n.p2p_endpoint() + ", rpc " + n.host + ":" + std::to_string(n.rpc_port) + (n.mining ? ", mining" : ""));
   return save();
 }
 
@@ -878,6 +963,10 @@ std::expected<void, std::string> Devnet::down(bool clean) {
   if (auto plan = netns_plan()) {
     if (auto t = netns_teardown(*plan); !t) net_error = "removing the namespaces: " + t.error();
     else say("removed namespaces " + plan->prefix + "-*, their veths and bridge " + plan->bridge());
+  }
+  if (auto plan = container_plan()) {
+    if (auto t = containers_teardown(*plan); !t) net_error = "removing the containers: " + t.error();
+    else say("removed containers " + plan->prefix + "-node* and network " + plan->network());
   }
   {
     std::lock_guard lock(*mu_);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "ledger/chain_spec.h"
+#include "devnet/containers.h"
 #include "devnet/layout.h"
 #include "devnet/load.h"
 #include "devnet/netns.h"
@@ -88,11 +89,17 @@ class Devnet {
   [[nodiscard]] static std::expected<Devnet, std::string> up_netns(const UpOptions& options, Layout layout,
                                                                    std::shared_ptr<const ledger::ChainSpec> spec,
                                                                    const std::vector<std::size_t>& miners, LogFn log);
+  [[nodiscard]] static std::expected<Devnet, std::string> up_containers(const UpOptions& options, Layout layout,
+                                                                        std::shared_ptr<const ledger::ChainSpec> spec,
+                                                                        const std::vector<std::size_t>& miners,
+                                                                        const ContainerPlan& plan, LogFn log);
   std::optional<NetnsPlan> netns_plan() const;  // netns mode: the recorded plan
+  std::optional<ContainerPlan> container_plan() const;  // podman mode: the recorded plan
   void reload();  // re-reads devnet.json when it exists
   [[nodiscard]] std::expected<void, std::string> save();
   [[nodiscard]] std::expected<void, std::string> start_all(std::chrono::milliseconds timeout);
   [[nodiscard]] std::expected<void, std::string> spawn(std::size_t node);
+  [[nodiscard]] std::expected<void, std::string> spawn_container(std::size_t node, const NodeRecord& record);
   [[nodiscard]] std::expected<void, std::string> wait_ready(const std::vector<std::size_t>& nodes,
                                                             std::chrono::milliseconds timeout);
   [[nodiscard]] std::expected<void, std::string> apply_partition(std::size_t node);

@@ -29,6 +29,7 @@ json::value to_json(const Layout& l) {
                                     {"mining", n.mining},     {"args", std::move(args)}});
     if (n.host != "127.0.0.1") nodes.back().as_object()["host"] = n.host;
     if (!n.netns.empty()) nodes.back().as_object()["netns"] = n.netns;
+    if (!n.container.empty()) nodes.back().as_object()["container"] = n.container;
     if (n.relay_only) nodes.back().as_object()["relay_only"] = true;
   }
   json::array edges;
@@ -52,6 +53,7 @@ json::value to_json(const Layout& l) {
                       {"nodes", std::move(nodes)}};
   out["net"] = l.net;
   if (!l.netns.empty()) out["netns"] = l.netns;
+  if (!l.containers.empty()) out["containers"] = l.containers;
   return out;
 }
 
@@ -68,6 +70,7 @@ NodeRecord tag_invoke(json::value_to_tag<NodeRecord>, const json::value& v) {
   n.args = json_optional<std::vector<std::string>>(o, "args").value_or(std::vector<std::string>{});
   n.host = json_optional<std::string>(o, "host").value_or("127.0.0.1");
   n.netns = json_optional<std::string>(o, "netns").value_or("");
+  n.container = json_optional<std::string>(o, "container").value_or("");
   n.relay_only = json_optional<bool>(o, "relay_only").value_or(false);
   return n;
 }
@@ -90,6 +93,8 @@ Layout tag_invoke(json::value_to_tag<Layout>, const json::value& v) {
   if (auto opts = json_optional(o, "options", [](const json::value& x) { return base::json_object(x); })) l.options = *opts;
   l.net = json_optional<std::string>(o, "net").value_or("loopback");
   if (auto ns = json_optional(o, "netns", [](const json::value& x) { return base::json_object(x); })) l.netns = *ns;
+  if (auto c = json_optional(o, "containers", [](const json::value& x) { return base::json_object(x); }))
+    l.containers = *c;
   auto edges = json_optional(o, "edges", [](const json::value& x) {
     return base::json_elements(x, [](const json::value& e) {
       const auto ends = base::json_read<std::vector<std::size_t>>(e);

@@ -30,6 +30,7 @@ struct NodeRecord {
   std::vector<std::string> args;  // tallyd's arguments (without argv[0]), reused by `start`
   std::string host = "127.0.0.1";  // the node's P2P and RPC address (its namespace's in netns mode)
   std::string netns;               // the network namespace it runs in; empty: the current one
+  std::string container;           // the container it runs in (podman mode); empty: a process
   bool relay_only = false;         // a relay-only persona: `load` sends it no transactions
 
   std::string p2p_endpoint() const { return host + ":" + std::to_string(p2p_port); }
@@ -46,8 +47,9 @@ struct Layout {
   std::vector<NodeRecord> nodes;
   std::vector<std::vector<std::size_t>> partition;  // active partition groups; empty when healed
   boost::json::object options;  // the up options as given, for the record
-  std::string net = "loopback";  // "loopback" or "netns"
+  std::string net = "loopback";  // "loopback", "netns" or "podman" (containers.h)
   boost::json::object netns;     // netns mode: what was made (see netns.h), for `down`
+  boost::json::object containers;  // podman mode: the plan (see containers.h), for every command
   std::int64_t created_unix_s = 0;
 
   std::filesystem::path file() const { return dir / kLayoutFileName; }

@@ -1,6 +1,7 @@
 #include "devnet/load.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <optional>
@@ -48,7 +49,8 @@ constexpr auto kNodeRetryDelay = std::chrono::seconds(2);
 // a failure, and skipped for a moment while its node does not answer.
 class NodePool {
  public:
-  explicit NodePool(const Layout& layout) : nodes_(layout.nodes), slots_(layout.nodes.size()) {}
+  NodePool(const Layout& layout, std::optional<rpc::Credentials> credentials)
+      : nodes_(layout.nodes), slots_(layout.nodes.size()), credentials_(std::move(credentials)) {}
 
   std::size_t size() const { return nodes_.size(); }
 
@@ -56,6 +58,7 @@ class NodePool {
 
   std::expected<json::value, rpc::RpcCallError> call(std::size_t i, const std::string& method, const json::value& params) {
     Slot& s = slots_[i];
+    if (!s.client && credentials_) s.client.emplace(nodes_[i].host, nodes_[i].rpc_port, *credentials_, kRpcTimeout);
     if (!s.client) {
       auto cookie = rpc::read_cookie(nodes_[i].datadir / rpc::kCookieFileName);
       if (!cookie) {
@@ -79,6 +82,7 @@ class NodePool {
   };
   std::vector<NodeRecord> nodes_;
   std::vector<Slot> slots_;
+  std::optional<rpc::Credentials> credentials_;  // set: not the cookies
 };
 
 std::optional<std::uint64_t> pending_nonce(NodePool& pool, std::size_t node, const std::string& address) {
@@ -98,10 +102,32 @@ std::string reason_of(const std::string& message) {
 
 }  // namespace
 
+std::expected<Layout, std::string> remote_layout(const std::vector<std::string>& rpc_endpoints) {
+  Layout layout;
+  for (const std::string& endpoint : rpc_endpoints) {
+    const auto colon = endpoint.rfind(':');
+    std::string host = colon == std::string::npos ? std::string() : endpoint.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    const std::string port_text = colon == std::string::npos ? std::string() : endpoint.substr(colon + 1);
+    unsigned port = 0;
+    const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (host.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
+      return std::unexpected("--rpc " + endpoint + ": expected host:port");
+    NodeRecord n;
+    n.index = layout.nodes.size();
+    n.name = endpoint;
+    n.host = host;
+    n.rpc_port = static_cast<std::uint16_t>(port);
+    layout.nodes.push_back(std::move(n));
+  }
+  if (layout.nodes.empty()) return std::unexpected(std::string("no --rpc endpoint given"));
+  return layout;
+}
+
 std::expected<LoadReport, std::string> run_load(const Layout& layout, const ledger::ChainSpec& spec,
                                                 const LoadOptions& options) {
   if (!(options.tps > 0)) return std::unexpected(std::string("tps must be positive"));
-  NodePool pool(layout);
+  NodePool pool(layout, options.credentials);
   std::mt19937_64 rng(options.seed != 0 ? options.seed : std::random_device{}());
 
   std::vector<crypto::SecretKey> keys;
@@ -117,7 +143,7 @@ std::expected<LoadReport, std::string> run_load(const Layout& layout, const ledg
   std::vector<std::uint64_t> nonces(kDevnetKeyCount, 0);
   bool initialized = false;
   for (std::size_t node = 0; node < pool.size() && !initialized; ++node) {
-    if (!process_running(layout.nodes[node].pid)) continue;
+    if (!options.credentials && !process_running(layout.nodes[node].pid)) continue;
     initialized = true;
     for (std::size_t k = 0; k < kDevnetKeyCount && initialized; ++k) {
       auto n = pending_nonce(pool, node, address_text[k]);

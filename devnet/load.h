@@ -11,11 +11,14 @@
 #include <expected>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "crypto/keys.h"
 #include "ledger/chain_spec.h"
 #include "devnet/layout.h"
+#include "rpc/auth.h"
 
 namespace tally::devnet {
 
@@ -44,7 +47,14 @@ struct LoadOptions {
   std::uint64_t seed = 0;  // 0: random
   const std::atomic<bool>* stop = nullptr;  // ends the load early when it becomes true
   std::function<void(const LoadReport&)> progress;  // called about once a second, if set
+  // Nodes that are not this machine's processes (tally-devnet load --rpc): every call uses
+  // these credentials instead of the node's cookie, and no node is skipped for its pid.
+  std::optional<rpc::Credentials> credentials;
 };
+
+// A layout of remote nodes for run_load: one node per "host:port" RPC endpoint (a name or an
+// address; IPv6 as [addr]:port). The error names the malformed endpoint.
+[[nodiscard]] std::expected<Layout, std::string> remote_layout(const std::vector<std::string>& rpc_endpoints);
 
 // REQUIRES: options.tps > 0. Fails only when no node answers at the start.
 [[nodiscard]] std::expected<LoadReport, std::string> run_load(const Layout& layout, const ledger::ChainSpec& spec,

@@ -43,6 +43,8 @@ struct UpFlags {
   std::int64_t block_time_s = 0;
   std::string latency, jitter, rate, loss;
   std::string net = "loopback";
+  std::string engine = "process";
+  std::string image;
   unsigned threads_per_miner = 1;
   std::uint64_t seed = 0;
   std::vector<std::string> tallyd_args;
@@ -71,6 +73,11 @@ void add_up_flags(CLI::App* cmd, UpFlags& f, bool run) {
   cmd->add_option("--rate", f.rate, "Bandwidth cap of each node's outgoing P2P traffic (e.g. 10mbit)");
   cmd->add_option("--net", f.net, "loopback (default) or netns: each node in its own network namespace (root)")
       ->check(CLI::IsMember({"loopback", "netns"}));
+  cmd->add_option("--engine", f.engine,
+                  "process (default): tallyd processes; podman: each node a container of --image on a network of its "
+                  "own (root; build the image with scripts/image.sh)")
+      ->check(CLI::IsMember({"process", "podman", "docker"}));
+  cmd->add_option("--image", f.image, "With --engine podman: the image (default tally:<version>)");
   cmd->add_option("--loss", f.loss, "netns mode: packet loss of each node's outgoing traffic (e.g. 1%; needs netem)");
   cmd->add_option("--threads-per-miner", f.threads_per_miner, "Mining threads per miner")
       ->check(CLI::Range(1u, 256u));
@@ -121,6 +128,8 @@ std::expected<UpCommand, std::string> up_command(const UpFlags& f, bool run) {
   o.rate = f.rate;
   o.loss = f.loss;
   o.net = f.net;
+  o.engine = f.engine;
+  o.image = f.image;
   o.threads_per_miner = f.threads_per_miner;
   o.seed = f.seed;
   o.tallyd_args = f.tallyd_args;
@@ -137,6 +146,62 @@ std::expected<UpCommand, std::string> up_command(const UpFlags& f, bool run) {
 
 std::filesystem::path dir_or_default(const std::string& dir) {
   return dir.empty() ? default_devnet_dir() : std::filesystem::path(dir);
+}
+
+// Storage of `k8s`'s flags: the network ones as `up` names them, then the cluster's.
+struct K8sFlags {
+  UpFlags up;
+  K8sSettings k8s;
+  std::string scenario, out, load_duration = "60s";
+  double load_tps = 0;
+};
+
+void add_k8s_flags(CLI::App* cmd, K8sFlags& f) {
+  CLI::Option* nodes = cmd->add_option("--nodes,-n", f.up.nodes, "Number of nodes")->check(CLI::Range(std::size_t{1}, kMaxNodes));
+  CLI::Option* topology = cmd->add_option("--topology,-t", f.up.topology, "line, ring, star, mesh or random:K");
+  CLI::Option* miners = cmd->add_option("--miners,-m", f.up.miners, "Number of mining nodes, spread along the topology")
+                            ->check(CLI::Range(std::size_t{0}, kMaxNodes));
+  CLI::Option* discovery = cmd->add_flag("--discovery", f.up.discovery, "Seeds and address gossip instead of wiring");
+  CLI::Option* seeds = cmd->add_option("--seeds", f.up.seed_nodes, "With --discovery: the number of seed nodes")
+                           ->check(CLI::Range(std::size_t{1}, kMaxNodes));
+  cmd->add_option("--threads-per-miner", f.up.threads_per_miner, "Mining threads per miner")->check(CLI::Range(1u, 256u));
+  cmd->add_option("--chain", f.up.chain, "Chain spec JSON file (default: the embedded devnet spec)");
+  cmd->add_option("--block-time", f.up.block_time_s, "Target block interval in seconds (overrides the spec)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{86400}));
+  cmd->add_option("--seed", f.up.seed, "Seed of random:K (0 = random; recorded in devnet.json)");
+  cmd->add_option("--tallyd-arg", f.up.tallyd_args, "Extra tallyd flag for every node's config (repeatable)");
+  cmd->add_option("--scenario", f.scenario, "Take the network from a scenario file (what manifests can express)")
+      ->excludes(nodes)->excludes(topology)->excludes(miners)->excludes(discovery)->excludes(seeds);
+  cmd->add_option("--out,-o", f.out, "Directory for tally-devnet.yaml and devnet.json, or - for stdout (default .)");
+  cmd->add_option("--format", f.k8s.format, "yaml or json (a Kubernetes List)")->check(CLI::IsMember({"yaml", "json"}));
+  cmd->add_option("--image", f.k8s.image, "Container image")->capture_default_str();
+  cmd->add_option("--namespace", f.k8s.ns, "Namespace the manifests are applied in")->capture_default_str();
+  cmd->add_option("--name", f.k8s.name, "Name of the StatefulSet and Service; pods are NAME-<i>")->capture_default_str();
+  cmd->add_option("--storage", f.k8s.storage, "Volume size of each node")->capture_default_str();
+  cmd->add_option("--cpu-request", f.k8s.cpu_request, "CPU request of each container")->capture_default_str();
+  cmd->add_option("--cpu-limit", f.k8s.cpu_limit, "CPU limit of each container")->capture_default_str();
+  cmd->add_option("--memory-request", f.k8s.memory_request, "Memory request of each container")->capture_default_str();
+  cmd->add_option("--memory-limit", f.k8s.memory_limit, "Memory limit of each container")->capture_default_str();
+  cmd->add_option("--load-tps", f.load_tps, "Run the load Job at this rate (without: the Job is written suspended)")
+      ->check(CLI::Range(0.001, 100000.0));
+  cmd->add_option("--load-duration", f.load_duration, "How long the load Job runs (seconds, or 500ms, 2m)")
+      ->capture_default_str();
+}
+
+std::expected<K8sCommand, std::string> k8s_command(const K8sFlags& f) {
+  K8sCommand c;
+  c.k8s = f.k8s;
+  if (f.load_tps > 0) c.k8s.load_tps = f.load_tps;
+  auto duration = parse_seconds(f.load_duration, "--load-duration");
+  if (!duration) return std::unexpected(duration.error());
+  c.k8s.load_duration_s = *duration;
+  c.scenario = f.scenario;
+  c.out = f.out.empty() ? "." : f.out;
+  auto up = up_command(f.up, false);  // the network settings are `up`'s, checked the same way
+  if (!up) return std::unexpected(up.error());
+  c.up = up->up;
+  c.up.calibrate = false;  // the cluster's hash rate is unknown here: the spec's target
+  return c;
 }
 
 }  // namespace
@@ -179,6 +244,12 @@ std::expected<void, std::string> validate(const UpOptions& o) {
     }
     if (digits.empty() || used != digits.size() || !(v >= 0 && v <= 100)) return std::unexpected("--loss: bad percentage '" + o.loss + "' (e.g. 1%)");
   }
+  if (o.engine != "process" && o.engine != "podman" && o.engine != "docker")
+    return std::unexpected("--engine must be process or podman");
+  if (o.engine != "process" && o.net == "netns")
+    return std::unexpected(std::string("--engine podman gives every node its own address already; leave out --net netns"));
+  if (o.engine == "process" && !o.image.empty()) return std::unexpected(std::string("--image needs --engine podman"));
+  if (o.engine != "process" && o.nodes > 250) return std::unexpected(std::string("--engine podman supports at most 250 nodes"));
   if (o.net == "netns" && o.nodes > 250) return std::unexpected(std::string("--net netns supports at most 250 nodes"));
   std::vector<bool> seen(o.nodes, false);
   for (const NodeOverride& n : o.node_overrides) {
@@ -246,6 +317,13 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
   load->add_option("--tps", tps_text, "Transfers per second")->capture_default_str();
   load->add_option("--duration", duration_text, "How long (seconds, or 500ms, 2m)")->capture_default_str();
   load->add_option("--seed", load_seed, "Random seed (0 = random)");
+  LoadCommand remote_load;
+  load->add_option("--rpc", remote_load.rpc,
+                   "A node's RPC endpoint host:port instead of a devnet directory (repeatable; the Kubernetes load Job)");
+  load->add_option("--rpcuser", remote_load.rpcuser, "With --rpc: the RPC user")->envname("TALLY_RPCUSER");
+  load->add_option("--rpcpassword-file", remote_load.rpcpassword_file,
+                   "With --rpc: a file holding the password (default $TALLY_RPCPASSWORD)");
+  load->add_option("--chain", remote_load.chain, "With --rpc: the nodes' chain spec (default: the embedded devnet spec)");
 
   std::vector<std::string> groups;
   CLI::App* partition = app.add_subcommand(
@@ -283,6 +361,12 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
   report->add_option("dir", report_dir, "Devnet directory (default: --dir or $TALLY_DEVNET_DIR)");
   report->add_option("--dir,-d", dir, "Devnet directory");
 
+  K8sFlags k8s_flags;
+  CLI::App* k8s = app.add_subcommand(
+      "k8s", "Write Kubernetes manifests (ConfigMap, Secret, headless Service, StatefulSet, load Job) for a devnet "
+             "on a cluster, peers wired by DNS name (docs/DEVNET.md, \"Kubernetes\")");
+  add_k8s_flags(k8s, k8s_flags);
+
   ParsedCommandLine out;
   try {
     app.parse(argc, argv);
@@ -307,7 +391,8 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
     if (watch_s > 0) c.watch_s = watch_s;
     out.command = c;
   } else if (load->parsed()) {
-    LoadCommand c;
+    LoadCommand c = remote_load;
+    if (!c.rpc.empty() && c.rpcuser.empty()) return std::unexpected("--rpc needs --rpcuser (or $TALLY_RPCUSER)");
     c.dir = dir_or_default(dir);
     try {
       std::size_t used = 0;
@@ -342,6 +427,10 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
     out.command = ScenarioCommand{scenario_file, dir_or_default(dir), scenario_tallyd};
   } else if (report->parsed()) {
     out.command = ReportCommand{report_dir.empty() ? dir_or_default(dir) : std::filesystem::path(report_dir)};
+  } else if (k8s->parsed()) {
+    auto c = k8s_command(k8s_flags);
+    if (!c) return std::unexpected(c.error());
+    out.command = std::move(*c);
   }
   return out;
 }

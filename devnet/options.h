@@ -57,6 +57,10 @@ struct UpOptions {
   // "loopback" (default): every node on 127.0.0.1, shaping inside tallyd. "netns" (root):
   // each node in its own network namespace, shaping with tc and partitions with nftables.
   std::string net = "loopback";
+  // "process" (default): tallyd processes. "podman": each node a container of `image` on a
+  // network of its own (devnet/containers.h; root).
+  std::string engine = "process";
+  std::string image;  // empty: default_image()
   unsigned threads_per_miner = 1;
   std::vector<LinkOverride> link_overrides;  // per link, over the devnet-wide shaping
   std::uint64_t seed = 0;  // random:K topology and load; 0 = pick one (recorded)
@@ -104,6 +108,13 @@ struct LoadCommand {
   double tps = 10;
   double duration_s = 10;
   std::uint64_t seed = 0;
+  // Nodes by RPC endpoint instead of a devnet directory (the Kubernetes load Job): host:port
+  // each, user --rpcuser, password from --rpcpassword-file or $TALLY_RPCPASSWORD (read when the
+  // command runs), chain spec --chain (empty: the embedded devnet spec).
+  std::vector<std::string> rpc;
+  std::string rpcuser;
+  std::filesystem::path rpcpassword_file;
+  std::filesystem::path chain;
 };
 struct PartitionCommand {
   std::filesystem::path dir;
@@ -136,8 +147,26 @@ struct ScenarioCommand {
   std::filesystem::path tallyd;  // empty: next to tally-devnet, else on PATH
 };
 
+// `k8s`: the Kubernetes side of the manifests (devnet/k8s.h); the network is in UpOptions.
+struct K8sSettings {
+  std::string name = "tally";  // StatefulSet, Service; pods <name>-<i>
+  std::string ns = "default";  // the namespace the pods' DNS names are in
+  std::string image = "tally:0.1.0";
+  std::string storage = "1Gi";  // each node's volume
+  std::string cpu_request = "250m", memory_request = "128Mi", cpu_limit = "1", memory_limit = "512Mi";
+  std::optional<double> load_tps;  // set: the load Job runs at once; unset: it is written suspended
+  double load_duration_s = 60;
+  std::string format = "yaml";  // "yaml" or "json" (a Kubernetes List)
+};
+struct K8sCommand {
+  UpOptions up;                      // the network (dir unused)
+  K8sSettings k8s;
+  std::filesystem::path scenario;    // read when the command runs; replaces up's network
+  std::filesystem::path out;         // a directory, or "-" for stdout
+};
+
 using Command = std::variant<UpCommand, StatusCommand, LoadCommand, PartitionCommand, HealCommand, StopCommand,
-                             StartCommand, DownCommand, ReportCommand, ScenarioCommand>;
+                             StartCommand, DownCommand, ReportCommand, ScenarioCommand, K8sCommand>;
 
 struct ParsedCommandLine {
   std::optional<Command> command;  // empty when help or the version was asked for

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -16,6 +17,11 @@
 #include "study/report.h"
 #include "devnet/options.h"
 #include "devnet/scenario.h"
+#include "devnet/k8s.h"
+#include "base/files.h"
+#include "crypto/random.h"
+#include "ledger/chain_spec.h"
+#include "ledger/embedded_spec.h"
 
 namespace {
 
@@ -129,12 +135,64 @@ int cmd_status(const StatusCommand& c) {
   return 0;
 }
 
+// `load --rpc`: nodes that are not this machine's (the Kubernetes load Job).
+int cmd_remote_load(const LoadCommand& c) {
+  auto layout = remote_layout(c.rpc);
+  if (!layout) return fail(layout.error());
+  std::string password;
+  if (!c.rpcpassword_file.empty()) {
+    auto text = tally::base::read_file(c.rpcpassword_file);
+    if (!text) return fail(text.error());
+    password = text->substr(0, text->find_first_of("\r\n"));
+  } else if (const char* env = std::getenv("TALLY_RPCPASSWORD"); env != nullptr) {
+    password = env;
+  }
+  if (password.empty()) return fail("--rpc needs a password: $TALLY_RPCPASSWORD or --rpcpassword-file");
+  auto spec = c.chain.empty() ? tally::ledger::parse_chain_spec(tally::ledger::embedded_devnet_spec())
+                              : tally::ledger::load_chain_spec_file(c.chain.string());
+  if (!spec) return fail("chain spec: " + spec.error());
+  LoadOptions o;
+  o.tps = c.tps;
+  o.duration_s = c.duration_s;
+  o.seed = c.seed;
+  o.stop = &g_stop;
+  o.progress = [](const LoadReport& p) { log_line(to_string(p)); };
+  o.credentials = tally::rpc::Credentials{c.rpcuser, password};
+  auto r = run_load(*layout, *spec, o);
+  if (!r) return fail(r.error());
+  std::cout << to_string(*r) << "\n";
+  return 0;
+}
+
 int cmd_load(const LoadCommand& c) {
+  if (!c.rpc.empty()) return cmd_remote_load(c);
   auto net = Devnet::open(c.dir);
   if (!net) return fail(net.error());
   auto r = net->load(c.tps, c.duration_s, &g_stop, c.seed, [](const LoadReport& p) { log_line(to_string(p)); });
   if (!r) return fail(r.error());
   std::cout << to_string(*r) << "\n";
+  return 0;
+}
+
+int cmd_k8s(K8sCommand c) {
+  if (!c.scenario.empty()) {
+    auto ignored = apply_scenario_file(c.scenario, c.up, c.k8s);
+    if (!ignored) return fail(ignored.error());
+    for (const auto& what : *ignored) log_line("note: not in the manifests: " + what);
+  }
+  if (c.up.seed == 0) c.up.seed = tally::crypto::random_u64() | 1;  // random:K's draw, recorded in devnet.json
+  if (auto ok = validate(c.up, c.k8s); !ok) return fail(ok.error());
+  auto manifests = make_manifests(c.up, c.k8s, make_rpc_secret());
+  if (!manifests) return fail(manifests.error());
+  if (c.out == "-") {
+    std::cout << (c.k8s.format == "json" ? pretty_json(as_list(*manifests)) : to_yaml(*manifests)) << std::flush;
+    return 0;
+  }
+  auto file = write_manifests(*manifests, c.up, c.k8s, c.out);
+  if (!file) return fail(file.error());
+  std::cout << "wrote " << file->string() << " (it holds the RPC password: keep it private) and "
+            << (c.out / "devnet.json").string() << "\n"
+            << "apply it with: kubectl apply -f " << file->string() << "\n";
   return 0;
 }
 
@@ -189,6 +247,7 @@ int main(int argc, char** argv) {
     if (const auto* d = std::get_if<DownCommand>(&command))
       return cmd_simple(d->dir, [&](Devnet& n) { return n.down(d->clean); }, "");
     if (const auto* sc = std::get_if<ScenarioCommand>(&command)) return cmd_scenario(*sc);
+    if (const auto* k = std::get_if<K8sCommand>(&command)) return cmd_k8s(*k);
     if (const auto* r = std::get_if<ReportCommand>(&command)) {
       auto report = tally::study::write_report(r->dir);
       if (!report) return fail(report.error());

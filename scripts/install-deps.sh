@@ -12,6 +12,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev
   prometheus wrk curl jq procps iproute2 nftables python3
   chromium  # tests/study/render_test.cpp renders the report headless
+  podman runc mmdebstrap  # scripts/image.sh and tally-devnet up --engine podman (tests/devnet/podman_test.cpp)
 )
 
 missing=()
