@@ -110,7 +110,9 @@ void check_common(const Model& m) {
   EXPECT_EQ(miners, effective_miners(m.up).size());
   auto spec = ledger::parse_chain_spec(std::string(data.at("chain.json").as_string()));
   EXPECT_TRUE(spec) << (spec ? "" : spec.error());
-  if (spec && m.up.block_time_s) EXPECT_EQ(spec->block_interval_s, *m.up.block_time_s);
+  if (spec && m.up.block_time_s) {
+    EXPECT_EQ(spec->block_interval_s, *m.up.block_time_s);
+  }
 
   // Requests and limits everywhere; the Secret only by reference.
   const auto& secret = doc(m, "Secret");
@@ -359,10 +361,12 @@ TEST(K8sBinary, WritesManifestsAndTheStudyRecord) {
             std::filesystem::perms::none);
 
   // The pods' event logs copied back as docs/DEVNET.md says: the study reads them.
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 4; ++i) {
+    std::filesystem::create_directories(dir / "out" / ("node" + std::to_string(i)));
     ASSERT_TRUE(base::write_file_atomic(dir / "out" / ("node" + std::to_string(i)) / "events.jsonl",
                                         "{\"ts_us\":1,\"node\":\"tally-" + std::to_string(i) +
                                             "\",\"event\":\"node_started\",\"height\":0}\n"));
+  }
   auto run = study::load_run(dir / "out");
   ASSERT_TRUE(run) << run.error();
   EXPECT_TRUE(run->has_layout);
@@ -382,6 +386,7 @@ TEST(K8sBinary, WritesManifestsAndTheStudyRecord) {
   EXPECT_EQ(list.at("items").as_array().size(), 5u);
 
   // A process devnet's devnet.json is never replaced.
+  std::filesystem::create_directories(dir / "live");
   ASSERT_TRUE(base::write_file_atomic(dir / "live" / "devnet.json", "{\"version\": 1, \"nodes\": []}"));
   o.argv = {TALLY_DEVNET_PATH, "k8s", "--out", (dir / "live").string()};
   r = support::run(o, std::chrono::seconds(60));
