@@ -18,15 +18,6 @@ namespace json = boost::json;
 
 namespace {
 
-std::uint32_t fnv1a(const std::string& s) {
-  std::uint32_t h = 2166136261u;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return h;
-}
-
 bool mentions_missing(const std::string& error) {
   return error.find("no such") != std::string::npos || error.find("not found") != std::string::npos ||
          error.find("does not exist") != std::string::npos;
@@ -126,16 +117,14 @@ std::expected<ContainerPlan, std::string> plan_containers(const std::filesystem:
                                                           const ContainerSupport& support) {
   if (nodes == 0 || nodes > kMaxContainerNodes)
     return std::unexpected("--engine podman supports 1 to " + std::to_string(kMaxContainerNodes) + " nodes");
-  const std::uint32_t h = fnv1a(dir.lexically_normal().string());
+  const std::uint32_t h = devnet_dir_hash(dir);
   ContainerPlan p;
   p.engine = engine;
   p.image = image;
   p.runtime = support.runtime;
   p.ulimits = support.ulimits;
   p.nodes = nodes;
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "%04x", static_cast<unsigned>(h & 0xffff));
-  p.prefix = std::string("tly") + hex;
+  p.prefix = devnet_prefix(h);
   // Subnets in use: the host's addresses and every podman network's (a network without a
   // running container has no bridge yet).
   std::string used;

@@ -20,15 +20,6 @@ constexpr const char* kNftTable = "tally_devnet";
 // No `ip`, `tc` or `nft` command takes long; one that hangs is killed.
 constexpr std::chrono::seconds kCommandTimeout{60};
 
-std::uint32_t fnv1a(const std::string& s) {
-  std::uint32_t h = 2166136261u;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return h;
-}
-
 bool mentions_missing(const std::string& error) {
   return error.find("Cannot find device") != std::string::npos || error.find("No such file") != std::string::npos ||
          error.find("does not exist") != std::string::npos || error.find("No such device") != std::string::npos;
@@ -66,6 +57,21 @@ std::expected<std::string, std::string> run_command(const std::vector<std::strin
                                                 : "exit status " + std::to_string(*r->exit_code);
   return std::unexpected("`" + support::command_line(argv) + "` failed (" + how + ")" +
                          (output.empty() ? "" : ": " + output));
+}
+
+std::uint32_t devnet_dir_hash(const std::filesystem::path& dir) {
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : dir.lexically_normal().string()) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+std::string devnet_prefix(std::uint32_t dir_hash) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "%04x", static_cast<unsigned>(dir_hash & 0xffff));
+  return std::string("tly") + hex;
 }
 
 json::object to_json(const NetnsPlan& p) {
@@ -110,11 +116,9 @@ std::expected<void, std::string> check_netns_support() {
 std::expected<NetnsPlan, std::string> plan_netns(const std::filesystem::path& dir, std::size_t nodes) {
   if (nodes == 0 || nodes > kMaxNetnsNodes)
     return std::unexpected("netns mode supports 1 to " + std::to_string(kMaxNetnsNodes) + " nodes");
-  const std::uint32_t h = fnv1a(dir.lexically_normal().string());
+  const std::uint32_t h = devnet_dir_hash(dir);
   NetnsPlan p;
-  char hex[8];
-  std::snprintf(hex, sizeof hex, "%04x", static_cast<unsigned>(h & 0xffff));
-  p.prefix = std::string("tly") + hex;
+  p.prefix = devnet_prefix(h);
   p.nodes = nodes;
   auto addrs = run_command({"ip", "-o", "-4", "addr", "show"});
   if (!addrs) return std::unexpected(addrs.error());

@@ -15,6 +15,7 @@
 
 #include <boost/json/object.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <expected>
 #include <filesystem>
 #include <string>
@@ -38,6 +39,12 @@ struct NetnsPlan {
 };
 
 inline constexpr std::size_t kMaxNetnsNodes = 250;
+
+// A hash of DIR's normalized path (FNV-1a): its low 16 bits name a devnet's namespaces,
+// bridge, network and containers ("tly" + 4 hex digits, devnet_prefix), the rest pick its
+// subnet. Shared with containers.h.
+std::uint32_t devnet_dir_hash(const std::filesystem::path& dir);
+std::string devnet_prefix(std::uint32_t dir_hash);
 
 // Recorded in devnet.json ("netns"): the plan and every name it makes, for `down`.
 boost::json::object to_json(const NetnsPlan& plan);

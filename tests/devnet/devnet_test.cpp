@@ -40,16 +40,7 @@ std::int64_t wall_us() {
       .count();
 }
 
-// Polls `done` until it holds or `timeout` passes.
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
-                std::chrono::milliseconds poll = 200ms) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(poll);
-  }
-}
+using testing::wait_until;
 
 std::string describe(const StatusReport& r) { return std::string("\n").append(render_status(r)); }
 

@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <filesystem>
+#include <functional>
+#include <thread>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -27,6 +30,17 @@ inline bool write_fast_chain(const std::filesystem::path& file, const std::strin
   spec.as_object()["block_interval_s"] = 1;
   spec.as_object()["asert_half_life_s"] = 10;
   return base::write_file_atomic(file, boost::json::serialize(spec)).has_value();
+}
+
+// Polls `done` until it holds or `timeout` passes.
+inline bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout,
+                       std::chrono::milliseconds poll = std::chrono::milliseconds(200)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (done()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(poll);
+  }
 }
 
 // A fresh temporary directory <prefix>-XXXXXX holding the fast chain spec (make_dir,
@@ -51,6 +65,15 @@ class DevnetFixture : public ::testing::Test {
       std::cerr << "devnet kept for inspection in " << dir_ << "\n";
     }
     temp_.reset();
+  }
+
+  // The best block hash of a node of net_, or "" when it does not answer.
+  std::string tip(std::size_t node) {
+    auto c = net_->client(node, std::chrono::seconds(3));
+    if (!c) return "";
+    auto r = c->call("getbestblockhash", boost::json::array{});
+    if (!r || !r->is_string()) return "";
+    return std::string(r->get_string());
   }
 
   std::optional<support::TempDir> temp_;  // removed after TearDown unless the test failed

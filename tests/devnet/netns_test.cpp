@@ -27,16 +27,8 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(200ms);
-  }
-}
+using testing::wait_until;
 
 bool namespace_listed(const std::string& name) {
   auto list = run_command({"ip", "netns", "list"});
@@ -127,14 +119,6 @@ class DevnetNetnsTest : public testing::DevnetFixture {
     o.stop_with_parent = true;
     o.net = "netns";
     return o;
-  }
-
-  std::string tip(std::size_t node) {
-    auto c = net_->client(node, 3s);
-    if (!c) return "";
-    auto r = c->call("getbestblockhash", json::array{});
-    if (!r || !r->is_string()) return "";
-    return std::string(r->get_string());
   }
 
   bool all_agree() {

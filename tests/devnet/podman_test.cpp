@@ -28,16 +28,8 @@ namespace {
 
 namespace json = boost::json;
 using namespace std::chrono_literals;
-using Clock = std::chrono::steady_clock;
 
-bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(200ms);
-  }
-}
+using testing::wait_until;
 
 // The image of this build: scripts/image.sh with the build's binaries. Empty when built, else why not.
 std::string build_image() {
@@ -114,14 +106,6 @@ class DevnetPodmanTest : public testing::DevnetFixture {
     }
     if (auto ok = check_container_support("podman", default_image()); !ok) GTEST_SKIP() << ok.error();
     make_dir("tally-devnet-podman");
-  }
-
-  std::string tip(std::size_t node) {
-    auto c = net_->client(node, 3s);
-    if (!c) return "";
-    auto r = c->call("getbestblockhash", json::array{});
-    if (!r || !r->is_string()) return "";
-    return std::string(r->get_string());
   }
 
   bool all_agree(std::uint32_t above) {
