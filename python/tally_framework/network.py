@@ -77,9 +77,11 @@ class TestNetwork:
         return b.p2p_endpoint in a.outbound_endpoints() or a.p2p_endpoint in b.outbound_endpoints()
 
     def connect(self, a, b, timeout=60.0):
-        """a keeps a connection to b (RPC addnode "add"); waits until it is established."""
+        """a keeps a connection to b (RPC addnode "add"); waits until a connection between
+        them is established (in either direction: a node does not dial a peer that already
+        reached it, for example after address gossip)."""
         a.rpc.addnode(b.p2p_endpoint, "add")
-        wait_until(lambda: b.p2p_endpoint in a.outbound_endpoints(), timeout,
+        wait_until(lambda: self.connected(a, b), timeout,
                    message="%s did not connect to %s" % (a.name, b.name))
 
     def connect_line(self):
