@@ -27,7 +27,9 @@
 #include "node/peer_names.h"
 #include "p2p/asio_transport.h"
 #include "rpc/http_server.h"
+#include "p2p/event_record.h"
 #include "rpc/auth.h"
+#include "rpc/event_hub.h"
 #include "rpc/metrics.h"
 
 namespace tally::node {
@@ -99,6 +101,7 @@ struct Node::Core {
   crypto::Address miner_address;
   std::optional<EventLog> events;
   rpc::Metrics metrics;
+  rpc::EventHub event_hub;  // GET /events: every event of the core, to each subscriber
   CoreViews views;  // what RPC handlers see of chain, mempool and network
   std::shared_ptr<spdlog::logger> log;
   std::int64_t last_peers_save_ms = 0;
@@ -115,6 +118,7 @@ Node::~Node() { shutdown(); }
 
 const ledger::ChainSpec& Node::spec() const { return core_->spec; }
 rpc::Metrics& Node::metrics() { return core_->metrics; }
+rpc::EventHub* Node::event_hub() { return &core_->event_hub; }
 std::int64_t Node::uptime_s() const { return (wall_ms() - started_ms_) / 1000; }
 std::shared_ptr<const rpc::TipSnapshot> Node::tip() const { return snapshot_.load(); }
 rpc::ChainView& Node::chain() { return core_->views.chain; }
@@ -646,8 +650,13 @@ void Node::on_core_activity() {
   const auto events = c.net->take_events();
   const std::int64_t now = wall_ms();
   bool tip_changed = false;
+  const bool streaming = c.event_hub.has_subscribers();
   for (const auto& ev : events) {
     if (c.events) c.events->write(ev, ev.time_us);
+    if (streaming) {
+      const auto record = p2p::to_event_record(ev, ev.time_us, name_);
+      c.event_hub.publish(record.type_name, events::to_json_line(record));
+    }
     std::visit(
         [&](const auto& e) {
           using T = std::decay_t<decltype(e)>;

@@ -45,7 +45,7 @@ std::string_view request_path(std::string_view target) { return target.substr(0,
 
 std::string_view path_label(std::string_view target) {
   const std::string_view path = request_path(target);
-  if (path == "/" || path == "/health" || path == "/metrics") return path;
+  if (path == "/" || path == "/health" || path == "/metrics" || path == "/events") return path;
   return "other";
 }
 
@@ -78,6 +78,9 @@ HttpResponse HttpRouter::handle(const HttpRequest& request) const {
   if (!user) return unauthorized();
   if (path == "/") return request.method == "POST" ? json_rpc(request, *user) : method_not_allowed("POST");
   if (path == "/metrics") return request.method == "GET" ? metrics() : method_not_allowed("GET");
+  // GET /events with credentials is streamed by the server (rpc/http_server.cpp); here only
+  // what it does not take: another method, or a node without an event stream.
+  if (path == "/events") return request.method == "GET" ? json_status(404, "no event stream") : method_not_allowed("GET");
   return json_status(404, "not found");
 }
 

@@ -32,6 +32,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "rpc/event_hub.h"
 #include "rpc/http_router.h"
 #include "rpc/methods.h"
 #include "rpc/metrics.h"
@@ -189,6 +190,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void close_now(const std::shared_ptr<std::promise<void>>& done) {
+    subscriber_.reset();
+    if (heartbeat_) heartbeat_->cancel();
     closed_ = true;
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
@@ -282,6 +285,9 @@ class Session : public std::enable_shared_from_this<Session> {
       authenticated_ = true;
       --server_.unauthenticated;
     }
+    if (request.method == "GET" && path_label(request.target) == "/events" && server_.node.event_hub() != nullptr &&
+        server_.auth.check(request.authorization))
+      return start_events(*server_.node.event_hub());
     const HttpRouter& router = *server_.router;
     answering_ = true;  // until the response is written (on_write)
     answering_flag_ = true;
@@ -340,6 +346,70 @@ class Session : public std::enable_shared_from_this<Session> {
   // away with the last handler that holds it.
   void finish() {}
 
+  // GET /events: the connection becomes a server-sent event stream until either side closes
+  // it or the client falls behind (rpc/event_hub.h drops it; we close). A comment line every
+  // kHeartbeat finds clients that went away without closing.
+  void start_events(EventHub& hub) {
+    server_.record_response(target_, 200);
+    server_.node.metrics().counter_add("tally_rpc_event_streams_total", "GET /events streams opened.", {}, {});
+    std::weak_ptr<Session> weak = weak_from_this();
+    subscriber_ = hub.subscribe([weak] {
+      if (auto self = weak.lock()) asio::post(self->stream_.get_executor(), [self] { self->pump_events(); });
+    });
+    heartbeat_.emplace(stream_.get_executor());
+    out_ = std::make_shared<std::string>(
+        "HTTP/1.1 200 OK\r\nServer: tally-rpc\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "Connection: close\r\nX-Accel-Buffering: no\r\n\r\n: tally events\n\n");
+    write_events();
+    arm_heartbeat();
+  }
+
+  void arm_heartbeat() {
+    heartbeat_->expires_after(kHeartbeat);
+    heartbeat_->async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closed_ || !self->subscriber_) return;
+      if (!self->writing_) {
+        self->out_ = std::make_shared<std::string>(": ping\n\n");
+        self->write_events();
+      }
+      self->arm_heartbeat();
+    });
+  }
+
+  void pump_events() {
+    if (closed_ || writing_ || !subscriber_) return;
+    auto batch = subscriber_->take();
+    if (batch.overflowed) {
+      server_.node.metrics().counter_add("tally_rpc_event_streams_dropped_total",
+                                         "GET /events streams closed because the client fell behind.", {}, {});
+      return end_events();
+    }
+    if (batch.frames.empty()) return;
+    out_ = std::make_shared<std::string>(std::move(batch.frames));
+    write_events();
+  }
+
+  void write_events() {
+    writing_ = true;
+    stream_.expires_after(server_.config.write_timeout);
+    asio::async_write(stream_, asio::buffer(*out_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      self->stream_.expires_never();
+      if (ec || self->closed_) return self->end_events();
+      self->pump_events();
+    });
+  }
+
+  void end_events() {
+    subscriber_.reset();
+    if (heartbeat_) heartbeat_->cancel();
+    if (closed_) return;
+    closed_ = true;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
   beast::tcp_stream stream_;
   ServerState& server_;
   beast::flat_buffer buffer_;
@@ -355,6 +425,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::atomic<bool> reading_{false};         // bytes of a request have arrived and it is being read
   std::chrono::steady_clock::time_point accepted_;
   std::shared_ptr<std::promise<void>> close_when_answered_;  // stop() waits on it
+  // GET /events
+  static constexpr auto kHeartbeat = std::chrono::seconds(15);
+  std::shared_ptr<EventSubscriber> subscriber_;
+  std::optional<asio::steady_timer> heartbeat_;
+  std::shared_ptr<std::string> out_;
+  bool writing_ = false;
 };
 
 }  // namespace

@@ -33,6 +33,8 @@
 
 namespace tally::rpc {
 
+class EventHub;
+
 class Metrics;
 
 // A call the node could not carry out. RPC answers kShuttingDown with -9 "Shutting down" and
@@ -328,6 +330,8 @@ class NodeApi {
   virtual std::int64_t uptime_s() const = 0;
   // The latest snapshot (null before the first is published); never waits for the core.
   virtual std::shared_ptr<const TipSnapshot> tip() const = 0;
+  // The live event stream behind GET /events (rpc/event_hub.h); null: the node has none.
+  virtual EventHub* event_hub() { return nullptr; }
 
   // The views live as long as the node.
   virtual ChainView& chain() = 0;

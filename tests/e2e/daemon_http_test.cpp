@@ -204,6 +204,34 @@ TEST_F(DaemonHttp, Authentication) {
   EXPECT_EQ(other.read()->status, 401);
 }
 
+TEST_F(DaemonHttp, EventStreamCarriesTheNodesEventsInTheEventLogSchema) {
+  HttpClient refused(suite_.node->rpc_port());
+  ASSERT_TRUE(refused.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto no = refused.read();
+  ASSERT_TRUE(no);
+  EXPECT_EQ(no->status, 401);
+
+  HttpClient c(suite_.node->rpc_port());
+  ASSERT_TRUE(c.send("GET /events HTTP/1.1\r\nHost: x\r\nAuthorization: " + cookie_auth() + "\r\n\r\n"));
+  auto r = c.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  ASSERT_TRUE(c.read_until(": tally events\n\n"));
+  auto mined = suite_.node->client().call("generate", json::array{1});
+  ASSERT_TRUE(mined);
+  const std::string hash(mined->as_array().at(0).as_string());
+  ASSERT_TRUE(c.read_until("event: tip_changed\n")) << c.buffered();
+  ASSERT_TRUE(c.read_until(hash + "\",\"height\"")) << c.buffered();
+  // Each data line is an event-log line (events/event.h), as tally-study reads them.
+  const std::string& got = c.buffered();
+  const auto at = got.find("event: block_connected\ndata: ");
+  ASSERT_NE(at, std::string::npos) << got;
+  const auto start = at + std::string("event: block_connected\ndata: ").size();
+  const json::value line = json::parse(got.substr(start, got.find('\n', start) - start));
+  EXPECT_EQ(line.at("event").as_string(), "block_connected");
+  EXPECT_EQ(line.at("hash").as_string(), hash);
+}
+
 TEST_F(DaemonHttp, HealthWithoutAuthentication) {
   HttpClient c(suite_.node->rpc_port());
   ASSERT_TRUE(c.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"));

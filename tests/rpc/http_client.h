@@ -52,6 +52,7 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   bool connected() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
   void close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -100,6 +101,15 @@ class HttpClient {
     buffer_.erase(0, length);
     return r;
   }
+
+  // Reads until `needle` is in what has arrived after the last response; false on timeout or close.
+  bool read_until(std::string_view needle, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (buffer_.find(needle) == std::string::npos)
+      if (!fill(deadline)) return false;
+    return true;
+  }
+  const std::string& buffered() const { return buffer_; }
 
   // True when the server closed the connection (EOF or reset) within the timeout.
   bool wait_closed(std::chrono::milliseconds timeout) {

@@ -100,6 +100,58 @@ TEST_F(HttpServerTest, HealthNeedsNoAuth) {
   EXPECT_EQ(r->status, 405);
 }
 
+TEST_F(HttpServerTest, EventStreamNeedsCredentialsAndGet) {
+  HttpClient anonymous(port);
+  auto r = anonymous.roundtrip("GET", "/events", "");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  HttpClient post_it(port);
+  r = post_it.roundtrip("POST", "/events", "{}", cookie_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 405);
+}
+
+TEST_F(HttpServerTest, EventStreamDeliversEventsInOrder) {
+  HttpClient c(port);
+  ASSERT_TRUE(c.send(HttpClient::request("GET", "/events", "", user_auth)));
+  auto head = c.read();
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->header("content-type"), "text/event-stream");
+  ASSERT_TRUE(c.read_until(": tally events\n\n"));
+  // The subscription exists once the stream's first bytes were written.
+  ASSERT_TRUE(node.events.has_subscribers());
+  node.events.publish("tip_changed", R"({"height":1})");
+  node.events.publish("tx_accepted", R"({"txid":"ab"})");
+  ASSERT_TRUE(c.read_until("\"txid\":\"ab\"}\n\n")) << c.buffered();
+  const std::string& got = c.buffered();
+  const auto first = got.find("event: tip_changed\ndata: {\"height\":1}\n\n");
+  const auto second = got.find("event: tx_accepted\ndata: {\"txid\":\"ab\"}\n\n");
+  ASSERT_NE(first, std::string::npos) << got;
+  EXPECT_LT(first, second);
+}
+
+TEST_F(HttpServerTest, AClientThatFallsBehindIsDroppedAndTheNodeGoesOn) {
+  HttpClient slow(port);
+  int small = 4096;
+  ::setsockopt(slow.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  ASSERT_TRUE(slow.send(HttpClient::request("GET", "/events", "", cookie_auth)));
+  ASSERT_TRUE(slow.read());
+  ASSERT_TRUE(slow.read_until(": tally events\n\n"));
+  // It reads nothing more. Publishing never waits for it: once the socket buffers and the
+  // 64 KiB queue are full, it is dropped and its connection closed.
+  const std::string payload = "{\"pad\":\"" + std::string(8000, 'x') + "\"}";
+  for (int i = 0; i < 4000 && node.events.dropped() == 0; ++i) {
+    node.events.publish("block_connected", payload);
+    if (i % 100 == 99) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(node.events.dropped(), 1u);
+  EXPECT_TRUE(slow.wait_closed(std::chrono::seconds(20)));
+  auto health = HttpClient(port).roundtrip("GET", "/health", "");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
 TEST_F(HttpServerTest, AuthenticationOnEveryOtherPath) {
   for (const auto& [method, target] : std::vector<std::pair<std::string, std::string>>{
            {"POST", "/"}, {"GET", "/metrics"}, {"GET", "/nope"}, {"GET", "/"}}) {

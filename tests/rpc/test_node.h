@@ -15,6 +15,7 @@
 #include "node/core_views.h"
 #include "p2p/net_core.h"
 #include "rpc/metrics.h"
+#include "rpc/event_hub.h"
 #include "rpc/node_api.h"
 
 namespace tally::rpc::testing {
@@ -79,6 +80,8 @@ class TestNode final : public NodeApi {
 
   void request_stop() override { stop_requested = true; }
   Metrics& metrics() override { return metrics_; }
+  EventHub* event_hub() override { return &events; }
+  EventHub events{64 * 1024};  // GET /events; small, so a test can make a client fall behind
 
   // Test access (callers hold no other lock).
   template <class F>
