@@ -59,8 +59,17 @@ class RPCClient:
 
     # --- transport ---
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
     def close(self):
-        if self._conn is not None:
+        if self.__dict__.get("_conn") is not None:
             self._conn.close()
             self._conn = None
 
