@@ -40,6 +40,14 @@ class SkipTest(Exception):
     pass
 
 
+class Terminated(BaseException):
+    """SIGTERM (ctest's timeout, a user): unwinds the test so its nodes are stopped."""
+
+
+def _on_sigterm(*_):
+    raise Terminated("terminated by SIGTERM (ctest timeout?)")
+
+
 class TallyTestFramework:
     def __init__(self):
         self.num_nodes = 1
@@ -119,7 +127,7 @@ class TallyTestFramework:
             self.tmpdir = tempfile.mkdtemp(prefix="tally_func_%s_" % self.__class__.__name__)
         self.log("tmpdir %s, tallyd %s" % (self.tmpdir, self.options.tallyd))
         # ctest's timeout and Ctrl-C: unwind through finally so every node is stopped.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        signal.signal(signal.SIGTERM, _on_sigterm)
         atexit.register(self._close_peers)
         status = 1
         try:
