@@ -65,7 +65,9 @@ class ReorgPartition(TallyTestFramework):
         self.log("one tip at height %d: %s" % (n0.rpc.getblockcount(), tip[:16]))
 
         # The transfer of the losing branch returns to the pool and gets mined again.
-        wait_until(lambda: txid in n0.rpc.getrawmempool(), message="the reorged-out tx is not back in the mempool")
+        for n in self.nodes:  # back in node0's pool, then relayed to all
+            wait_until(lambda: txid in n.rpc.getrawmempool(),
+                       message="the reorged-out transaction is not in %s's mempool" % n.name)
         mined = net.generate(n3, 1)[0]
         net.sync_blocks()
         assert txid in n1.rpc.getblock(mined)["tx"], "the re-mined block lacks the transaction"
