@@ -361,6 +361,13 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
   report->add_option("dir", report_dir, "Devnet directory (default: --dir or $TALLY_DEVNET_DIR)");
   report->add_option("--dir,-d", dir, "Devnet directory");
 
+  std::uint16_t dashboard_port = 8080;
+  CLI::App* dashboard = app.add_subcommand(
+      "dashboard", "Serve a live view of the devnet (peer graph, block tree, heights, propagation, partitions) on "
+                   "http://127.0.0.1:PORT until Ctrl-C");
+  dashboard->add_option("--dir,-d", dir, "Devnet directory");
+  dashboard->add_option("--port,-p", dashboard_port, "Port on 127.0.0.1 (0: any free port)")->capture_default_str();
+
   K8sFlags k8s_flags;
   CLI::App* k8s = app.add_subcommand(
       "k8s", "Write Kubernetes manifests (ConfigMap, Secret, headless Service, StatefulSet, load Job) for a devnet "
@@ -427,6 +434,8 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
     out.command = ScenarioCommand{scenario_file, dir_or_default(dir), scenario_tallyd};
   } else if (report->parsed()) {
     out.command = ReportCommand{report_dir.empty() ? dir_or_default(dir) : std::filesystem::path(report_dir)};
+  } else if (dashboard->parsed()) {
+    out.command = DashboardCommand{dir_or_default(dir), dashboard_port};
   } else if (k8s->parsed()) {
     auto c = k8s_command(k8s_flags);
     if (!c) return std::unexpected(c.error());

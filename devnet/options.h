@@ -136,6 +136,12 @@ struct DownCommand {
   bool clean = false;
 };
 
+// `dashboard`: a live view of the devnet on 127.0.0.1:port until a signal (devnet/dashboard.h).
+struct DashboardCommand {
+  std::filesystem::path dir;
+  std::uint16_t port = 8080;
+};
+
 struct ReportCommand {
   std::filesystem::path dir;
 };
@@ -166,7 +172,8 @@ struct K8sCommand {
 };
 
 using Command = std::variant<UpCommand, StatusCommand, LoadCommand, PartitionCommand, HealCommand, StopCommand,
-                             StartCommand, DownCommand, ReportCommand, ScenarioCommand, K8sCommand>;
+                             StartCommand, DownCommand, ReportCommand, ScenarioCommand, K8sCommand,
+                             DashboardCommand>;
 
 struct ParsedCommandLine {
   std::optional<Command> command;  // empty when help or the version was asked for

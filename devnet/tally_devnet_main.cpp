@@ -13,6 +13,7 @@
 #include <optional>
 #include <thread>
 
+#include "devnet/dashboard.h"
 #include "devnet/devnet.h"
 #include "study/report.h"
 #include "devnet/options.h"
@@ -73,6 +74,16 @@ void draw(Devnet& net, const std::string& extra) {
   screen += render_status(report);
   if (!extra.empty()) screen += extra + "\n";
   std::cout << screen << std::flush;
+}
+
+int cmd_dashboard(const DashboardCommand& c) {
+  auto dashboard = Dashboard::start(c.dir, c.port, log_line);
+  if (!dashboard) return fail(dashboard.error());
+  std::cout << "dashboard of " << c.dir.string() << " on http://127.0.0.1:" << (*dashboard)->port()
+            << "/  (Ctrl-C to stop)" << std::endl;
+  while (!g_stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  (*dashboard)->stop();
+  return 0;
 }
 
 int cmd_up(const UpCommand& c) {
@@ -248,6 +259,7 @@ int main(int argc, char** argv) {
       return cmd_simple(d->dir, [&](Devnet& n) { return n.down(d->clean); }, "");
     if (const auto* sc = std::get_if<ScenarioCommand>(&command)) return cmd_scenario(*sc);
     if (const auto* k = std::get_if<K8sCommand>(&command)) return cmd_k8s(*k);
+    if (const auto* d = std::get_if<DashboardCommand>(&command)) return cmd_dashboard(*d);
     if (const auto* r = std::get_if<ReportCommand>(&command)) {
       auto report = tally::study::write_report(r->dir);
       if (!report) return fail(report.error());

@@ -13,17 +13,18 @@
 #include "study/report.h"
 #include "support/process.h"
 #include "support/temp_dir.h"
+#include "tests/chromium.h"
 #include "tests/study/synthetic_run.h"
 
 namespace tally::study {
 namespace {
 
 using support::TempDir;
-
-std::string chromium_path() {
-  if (const char* env = std::getenv("TALLY_CHROMIUM"); env && *env) return env;
-  return "/usr/bin/chromium";
-}
+using tally::chromium::chromium_args;
+using tally::chromium::chromium_path;
+using tally::chromium::console_errors;
+using tally::chromium::run_bounded;
+using RunResult = tally::chromium::ChromiumRun;
 
 std::string slurp(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -32,55 +33,10 @@ std::string slurp(const std::filesystem::path& p) {
   return ss.str();
 }
 
-struct RunResult {
-  bool finished = false;
-  std::string out, err;
-};
-
-// Runs argv in a session of its own with stdout/stderr captured; after `timeout` the whole
-// group (Chromium forks helpers) is killed, and so are helpers left behind after it exits.
-RunResult run_bounded(const std::vector<std::string>& argv, std::chrono::seconds timeout) {
-  support::SpawnOptions o;
-  o.argv = argv;
-  o.out = support::Redirect::capture();
-  o.err = support::Redirect::capture();
-  o.new_session = true;
-  o.parent_death_signal = SIGKILL;
-  auto r = support::run(o, timeout);
-  if (!r) return RunResult{false, "", r.error()};
-  return RunResult{r->exit_code.has_value(), std::move(r->out), std::move(r->err)};
-}
-
-std::vector<std::string> chromium_args(const std::filesystem::path& profile) {
-  return {chromium_path(),
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-dev-shm-usage",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          "--user-data-dir=" + profile.string(),
-          "--enable-logging=stderr",
-          "--v=0"};
-}
 
 std::uint32_t be32(const std::string& s, std::size_t at) {
   return (std::uint32_t(std::uint8_t(s[at])) << 24) | (std::uint32_t(std::uint8_t(s[at + 1])) << 16) |
          (std::uint32_t(std::uint8_t(s[at + 2])) << 8) | std::uint32_t(std::uint8_t(s[at + 3]));
-}
-
-// Console output as Chromium logs it on stderr ("...:INFO:CONSOLE:1] \"message\", source: ...").
-// The report has no script, so any console line at all is a problem.
-std::vector<std::string> console_errors(const std::string& err) {
-  std::vector<std::string> out;
-  std::istringstream in(err);
-  for (std::string line; std::getline(in, line);)
-    if (line.find(":CONSOLE") != std::string::npos || line.find("Uncaught") != std::string::npos ||
-        line.find("net::ERR_") != std::string::npos)
-      out.push_back(line);
-  return out;
 }
 
 // The detector itself: a page that throws must be caught, or a change in Chromium's log
