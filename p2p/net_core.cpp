@@ -160,8 +160,15 @@ bool NetCore::disconnect(PeerId id, const std::string& reason) {
 }
 
 std::string NetCore::ban_key(const Peer& p) const {
-  // Every devnet node shares 127.0.0.1: ban loopback peers by their listening endpoint.
-  if (is_loopback(p.address)) return ip_only(p.address) + ":" + std::to_string(p.version.listen_port);
+  // Every devnet node shares 127.0.0.1: ban loopback peers by their listening endpoint (the
+  // one we dialled, or the one an inbound peer announced). An inbound loopback peer with none
+  // (before its version, or not listening) is banned by this connection's endpoint only:
+  // "127.0.0.1:0" would refuse every non-listening loopback peer.
+  if (is_loopback(p.address)) {
+    std::uint16_t port = p.address.port;
+    if (p.inbound && p.version_received && p.version.listen_port != 0) port = p.version.listen_port;
+    return ip_only(p.address) + ":" + std::to_string(port);
+  }
   return ip_only(p.address);
 }
 

@@ -146,6 +146,24 @@ TEST_F(TcpAdversary, GarbageAfterHandshakeBansTheSender) {
   expect_honest_peer_served();
 }
 
+TEST_F(TcpAdversary, GarbageBeforeTheVersionDoesNotBanOtherNonListeningLoopbackPeers) {
+  {
+    RawPeer attacker(net.node(0).port);
+    std::vector<std::uint8_t> junk(64, 0xab);
+    attacker.send(junk);
+    EXPECT_TRUE(attacker.closed_by_peer(5s));
+  }
+  // Whatever it cost the attacker, a later loopback peer that does not listen (port 0 in its
+  // version) is served: it shares no identity with the attacker but the address.
+  RawPeer scripted(net.node(0).port);
+  scripted.handshake(net.spec(), 0);
+  scripted.send(PingMsg{9}, magic());
+  EXPECT_FALSE(scripted.closed_by_peer(1500ms));
+  for (const auto& b : net.on_io([&] { return net.node(0).core->bans(); }))
+    EXPECT_NE(b.key, "127.0.0.1:0") << b.reason;
+  expect_honest_peer_served();
+}
+
 TEST_F(TcpAdversary, InvalidProofOfWorkHeaderBansTheSender) {
   RawPeer attacker(net.node(0).port);
   attacker.handshake(net.spec(), 4445);
