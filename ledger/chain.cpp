@@ -420,6 +420,11 @@ std::expected<BlockAcceptResult, ChainError> Chain::accept_block(const Block& bl
 }
 
 std::expected<void, ChainError> Chain::mark_invalid(BlockEntry* e, const BlockFailure& failure, ChainUpdate& update) {
+  update.invalidated.emplace_back(e->hash, failure);
+  return mark_failed(e);
+}
+
+std::expected<void, ChainError> Chain::mark_failed(BlockEntry* e) {
   WriteBatch batch;
   std::vector<BlockEntry*> stack{e};
   e->status |= kStatusFailed;
@@ -431,10 +436,57 @@ std::expected<void, ChainError> Chain::mark_invalid(BlockEntry* e, const BlockFa
     batch.put(Column::kBlockIndex, x->hash.span(), encode_index_record(IndexRecord{x->header, x->status, x->sequence}));
     for (BlockEntry* c : x->children) stack.push_back(c);
   }
-  update.invalidated.emplace_back(e->hash, failure);
   if (best_header_->failed()) recompute_best_header();
   if (auto r = store_.write(batch); !r) return std::unexpected(store_error(r.error()));
   return {};
+}
+
+std::expected<ChainUpdate, ChainError> Chain::invalidate_block(const BlockHash& hash) {
+  auto it = entries_.find(hash);
+  if (it == entries_.end()) return std::unexpected(ChainError{ChainError::Kind::kUnknownBlock, "Block not found", {}});
+  BlockEntry* e = it->second.get();
+  if (e->height() == 0) return std::unexpected(ChainError{ChainError::Kind::kRefused, "cannot invalidate the genesis block", {}});
+  ChainUpdate update;
+  // Off the active chain first (down to e's parent), so the tip never sits on a failed block.
+  if (e->in_active_chain) {
+    while (active_.back() != e->parent) {
+      if (auto r = disconnect_tip(update); !r) return std::unexpected(r.error());
+    }
+  }
+  if (auto r = mark_failed(e); !r) return std::unexpected(r.error());
+  if (auto r = activate_best_chain(update); !r) return std::unexpected(r.error());
+  return update;
+}
+
+std::expected<ChainUpdate, ChainError> Chain::reconsider_block(const BlockHash& hash) {
+  auto it = entries_.find(hash);
+  if (it == entries_.end()) return std::unexpected(ChainError{ChainError::Kind::kUnknownBlock, "Block not found", {}});
+  BlockEntry* e = it->second.get();
+  WriteBatch batch;
+  std::vector<BlockEntry*> cleared;
+  auto clear = [&](BlockEntry* x) {
+    if (!x->failed()) return;
+    x->status &= static_cast<std::uint8_t>(~(kStatusFailed | kStatusFailedChild));
+    batch.put(Column::kBlockIndex, x->hash.span(), encode_index_record(IndexRecord{x->header, x->status, x->sequence}));
+    cleared.push_back(x);
+  };
+  std::vector<BlockEntry*> stack{e};  // e and its descendants (iterative: branches may be long)
+  while (!stack.empty()) {
+    BlockEntry* x = stack.back();
+    stack.pop_back();
+    clear(x);
+    for (BlockEntry* c : x->children) stack.push_back(c);
+  }
+  for (BlockEntry* x = e->parent; x != nullptr; x = x->parent) clear(x);
+  if (!cleared.empty()) {
+    if (auto r = store_.write(batch); !r) return std::unexpected(store_error(r.error()));
+  }
+  for (BlockEntry* x : cleared)
+    if (x->chain_has_data) candidates_.insert(x);
+  recompute_best_header();
+  ChainUpdate update;
+  if (auto r = activate_best_chain(update); !r) return std::unexpected(r.error());
+  return update;
 }
 
 void Chain::note_verified(const TxId& txid) {

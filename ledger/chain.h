@@ -48,6 +48,8 @@ struct ChainError {
     kWrongGenesis,  // the datadir belongs to another chain
     kWrongSchema,   // the datadir was written by an incompatible version
     kCorrupt,       // a stored record is damaged or inconsistent
+    kUnknownBlock,  // invalidate_block / reconsider_block: no such block in the tree
+    kRefused,       // the request does not apply (invalidating genesis)
   } kind;
   std::string message;
   std::optional<BlockFailure> failure;  // for kInvalid
@@ -92,6 +94,17 @@ class Chain {
                                                                            std::int64_t now_s);
   // Validates and stores a block, then moves the active chain to the best valid branch.
   [[nodiscard]] std::expected<BlockAcceptResult, ChainError> accept_block(const Block& block, std::int64_t now_s);
+
+  // Marks the block `hash` invalid and its descendants invalid-child (Bitcoin Core's
+  // invalidateblock), disconnecting them first if they are active, then activates the best
+  // branch that remains valid. The marks are written to the block index, so they survive a
+  // restart. Errors: kUnknownBlock, kRefused for genesis, kStore/kCorrupt.
+  [[nodiscard]] std::expected<ChainUpdate, ChainError> invalidate_block(const BlockHash& hash);
+  // Clears the invalid marks of `hash`, its descendants and its ancestors (Bitcoin Core's
+  // reconsiderblock), then activates the best branch, which is the reconsidered one when it
+  // has more work. A block that really breaks a rule is found invalid again when connected
+  // (reported in ChainUpdate::invalidated). Errors: kUnknownBlock, kStore/kCorrupt.
+  [[nodiscard]] std::expected<ChainUpdate, ChainError> reconsider_block(const BlockHash& hash);
 
   const ChainSpec& spec() const { return spec_; }
   const BlockEntry& tip() const { return *active_.back(); }
@@ -171,6 +184,8 @@ class Chain {
   void index_records(WriteBatch& batch, const BlockEntry& e, const Block& block, std::span<const TxId> ids,
                      std::span<const crypto::Address> senders, bool erase) const;
   std::expected<void, ChainError> mark_invalid(BlockEntry* e, const BlockFailure& failure, ChainUpdate& update);
+  // Marks e failed and its descendants failed-child, out of the candidates, written to the index.
+  std::expected<void, ChainError> mark_failed(BlockEntry* e);
   void hold_orphan(const Block& block);
   void recompute_best_header();
 

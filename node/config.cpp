@@ -90,6 +90,9 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
                  "message = password); repeatable; also read from $TALLY_RPCAUTH")
       ->envname("TALLY_RPCAUTH");
   app.add_option("--rpcthreads", c.rpcthreads, "RPC server threads")->check(CLI::Range(1, 64));
+  app.add_option("--rpcworkers", c.rpcworkers,
+                 "RPC calls run at once (each waitfornewblock/waitforblockheight holds one while it waits)")
+      ->check(CLI::Range(1, 64));
   app.add_option("--mine", c.mine, "Mine blocks in the background (1/0)");
   app.add_option("--minethreads", c.minethreads, "Mining threads")->check(CLI::Range(1, 256));
   app.add_option("--mineraddress", c.mineraddress, "Address paid by mined blocks (default: devnet key 0)");

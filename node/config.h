@@ -35,7 +35,8 @@ struct NodeConfig {
   std::string rpcuser;
   std::string rpcpassword;
   std::vector<std::string> rpcauth;  // user:salt$hmac lines (rpc/auth.h)
-  unsigned rpcthreads = 2;
+  unsigned rpcthreads = 2;   // RPC I/O threads (accept, read, write, /health)
+  unsigned rpcworkers = 4;   // RPC worker threads: calls running at once
   bool mine = false;
   unsigned minethreads = 1;
   std::string mineraddress;  // default: devnet key 0's address on the devnet

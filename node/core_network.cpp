@@ -64,6 +64,11 @@ rpc::NodeResult<rpc::NetworkInfo> CoreNetworkControl::info() {
       info.records_rejected = t.records_rejected;
       info.dials_with_key = t.dials_with_key;
     }
+    for (const auto& t : net.traffic()) {
+      info.bytes_received += t.received;
+      info.bytes_sent += t.sent;
+    }
+    info.now_ms = core.now_ms;
     return info;
   });
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "ledger/block_assembler.h"
 #include "ledger/tx_rules.h"
 #include "rpc/ledger_json.h"
 
@@ -108,6 +109,12 @@ rpc::NodeResult<rpc::AcceptVerdict> approximate_accept(const ledger::Transaction
 
 rpc::NodeError chain_error(const ledger::ChainError& e) {
   return rpc::NodeError{rpc::NodeError::Kind::kChain, e.message};
+}
+
+std::expected<ledger::Block, ledger::BlockFailure> assemble_template(const CoreParts& core,
+                                                                     const crypto::Address& to) {
+  auto txs = core.mempool.select_for_block(core.chain.state(), core.chain.spec().max_block_txs - 1);
+  return ledger::assemble_block(core.chain, std::move(txs), to, core.net.chain_time_s(core.now_ms));
 }
 
 std::expected<const ledger::BlockEntry*, ledger::ChainError> confirmed_in(const ledger::Chain& chain,
@@ -239,6 +246,52 @@ rpc::NodeResult<std::optional<std::vector<rpc::AddressTx>>> CoreChainView::addre
   });
 }
 
+namespace {
+
+// A failed invalidate/reconsider as the RPC layer sees it: unknown block and genesis are
+// outcomes, anything else a failure of the call.
+rpc::NodeResult<rpc::BlockMarkOutcome> mark_outcome(const std::expected<ledger::ChainUpdate, ledger::ChainError>& r) {
+  if (r) return rpc::BlockMarkOutcome::kDone;
+  if (r.error().kind == ledger::ChainError::Kind::kUnknownBlock) return rpc::BlockMarkOutcome::kNotFound;
+  if (r.error().kind == ledger::ChainError::Kind::kRefused) return rpc::BlockMarkOutcome::kGenesis;
+  return std::unexpected(chain_error(r.error()));
+}
+
+}  // namespace
+
+rpc::NodeResult<rpc::BlockMarkOutcome> CoreChainView::invalidate_block(const ledger::BlockHash& hash) {
+  return run_on_core(runner_, [&](CoreParts& core) -> rpc::NodeResult<rpc::BlockMarkOutcome> {
+    return mark_outcome(core.net.invalidate_block(hash, core.now_ms));
+  });
+}
+
+rpc::NodeResult<rpc::BlockMarkOutcome> CoreChainView::reconsider_block(const ledger::BlockHash& hash) {
+  return run_on_core(runner_, [&](CoreParts& core) -> rpc::NodeResult<rpc::BlockMarkOutcome> {
+    return mark_outcome(core.net.reconsider_block(hash, core.now_ms));
+  });
+}
+
+rpc::NodeResult<void> CoreChainView::set_mock_time(std::optional<std::int64_t> time_s) {
+  return run_on_core(runner_, [&](CoreParts& core) -> rpc::NodeResult<void> {
+    core.net.set_mock_time(time_s);
+    return {};
+  });
+}
+
+rpc::NodeResult<rpc::BlockTemplate> CoreChainView::block_template(const crypto::Address& to) const {
+  return run_on_core(runner_, [&](CoreParts& core) -> rpc::NodeResult<rpc::BlockTemplate> {
+    auto block = assemble_template(core, to);
+    if (!block)
+      return std::unexpected(rpc::NodeError{rpc::NodeError::Kind::kChain, "cannot build a block template: " +
+                                                                              block.error().message()});
+    rpc::BlockTemplate t;
+    t.block = std::move(*block);
+    t.min_time = ledger::Chain::median_time_past(core.chain.tip()) + 1;
+    t.max_time = core.net.chain_time_s(core.now_ms) + core.chain.spec().max_future_drift_s;
+    return t;
+  });
+}
+
 // ---- CoreMempoolView -------------------------------------------------------------------
 
 rpc::NodeResult<rpc::MempoolInfo> CoreMempoolView::info() const {
@@ -270,6 +323,29 @@ rpc::NodeResult<std::vector<rpc::MempoolEntry>> CoreMempoolView::entries() const
                                       info->queue == ledger::TxQueue::kReady});
     }
     return out;
+  });
+}
+
+rpc::NodeResult<std::optional<rpc::MempoolEntryDetail>> CoreMempoolView::entry(const ledger::TxId& txid) const {
+  return run_on_core(runner_, [&](CoreParts& core) -> rpc::NodeResult<std::optional<rpc::MempoolEntryDetail>> {
+    auto info = core.mempool.info(txid);
+    if (!info) return std::nullopt;
+    rpc::MempoolEntryDetail d;
+    d.entry = rpc::MempoolEntry{txid, info->tx, info->sender, info->added_ms, info->queue == ledger::TxQueue::kReady};
+    d.ancestor_fees = d.descendant_fees = info->tx.fee;
+    // Relatives are the sender's other pooled transactions (one key, one address): compare
+    // keys rather than derive an address per pooled transaction.
+    core.mempool.for_each([&](const ledger::TxId& id, const ledger::Transaction& tx) {
+      if (id == txid || tx.sender != info->tx.sender) return;
+      if (tx.nonce < info->tx.nonce) {
+        ++d.ancestor_count;
+        d.ancestor_fees += tx.fee;
+      } else {
+        ++d.descendant_count;
+        d.descendant_fees += tx.fee;
+      }
+    });
+    return d;
   });
 }
 

@@ -53,6 +53,11 @@ auto run_on_core(const CoreRunner& runner, F&& f) -> std::invoke_result_t<F&, Co
 // A chain failure (store, damaged record) as the RPC layer reports it.
 rpc::NodeError chain_error(const ledger::ChainError& e);
 
+// A block on the active tip paying `to`: the mempool's best transactions, the time of the
+// chain's clock (NetCore::chain_time_s: the mock time when set). The nonce is left at zero.
+std::expected<ledger::Block, ledger::BlockFailure> assemble_template(const CoreParts& core,
+                                                                     const crypto::Address& to);
+
 // The active-chain block holding txid according to the transaction index; nullptr when the
 // index does not know it (or is off) or names a block off the active chain.
 std::expected<const ledger::BlockEntry*, ledger::ChainError> confirmed_in(const ledger::Chain& chain,
@@ -73,6 +78,10 @@ class CoreChainView final : public rpc::ChainView {
   rpc::NodeResult<std::optional<std::vector<rpc::AddressTx>>> address_history(const crypto::Address& address,
                                                                               std::uint32_t from_height,
                                                                               std::size_t limit) const override;
+  rpc::NodeResult<rpc::BlockMarkOutcome> invalidate_block(const ledger::BlockHash& hash) override;
+  rpc::NodeResult<rpc::BlockMarkOutcome> reconsider_block(const ledger::BlockHash& hash) override;
+  rpc::NodeResult<void> set_mock_time(std::optional<std::int64_t> time_s) override;
+  rpc::NodeResult<rpc::BlockTemplate> block_template(const crypto::Address& to) const override;
 
  private:
   CoreRunner runner_;
@@ -85,6 +94,7 @@ class CoreMempoolView final : public rpc::MempoolView {
   rpc::NodeResult<rpc::MempoolInfo> info() const override;
   rpc::NodeResult<std::vector<ledger::TxId>> txids() const override;
   rpc::NodeResult<std::vector<rpc::MempoolEntry>> entries() const override;
+  rpc::NodeResult<std::optional<rpc::MempoolEntryDetail>> entry(const ledger::TxId& txid) const override;
   rpc::NodeResult<std::vector<rpc::AcceptVerdict>> test_accept(
       const std::vector<ledger::Transaction>& txs) const override;
 

@@ -378,6 +378,7 @@ std::expected<void, std::string> Node::start_rpc() {
   rc.bind_address = config_.rpcbind;
   rc.port = config_.rpcport.value_or(c.spec.default_rpc_port);
   rc.threads = config_.rpcthreads;
+  rc.worker_threads = config_.rpcworkers;
   rc.cookie_dir = datadir_;
   rc.allow_ips = config_.rpcallowip;
   if (!config_.rpcuser.empty()) rc.users.push_back(rpc::Credentials{config_.rpcuser, config_.rpcpassword});
@@ -456,6 +457,12 @@ void Node::fail(const std::string& why) {
   }
   core_->log->critical("{}; stopping", why);
   request_stop();
+}
+
+bool Node::stopping() const {
+  if (stopping_) return true;
+  std::lock_guard lock(stop_mu_);
+  return stop_requested_;
 }
 
 void Node::request_stop() {
@@ -562,9 +569,8 @@ bool Node::with_core(const std::function<void(CoreParts&)>& fn) {
 std::optional<ledger::Block> Node::build_template(const crypto::Address& to) {
   std::optional<ledger::Block> out;
   with_core([&](CoreParts& parts) {
-    auto txs = parts.mempool.select_for_block(parts.chain.state(), parts.chain.spec().max_block_txs - 1);
-    const std::int64_t now_s = parts.now_ms / 1000;
-    auto block = ledger::assemble_block(parts.chain, std::move(txs), to, now_s);
+    const std::int64_t now_s = parts.net.chain_time_s(parts.now_ms);  // the mock time, when set
+    auto block = assemble_template(parts, to);
     if (block && static_cast<std::int64_t>(block->header.time) > now_s + parts.chain.spec().max_future_drift_s) {
       // The median-time rule pushed the next timestamp past the allowed drift (blocks came
       // faster than one per second): the block would be rejected, so wait for the clock.

@@ -60,6 +60,7 @@ class Node final : public rpc::NodeApi {
                                               std::optional<crypto::Address> address) override;
   std::expected<std::vector<ledger::BlockHash>, std::string> generate(unsigned n, const crypto::Address& to) override;
   void request_stop() override;
+  bool stopping() const override;
   rpc::Metrics& metrics() override;
   rpc::EventHub* event_hub() override;
   ledger::Executor& verify_executor() override;

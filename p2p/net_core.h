@@ -94,6 +94,21 @@ class NetCore {
   // A block from the local miner or RPC submitblock.
   [[nodiscard]] std::expected<ledger::BlockAcceptResult, ledger::ChainError> submit_block(const ledger::Block& block,
                                                                                        std::int64_t now_ms);
+  // RPC invalidateblock / reconsiderblock (ledger::Chain::invalidate_block and
+  // reconsider_block): the mempool, the events and the peers follow the new tip as after a
+  // block. A kStore failure also sets fatal_error().
+  [[nodiscard]] std::expected<ledger::ChainUpdate, ledger::ChainError> invalidate_block(const BlockHash& hash,
+                                                                                       std::int64_t now_ms);
+  [[nodiscard]] std::expected<ledger::ChainUpdate, ledger::ChainError> reconsider_block(const BlockHash& hash,
+                                                                                       std::int64_t now_ms);
+  // Devnet mock time (RPC setmocktime): the time, in seconds, that header and block time
+  // checks use instead of the driver's now (nullopt: the driver's now). The protocol's timers
+  // keep the driver's clock, so peers are not timed out by a jump.
+  void set_mock_time(std::optional<std::int64_t> time_s) { mock_time_s_ = time_s; }
+  std::optional<std::int64_t> mock_time() const { return mock_time_s_; }
+  // The time blocks are checked against (and templates built for): the mock time, if set,
+  // else now_ms in seconds.
+  std::int64_t chain_time_s(std::int64_t now_ms) const { return mock_time_s_ ? *mock_time_s_ : now_ms / 1000; }
   void add_peer_address(const NetAddress& address, std::int64_t now_ms);  // RPC addnode add
   // An address learned outside gossip (a --seed given by name, resolved after start): into the
   // address book like the seeds of NetConfig, dialled when an outbound slot is free.
@@ -279,6 +294,7 @@ class NetCore {
   std::int64_t next_expiry_check_ms_ = 0;
   BlockHash last_announced_tip_;
   std::optional<std::string> fatal_error_;
+  std::optional<std::int64_t> mock_time_s_;  // see set_mock_time
   std::array<Traffic, kLastMessageType + 1> traffic_{};
   CompactStats compact_stats_;
   // Rebuilt compact blocks already relayed on, validated at the next tick (due at once): the

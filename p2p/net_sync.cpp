@@ -30,8 +30,6 @@ std::vector<BlockHash> locator_from(const ledger::BlockEntry* e) {
   return out;
 }
 
-std::int64_t seconds(std::int64_t ms) { return ms / 1000; }
-
 }  // namespace
 
 void NetCore::request_headers(Peer& p) {
@@ -127,7 +125,7 @@ bool NetCore::commit_headers(Peer& p, const std::vector<ledger::BlockHeader>& he
 const ledger::BlockEntry* NetCore::accept_peer_header(Peer& p, const ledger::BlockHeader& h, std::int64_t now_ms) {
   const BlockHash hash = h.hash();
   const bool is_new = chain_.find(hash) == nullptr;
-  auto r = chain_.accept_header(h, seconds(now_ms));
+  auto r = chain_.accept_header(h, chain_time_s(now_ms));
   if (!r) {
     const auto& err = r.error();
     if (err.kind != ledger::ChainError::Kind::kInvalid) {
@@ -219,7 +217,7 @@ std::expected<ledger::BlockAcceptResult, ledger::ChainError> NetCore::process_bl
   const BlockHash hash = block.hash();
   const PeerId from_id = from ? from->id : 0;
   if (!chain_.find(hash)) emit(now_ms, HeaderSeenEvent{hash, block.header.height, from_id});
-  auto r = chain_.accept_block(block, seconds(now_ms));
+  auto r = chain_.accept_block(block, chain_time_s(now_ms));
   if (!r) {
     const auto& err = r.error();
     if (err.kind != ledger::ChainError::Kind::kInvalid) {
@@ -244,6 +242,33 @@ std::expected<ledger::BlockAcceptResult, ledger::ChainError> NetCore::submit_blo
   now_ms_ = now_ms;
   auto r = process_block(block, nullptr, now_ms);
   request_blocks(now_ms);
+  return r;
+}
+
+std::expected<ledger::ChainUpdate, ledger::ChainError> NetCore::invalidate_block(const BlockHash& hash,
+                                                                                std::int64_t now_ms) {
+  now_ms_ = now_ms;
+  auto r = chain_.invalidate_block(hash);
+  if (!r) {
+    if (r.error().kind == ledger::ChainError::Kind::kStore || r.error().kind == ledger::ChainError::Kind::kCorrupt)
+      fatal_error_ = r.error().message;
+    return r;
+  }
+  after_chain_update(*r, now_ms);
+  return r;
+}
+
+std::expected<ledger::ChainUpdate, ledger::ChainError> NetCore::reconsider_block(const BlockHash& hash,
+                                                                                std::int64_t now_ms) {
+  now_ms_ = now_ms;
+  auto r = chain_.reconsider_block(hash);
+  if (!r) {
+    if (r.error().kind == ledger::ChainError::Kind::kStore || r.error().kind == ledger::ChainError::Kind::kCorrupt)
+      fatal_error_ = r.error().message;
+    return r;
+  }
+  after_chain_update(*r, now_ms);
+  request_blocks(now_ms);  // a reconsidered branch may lack blocks this node can now fetch
   return r;
 }
 

@@ -14,6 +14,7 @@ void add_tx_methods(MethodTable& table);       // transactions and the mempool
 void add_network_methods(MethodTable& table);  // peers, bans, partitions
 void add_mining_methods(MethodTable& table);   // mining info, generate, setmining, submitblock
 void add_control_methods(MethodTable& table);  // help, uptime, stop
+void add_testing_methods(MethodTable& table);  // invalidate/reconsider, mock time, waits for blocks
 
 // Every method above in one table.
 MethodTable node_methods();

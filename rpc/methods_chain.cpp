@@ -135,6 +135,89 @@ json::value getstatehash(const Params& params, RequestContext& ctx) {
   return o;
 }
 
+// getblockstats' block: a hash (string) or an active-chain height (integer), as Bitcoin Core.
+StoredBlock stats_block(const Params& params, RequestContext& ctx) {
+  NodeApi& node = node_of(ctx);
+  const json::value* v = params.get(0, "hash_or_height");
+  ledger::BlockHash hash;
+  if (v != nullptr && v->is_string()) {
+    hash = parse_hash(params.get_string(0, "hash_or_height"), "hash_or_height");
+  } else {
+    const std::int64_t height = params.get_int(0, "hash_or_height", std::numeric_limits<std::int64_t>::min(),
+                                               std::numeric_limits<std::int64_t>::max());
+    if (height < 0) throw RpcError(kInvalidParameter, "Target block height " + std::to_string(height) + " is negative");
+    const std::uint32_t tip = value_of(node.chain().info()).tip.header.height;
+    if (height > tip)
+      throw RpcError(kInvalidParameter,
+                     "Target block height " + std::to_string(height) + " after current tip " + std::to_string(tip));
+    hash = block_at(ctx, static_cast<std::uint32_t>(height)).hash;
+  }
+  auto found = value_of(node.chain().block(hash));
+  if (!found) throw RpcError(kInvalidAddressOrKey, "Block not found");
+  if (!found->block) throw RpcError(kMiscError, "Block not available (header only)");
+  return std::move(*found);
+}
+
+// The statistics of getblockstats, in name order. Fee and size figures are over the block's
+// transfers (the coinbase left out), as Bitcoin Core's; `txs` counts the coinbase too.
+json::object block_stats(const StoredBlock& found, const ledger::ChainSpec& spec) {
+  const ledger::Block& block = *found.block;
+  std::vector<std::uint64_t> fees;
+  std::uint64_t total_fee = 0;
+  std::uint64_t total_out = 0;
+  for (std::size_t i = 1; i < block.txs.size(); ++i) {
+    fees.push_back(block.txs[i].fee);
+    total_fee += block.txs[i].fee;
+    total_out += block.txs[i].amount;
+  }
+  std::sort(fees.begin(), fees.end());
+  const std::size_t n = fees.size();
+  const std::uint64_t tx_size = n == 0 ? 0 : ledger::Transaction::kSize;  // every transaction is 144 bytes
+  // Bitcoin Core's median: the middle one, or the mean of the two middle ones.
+  const std::uint64_t median_fee = n == 0 ? 0 : (n % 2 == 1 ? fees[n / 2] : (fees[n / 2 - 1] + fees[n / 2]) / 2);
+  json::object o;
+  o["avgfee"] = n == 0 ? 0 : total_fee / n;
+  o["avgtxsize"] = tx_size;
+  o["blockhash"] = crypto::to_hex(found.summary.hash);
+  o["height"] = found.summary.header.height;
+  o["maxfee"] = n == 0 ? 0 : fees.back();
+  o["maxtxsize"] = tx_size;
+  o["medianfee"] = median_fee;
+  o["mediantime"] = found.summary.median_time;
+  o["mediantxsize"] = tx_size;
+  o["minfee"] = n == 0 ? 0 : fees.front();
+  o["mintxsize"] = tx_size;
+  o["subsidy"] = spec.subsidy;
+  o["time"] = found.summary.header.time;
+  o["total_out"] = total_out;
+  o["total_size"] = n * ledger::Transaction::kSize;
+  o["totalfee"] = total_fee;
+  o["txs"] = block.txs.size();
+  return o;
+}
+
+json::value getblockstats(const Params& params, RequestContext& ctx) {
+  // The filter is read first, so a bad one is reported whatever the block.
+  std::vector<std::string> wanted;
+  if (params.has(1, "stats")) {
+    const json::array& stats = params.get_array(1, "stats");
+    for (std::size_t i = 0; i < stats.size(); ++i) {
+      if (!stats[i].is_string()) throw RpcError(kInvalidParams, "stats[" + std::to_string(i) + "] must be a string");
+      wanted.emplace_back(stats[i].get_string());
+    }
+  }
+  const StoredBlock found = stats_block(params, ctx);
+  json::object all = block_stats(found, node_of(ctx).spec());
+  if (wanted.empty()) return all;
+  json::object out;
+  for (const std::string& name : wanted) {
+    auto it = all.find(name);
+    if (it == all.end()) throw RpcError(kInvalidParameter, "Invalid selected statistic '" + name + "'");
+    out[name] = it->value();
+  }
+  return out;
+}
+
 }  // namespace
 
 void add_chain_methods(MethodTable& t) {
@@ -150,6 +233,9 @@ void add_chain_methods(MethodTable& t) {
   t.add({"getchaintips", "chain", {}, "Every branch tip of the block tree with its status and branch length.",
          getchaintips});
   t.add({"getaccount", "chain", {{"address"}}, "Balance, nonce and pending nonce of an address.", getaccount});
+  t.add({"getblockstats", "chain", {{"hash_or_height"}, {"stats", false}},
+         "Fee, size and time statistics of a block (by hash or height), optionally only the named ones.",
+         getblockstats});
   t.add({"getstatehash", "chain", {{"height", false}},
          "State commitment after the active-chain block at a height (default: the tip).", getstatehash});
 }

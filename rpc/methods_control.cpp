@@ -49,6 +49,7 @@ MethodTable node_methods() {
   add_network_methods(t);
   add_mining_methods(t);
   add_control_methods(t);
+  add_testing_methods(t);
   return t;
 }
 

@@ -1,5 +1,6 @@
 // Mining methods: mining info, generate, setmining, submitblock.
 #include "crypto/hex.h"
+#include "ledger/pow.h"
 #include "rpc/method_util.h"
 #include "rpc/methods.h"
 
@@ -63,6 +64,47 @@ json::value setmining(const Params& params, RequestContext& ctx) {
   return mining_status_json(node.mining_status());
 }
 
+// A template for an external miner. Unlike Bitcoin Core's, the coinbase is the node's to
+// build: the header commits to the state after the block (stateroot), which depends on
+// whom the coinbase pays; so the caller names the address and gets the coinbase, the Merkle
+// root and the state root, and only grinds the nonce (and may move the time within
+// [mintime, maxtime], which changes neither root).
+json::value getblocktemplate(const Params& params, RequestContext& ctx) {
+  NodeApi& node = node_of(ctx);
+  std::string address_text;
+  if (auto a = params.get_opt_string(0, "address")) address_text = *a;
+  else address_text = node.mining_status().miner_address;
+  if (address_text.empty()) throw RpcError(kInvalidParameter, "address required (this node has no miner address)");
+  const crypto::Address to = parse_address(address_text, node.spec());
+  const BlockTemplate t = value_of(node.chain().block_template(to));
+  const ledger::BlockHeader& h = t.block.header;
+  json::object o;
+  o["version"] = h.version;
+  o["height"] = h.height;
+  o["previousblockhash"] = crypto::to_hex(h.prev_hash);
+  o["bits"] = bits_hex(h.bits);
+  o["target"] = hex_u256(*ledger::target_from_compact(h.bits));
+  o["curtime"] = h.time;
+  o["mintime"] = t.min_time;
+  o["maxtime"] = t.max_time;
+  o["noncerange"] = "00000000ffffffff";
+  o["merkleroot"] = crypto::to_hex(h.tx_root);
+  o["stateroot"] = crypto::to_hex(h.state_root);
+  const ledger::Transaction& coinbase = t.block.txs.front();
+  o["coinbasevalue"] = coinbase.amount;
+  o["coinbasetxn"] = json::object{{"data", crypto::to_hex(coinbase.encode())}, {"txid", crypto::to_hex(coinbase.txid())}};
+  json::array txs;
+  for (std::size_t i = 1; i < t.block.txs.size(); ++i) {
+    const ledger::Transaction& tx = t.block.txs[i];
+    txs.emplace_back(json::object{{"data", crypto::to_hex(tx.encode())}, {"txid", crypto::to_hex(tx.txid())}, {"fee", tx.fee}});
+  }
+  o["transactions"] = std::move(txs);
+  o["txlimit"] = node.spec().max_block_txs;
+  const auto header = h.encode();
+  o["header"] = crypto::to_hex(crypto::ByteSpan(header.data(), header.size()));
+  return o;
+}
+
 // BIP22 results: null when accepted, else "duplicate", "duplicate-invalid", "inconclusive"
 // (parent unknown: held as an orphan) or the rule the block breaks.
 json::value submitblock(const Params& params, RequestContext& ctx) {
@@ -94,6 +136,9 @@ void add_mining_methods(MethodTable& t) {
          "Mines nblocks blocks now, paying address (default: the miner address); returns their hashes.", generate});
   t.add({"setmining", "mining", {{"enabled"}, {"threads", false}, {"address", false}},
          "Turns background mining on or off; returns the mining status.", setmining});
+  t.add({"getblocktemplate", "mining", {{"address", false}},
+         "A block on the tip paying address (default: the miner address), complete but for the nonce.",
+         getblocktemplate});
   t.add({"submitblock", "mining", {{"hexdata"}},
          "Submits a block (hex); null when accepted, else a BIP22 reason string.", submitblock});
 }

@@ -106,6 +106,23 @@ json::value getnetworkinfo(const Params&, RequestContext& ctx) {
   return o;
 }
 
+json::value getnettotals(const Params&, RequestContext& ctx) {
+  const NetworkInfo net = value_of(node_of(ctx).network().info());
+  json::object o;
+  o["totalbytesrecv"] = net.bytes_received;
+  o["totalbytessent"] = net.bytes_sent;
+  o["timemillis"] = net.now_ms;
+  return o;
+}
+
+// From the tip snapshot (no trip to the core), like getblockcount.
+json::value getconnectioncount(const Params&, RequestContext& ctx) {
+  NodeApi& node = node_of(ctx);
+  if (auto tip = node.tip()) return tip->peers_in + tip->peers_out;
+  const NetworkInfo net = value_of(node.network().info());
+  return net.inbound + net.outbound;
+}
+
 json::value addnode(const Params& params, RequestContext& ctx) {
   const p2p::NetAddress address = parse_endpoint(params.get_string(0, "node"), "node");
   const std::string_view command = params.get_string(1, "command");
@@ -201,6 +218,10 @@ json::value setnetworkpartition(const Params& params, RequestContext& ctx) {
 void add_network_methods(MethodTable& t) {
   t.add({"getpeerinfo", "network", {}, "Every connected peer with its counters.", getpeerinfo});
   t.add({"getnetworkinfo", "network", {}, "P2P settings and connection counts.", getnetworkinfo});
+  t.add({"getnettotals", "network", {}, "P2P bytes received and sent since start, and the node's clock (ms).",
+         getnettotals});
+  t.add({"getconnectioncount", "network", {}, "Number of connected peers, inbound and outbound.",
+         getconnectioncount});
   t.add({"addnode", "network", {{"node"}, {"command"}},
          "Keeps a connection to ip:port open (\"add\"), stops keeping it (\"remove\"), or dials it once (\"onetry\").",
          addnode});

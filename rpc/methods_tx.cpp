@@ -206,6 +206,37 @@ json::value getrawmempool(const Params& params, RequestContext& ctx) {
   return out;
 }
 
+json::value getmempoolentry(const Params& params, RequestContext& ctx) {
+  NodeApi& node = node_of(ctx);
+  const auto txid = parse_hash(params.get_string(0, "txid"), "txid");
+  const auto found = value_of(node.mempool().entry(txid));
+  if (!found) throw RpcError(kInvalidAddressOrKey, "Transaction not in mempool");
+  const MempoolEntry& e = found->entry;
+  json::object o;
+  o["txid"] = crypto::to_hex(e.txid);
+  o["from"] = encode_address(e.sender, node.spec());
+  o["to"] = encode_address(e.tx.recipient, node.spec());
+  o["amount"] = e.tx.amount;
+  o["fee"] = e.tx.fee;
+  o["nonce"] = e.tx.nonce;
+  o["size"] = ledger::Transaction::kSize;
+  o["time"] = e.added_ms / 1000;
+  o["queue"] = e.ready ? "ready" : "future";
+  o["ancestorcount"] = found->ancestor_count;
+  o["ancestorsize"] = found->ancestor_count * ledger::Transaction::kSize;
+  o["ancestorfees"] = found->ancestor_fees;
+  o["descendantcount"] = found->descendant_count;
+  o["descendantsize"] = found->descendant_count * ledger::Transaction::kSize;
+  o["descendantfees"] = found->descendant_fees;
+  return o;
+}
+
+// The transaction's JSON without looking it up: no block fields, nothing about the pool.
+json::value decoderawtransaction(const Params& params, RequestContext& ctx) {
+  const ledger::Transaction tx = decode_tx(params.get_string(0, "hexstring"));
+  return tx_json(tx, node_of(ctx).spec());
+}
+
 json::value getaddresshistory(const Params& params, RequestContext& ctx) {
   NodeApi& node = node_of(ctx);
   const crypto::Address address = parse_address(params.get_string(0, "address"), node.spec());
@@ -242,6 +273,11 @@ void add_tx_methods(MethodTable& t) {
   t.add({"getmempoolinfo", "mempool", {}, "Mempool size, bytes, limits and fee settings.", getmempoolinfo});
   t.add({"getrawmempool", "mempool", {{"verbose", false}},
          "Txids in the mempool, or (verbose) an object of their details by txid.", getrawmempool});
+  t.add({"getmempoolentry", "mempool", {{"txid"}},
+         "A pooled transaction with its fee, size, time, queue and its sender's pooled ancestors and descendants.",
+         getmempoolentry});
+  t.add({"decoderawtransaction", "mempool", {{"hexstring"}},
+         "The JSON of a transaction given as hex (not looked up).", decoderawtransaction});
   t.add({"getaddresshistory", "mempool", {{"address"}, {"from_height", false}, {"limit", false}},
          "Confirmed transactions touching an address, oldest first (needs the address index).",
          getaddresshistory});

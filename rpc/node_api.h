@@ -105,7 +105,22 @@ struct AddressTx {
   std::optional<std::uint32_t> height;     // of that block, when the block tree knows it
 };
 
-// Reads of the block tree and of the ledger state at the active tip.
+// The outcome of invalidate_block / reconsider_block.
+enum class BlockMarkOutcome {
+  kDone,      // marked (or cleared), and the active chain moved to the best valid branch
+  kNotFound,  // no such block in the tree
+  kGenesis,   // the genesis block cannot be invalidated
+};
+
+// A block for an external miner (getblocktemplate): complete but for the nonce.
+struct BlockTemplate {
+  ledger::Block block;        // header.nonce 0; txs[0] is the coinbase paying the given address
+  std::int64_t min_time = 0;  // the header time must exceed the median time past: this or later
+  std::int64_t max_time = 0;  // and lead the node's clock by at most max_future_drift_s
+};
+
+// Reads of the block tree and of the ledger state at the active tip; and the test controls
+// that act on the block tree (invalidate, reconsider, mock time) and block templates.
 class ChainView {
  public:
   virtual ~ChainView() = default;
@@ -131,6 +146,17 @@ class ChainView {
   // most `limit`; nullopt when the node keeps no address index.
   [[nodiscard]] virtual NodeResult<std::optional<std::vector<AddressTx>>> address_history(
       const crypto::Address& address, std::uint32_t from_height, std::size_t limit) const = 0;
+
+  // Marks the block invalid with its descendants and moves the active chain to the best
+  // valid branch (ledger::Chain::invalidate_block); the mark is kept in the block index.
+  [[nodiscard]] virtual NodeResult<BlockMarkOutcome> invalidate_block(const ledger::BlockHash& hash) = 0;
+  // Clears such marks on the block, its descendants and ancestors, and moves to the best branch.
+  [[nodiscard]] virtual NodeResult<BlockMarkOutcome> reconsider_block(const ledger::BlockHash& hash) = 0;
+  // Devnets: the time (seconds) header time checks and block templates use from now on;
+  // nullopt returns to the node's clock. The caller checks the chain allows it.
+  [[nodiscard]] virtual NodeResult<void> set_mock_time(std::optional<std::int64_t> time_s) = 0;
+  // A block on the active tip paying `to`, with the mempool's best transactions.
+  [[nodiscard]] virtual NodeResult<BlockTemplate> block_template(const crypto::Address& to) const = 0;
 };
 
 // ---- MempoolView -----------------------------------------------------------------------
@@ -153,6 +179,17 @@ struct MempoolEntry {
   bool ready = false;         // else future
 };
 
+// One pooled transaction with its relatives: the sender's other pooled transactions, those
+// with lower nonces (which must be mined first: ancestors) and higher ones (descendants).
+// Counts and sums include the transaction itself, as Bitcoin Core's.
+struct MempoolEntryDetail {
+  MempoolEntry entry;
+  std::size_t ancestor_count = 1;
+  std::uint64_t ancestor_fees = 0;
+  std::size_t descendant_count = 1;
+  std::uint64_t descendant_fees = 0;
+};
+
 // Whether the pool would accept one transaction (see test_accept).
 struct AcceptVerdict {
   bool allowed = false;
@@ -171,6 +208,8 @@ class MempoolView {
   [[nodiscard]] virtual NodeResult<std::vector<ledger::TxId>> txids() const = 0;
   // Every pooled transaction with its details, in no particular order.
   [[nodiscard]] virtual NodeResult<std::vector<MempoolEntry>> entries() const = 0;
+  // One pooled transaction with its ancestors and descendants; nullopt when not pooled.
+  [[nodiscard]] virtual NodeResult<std::optional<MempoolEntryDetail>> entry(const ledger::TxId& txid) const = 0;
   // One verdict per transaction, as if they were submitted in order, without changing the
   // pool. Exact (a copy of the pool accepts them) while the pool is small; in a large pool
   // each is checked on its own against the tip state and the pending nonce, and its verdict
@@ -197,6 +236,9 @@ struct NetworkInfo {
   std::uint64_t peers_not_allowed = 0;
   std::uint64_t records_rejected = 0;
   std::uint64_t dials_with_key = 0;  // outbound handshakes that authenticated a key known beforehand (XK)
+  std::uint64_t bytes_received = 0;  // P2P frames received since start, every message type
+  std::uint64_t bytes_sent = 0;      // P2P frames sent since start
+  std::int64_t now_ms = 0;           // the node's clock when these were taken
 };
 
 // Counters of one connected peer.
@@ -348,6 +390,8 @@ class NodeApi {
 
   // Asks the node to shut down cleanly; returns at once.
   virtual void request_stop() = 0;
+  // True once a stop was asked for: calls that wait (waitfornewblock) return then.
+  virtual bool stopping() const { return false; }
 
   virtual Metrics& metrics() = 0;
 

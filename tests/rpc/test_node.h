@@ -26,8 +26,8 @@ using ledger::testing::test_key;
 
 class TestNode final : public NodeApi {
  public:
-  explicit TestNode(ledger::ChainOptions options = {})
-      : harness_(ledger::testing::test_spec(), options),
+  explicit TestNode(ledger::ChainOptions options = {}, ledger::ChainSpec spec = ledger::testing::test_spec())
+      : harness_(std::move(spec), options),
         mempool_(harness_.spec),
         addr_book_(42),
         net_(p2p::NetConfig{}, *harness_.chain, mempool_, addr_book_, 7, now_ms_locked()),
@@ -79,6 +79,7 @@ class TestNode final : public NodeApi {
   }
 
   void request_stop() override { stop_requested = true; }
+  bool stopping() const override { return stop_requested || shutting_down; }
   Metrics& metrics() override { return metrics_; }
   EventHub* event_hub() override { return &events; }
   EventHub events{64 * 1024};  // GET /events; small, so a test can make a client fall behind
