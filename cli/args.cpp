@@ -172,14 +172,6 @@ std::expected<CommandArgs, std::string> parse_command_args(const std::vector<std
   return out;
 }
 
-json::value parse_json_arg(std::string_view text) {
-  boost::system::error_code ec;
-  json::value v = json::parse(json::string_view(text.data(), text.size()), ec);
-  if (ec) return json::value(json::string(text.data(), text.size()));
-  if (v.is_number() && text.size() >= 32) return json::value(json::string(text.data(), text.size()));
-  return v;
-}
-
 std::expected<std::uint64_t, std::string> parse_amount(std::string_view text) {
   const std::string original(text);
   auto bad = [&](const std::string& why) {

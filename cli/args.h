@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/cli_json.h"
+
 namespace tally::cli {
 
 struct CliOptions {
@@ -50,10 +52,8 @@ struct CommandArgs {
 [[nodiscard]] std::expected<CommandArgs, std::string> parse_command_args(const std::vector<std::string>& args,
                                                                          const std::vector<std::string>& allowed);
 
-// One RPC argument as bitcoin-cli reads it: JSON when it parses as a number, true, false,
-// null, an array or an object ("\"7\"" is the string 7); otherwise the text as a string. A
-// number-looking word of 32 characters or more (a hash of decimal digits) stays a string.
-boost::json::value parse_json_arg(std::string_view text);
+// One RPC argument as bitcoin-cli reads it (base/cli_json.h, shared with tally-devnet cli).
+using base::parse_json_arg;
 
 // Amounts in base units: "150000000", or with the coin suffix "1.5tly" / "2TLY" (1 TLY =
 // 10^8 units, at most 8 decimals). No sign, no overflow.

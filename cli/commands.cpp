@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ostream>
 
+#include "base/cli_json.h"
 #include "base/json_read.h"
 #include "crypto/address.h"
 #include "crypto/hex.h"
@@ -27,14 +28,7 @@ int fail(const Context& ctx, const std::string& message) {
 }
 
 // bitcoin-cli prints a string result raw, null as nothing, anything else as indented JSON.
-void print_result(const Context& ctx, const json::value& v) {
-  if (v.is_null()) return;
-  if (const auto* s = v.if_string()) {
-    ctx.out << std::string_view(s->data(), s->size()) << "\n";
-    return;
-  }
-  ctx.out << pretty_json(v) << "\n";
-}
+void print_result(const Context& ctx, const json::value& v) { ctx.out << base::rpc_result_text(v); }
 
 std::string address_text(const crypto::SecretKey& key, const ledger::ChainSpec& spec) {
   return crypto::encode_address(crypto::address_of(key.public_key()), spec.address_prefix);

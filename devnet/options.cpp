@@ -309,6 +309,18 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
   CLI::App* status = app.add_subcommand("status", "Heights, tips, peers and agreement of every node");
   status->add_option("--dir,-d", dir, "Devnet directory");
   status->add_option("--watch,-w", watch_s, "Redraw every this many seconds until Ctrl-C")->check(CLI::Range(0.1, 3600.0));
+  bool status_json = false;
+  status->add_flag("--json", status_json, "Print the status as JSON (once)");
+
+  std::size_t cli_node = 0;
+  std::string cli_method;
+  std::vector<std::string> cli_args;
+  CLI::App* cli = app.add_subcommand(
+      "cli", "Call an RPC method on node N, like tally-cli: args are JSON when they parse, else strings");
+  cli->add_option("--dir,-d", dir, "Devnet directory");
+  cli->add_option("node", cli_node, "Node index")->required();
+  cli->add_option("method", cli_method, "RPC method")->required();
+  cli->add_option("args", cli_args, "Its arguments (after --, also ones that start with '-')");
 
   std::string tps_text = "10", duration_text = "10";
   std::uint64_t load_seed = 0;
@@ -394,9 +406,12 @@ std::expected<ParsedCommandLine, std::string> parse_command_line(int argc, const
     if (!c) return std::unexpected(c.error());
     out.command = std::move(*c);
   } else if (status->parsed()) {
-    StatusCommand c{dir_or_default(dir), std::nullopt};
+    StatusCommand c{dir_or_default(dir), std::nullopt, status_json};
     if (watch_s > 0) c.watch_s = watch_s;
+    if (c.json && c.watch_s) return std::unexpected("status: --json and --watch do not go together");
     out.command = c;
+  } else if (cli->parsed()) {
+    out.command = CliCommand{dir_or_default(dir), cli_node, cli_method, cli_args};
   } else if (load->parsed()) {
     LoadCommand c = remote_load;
     if (!c.rpc.empty() && c.rpcuser.empty()) return std::unexpected("--rpc needs --rpcuser (or $TALLY_RPCUSER)");

@@ -102,6 +102,14 @@ struct UpCommand {
 struct StatusCommand {
   std::filesystem::path dir;
   std::optional<double> watch_s;
+  bool json = false;  // --json: the report as JSON (status_json), once
+};
+// `cli N METHOD [ARGS...]`: one RPC call to node N, arguments and result as tally-cli's.
+struct CliCommand {
+  std::filesystem::path dir;
+  std::size_t node = 0;
+  std::string method;
+  std::vector<std::string> args;
 };
 struct LoadCommand {
   std::filesystem::path dir;
@@ -173,7 +181,7 @@ struct K8sCommand {
 
 using Command = std::variant<UpCommand, StatusCommand, LoadCommand, PartitionCommand, HealCommand, StopCommand,
                              StartCommand, DownCommand, ReportCommand, ScenarioCommand, K8sCommand,
-                             DashboardCommand>;
+                             DashboardCommand, CliCommand>;
 
 struct ParsedCommandLine {
   std::optional<Command> command;  // empty when help or the version was asked for

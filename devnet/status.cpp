@@ -91,4 +91,34 @@ std::string render_status(const StatusReport& report) {
   return out;
 }
 
+boost::json::object status_json(const StatusReport& report) {
+  boost::json::array nodes;
+  for (const NodeStatus& n : report.nodes) {
+    boost::json::object o{{"index", n.index},       {"name", n.name},         {"pid", n.pid},
+                          {"rpc_port", n.rpc_port}, {"up", n.up},             {"height", n.height},
+                          {"tip", n.tip},           {"stateroot", n.stateroot}, {"chainwork", n.chainwork},
+                          {"peers", n.peers},       {"inbound", n.inbound},   {"outbound", n.outbound},
+                          {"mempool", n.mempool},   {"mining", n.mining},     {"hashes_per_s", n.hashes_per_s},
+                          {"behind", n.behind}};
+    if (!n.up) o["error"] = n.error;
+    nodes.emplace_back(std::move(o));
+  }
+  boost::json::array partition;
+  for (const auto& group : report.partition) {
+    boost::json::array g;
+    for (std::size_t i : group) g.emplace_back(i);
+    partition.emplace_back(std::move(g));
+  }
+  return boost::json::object{{"nodes", std::move(nodes)},
+                             {"partition", std::move(partition)},
+                             {"up", report.up},
+                             {"best_height", report.best_height},
+                             {"distinct_tips", report.distinct_tips},
+                             {"distinct_states", report.distinct_states},
+                             {"tips_agree", report.tips_agree()},
+                             {"states_agree", report.states_agree()},
+                             {"requested_interval_s", report.requested_interval_s},
+                             {"measured_interval_s", report.measured_interval_s}};
+}
+
 }  // namespace tally::devnet

@@ -3,6 +3,7 @@
 // pure formatting; collecting them over RPC is Devnet::status().
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -52,5 +53,9 @@ StatusReport summarize(std::vector<NodeStatus> nodes);
 //   all 4 nodes agree on tip 0000a1b2c3d4 (height 120) and state 9f1e2d3c4b5a
 //   blocks every 5.1 s on average since block 1 (asked for 5 s)
 std::string render_status(const StatusReport& report);
+
+// The report as JSON (`tally-devnet status --json`): every field of StatusReport and of each
+// NodeStatus under its own name, plus "tips_agree" and "states_agree".
+boost::json::object status_json(const StatusReport& report);
 
 }  // namespace tally::devnet

@@ -19,7 +19,9 @@
 #include "devnet/options.h"
 #include "devnet/scenario.h"
 #include "devnet/k8s.h"
+#include "base/cli_json.h"
 #include "base/files.h"
+#include "base/json_pretty.h"
 #include "crypto/random.h"
 #include "ledger/chain_spec.h"
 #include "ledger/embedded_spec.h"
@@ -135,6 +137,10 @@ int cmd_run(const UpCommand& c) {
 int cmd_status(const StatusCommand& c) {
   auto net = Devnet::open(c.dir);
   if (!net) return fail(net.error());
+  if (c.json) {
+    std::cout << tally::base::pretty_json(status_json(net->status())) << "\n";
+    return 0;
+  }
   if (!c.watch_s) {
     std::cout << render_status(net->status());
     return 0;
@@ -143,6 +149,28 @@ int cmd_status(const StatusCommand& c) {
     draw(*net, "");
     sleep_unless_stopped(*c.watch_s);
   }
+  return 0;
+}
+
+// `cli N METHOD [ARGS...]`: tally-cli's conventions (base/cli_json.h); an RPC error as
+// bitcoin-cli prints it, exit 1.
+int cmd_cli(const CliCommand& c) {
+  auto net = Devnet::open(c.dir);
+  if (!net) return fail(net.error());
+  auto client = net->client(c.node, std::chrono::minutes(11));  // waitfornewblock may wait 10 minutes
+  if (!client) return fail(client.error());
+  boost::json::array params;
+  for (const auto& a : c.args) params.emplace_back(tally::base::parse_json_arg(a));
+  auto result = client->call(c.method, params);
+  if (!result) {
+    const auto& e = result.error();
+    if (e.kind == tally::rpc::RpcCallError::Kind::kRpc) {
+      std::cerr << "error code: " << e.code << "\nerror message:\n" << e.message << "\n";
+      return 1;
+    }
+    return fail("node " + std::to_string(c.node) + ": " + e.message);
+  }
+  std::cout << tally::base::rpc_result_text(*result);
   return 0;
 }
 
@@ -260,6 +288,7 @@ int main(int argc, char** argv) {
     if (const auto* sc = std::get_if<ScenarioCommand>(&command)) return cmd_scenario(*sc);
     if (const auto* k = std::get_if<K8sCommand>(&command)) return cmd_k8s(*k);
     if (const auto* d = std::get_if<DashboardCommand>(&command)) return cmd_dashboard(*d);
+    if (const auto* cl = std::get_if<CliCommand>(&command)) return cmd_cli(*cl);
     if (const auto* r = std::get_if<ReportCommand>(&command)) {
       auto report = tally::study::write_report(r->dir);
       if (!report) return fail(report.error());
