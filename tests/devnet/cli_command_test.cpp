@@ -88,15 +88,7 @@ class DevnetCliBinary : public testing::DevnetFixture {
 };
 
 TEST_F(DevnetCliBinary, CallsANodeAndPrintsLikeTallyCli) {
-  UpOptions o;
-  o.nodes = 2;
-  o.topology = *parse_topology("line");
-  o.miners = 0;
-  o.dir = dir_ / "devnet";
-  o.tallyd = TALLYD_PATH;
-  o.chain = chain_file_;
-  o.start_timeout = 30s;
-  o.stop_with_parent = true;
+  const UpOptions o = fast_options(2, "line", {});
   auto net = Devnet::up(o, [](const std::string&) {});
   ASSERT_TRUE(net) << net.error();
   net_.emplace(std::move(*net));

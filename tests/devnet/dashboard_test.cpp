@@ -142,16 +142,7 @@ class DashboardTest : public testing::DevnetFixture {
 TEST_F(DashboardTest, ChromiumShowsTwoBranchesWhilePartitionedAndOneAfterTheHeal) {
   if (!std::filesystem::exists(chromium::chromium_path()))
     GTEST_SKIP() << chromium::chromium_path() << " is not installed (scripts/install-deps.sh installs it)";
-  UpOptions o;
-  o.nodes = 4;
-  o.topology = *parse_topology("ring");
-  o.miner_nodes = {0, 2};
-  o.miners = 2;
-  o.dir = dir_ / "devnet";
-  o.tallyd = TALLYD_PATH;
-  o.chain = chain_file_;
-  o.start_timeout = 30s;
-  o.stop_with_parent = true;
+  const UpOptions o = fast_options(4, "ring", {0, 2});
   auto up = Devnet::up(o);
   ASSERT_TRUE(up) << up.error();
   net_.emplace(std::move(*up));

@@ -17,6 +17,7 @@
 
 #include "base/files.h"
 #include "devnet/devnet.h"
+#include "scenario/topology.h"
 #include "ledger/embedded_spec.h"
 #include "support/temp_dir.h"
 
@@ -65,6 +66,24 @@ class DevnetFixture : public ::testing::Test {
       std::cerr << "devnet kept for inspection in " << dir_ << "\n";
     }
     temp_.reset();
+  }
+
+  // A devnet of the fixture's fast chain in dir_/devnet: `nodes` on `topology`, these miners,
+  // this build's tallyd, stopped with the test should it die.
+  UpOptions fast_options(std::size_t nodes, const std::string& topology, std::vector<std::size_t> miners) const {
+    UpOptions o;
+    o.nodes = nodes;
+    o.topology = *scenario::parse_topology(topology);
+    o.miners = miners.size();
+    o.miner_nodes = std::move(miners);
+    o.dir = dir_ / "devnet";
+#ifdef TALLYD_PATH
+    o.tallyd = TALLYD_PATH;
+#endif
+    o.chain = chain_file_;
+    o.start_timeout = std::chrono::seconds(30);
+    o.stop_with_parent = true;
+    return o;
   }
 
   // The best block hash of a node of net_, or "" when it does not answer.

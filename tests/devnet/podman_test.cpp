@@ -120,13 +120,9 @@ class DevnetPodmanTest : public testing::DevnetFixture {
 };
 
 TEST_F(DevnetPodmanTest, FourContainersConvergePartitionHealLoadReportAndGoDown) {
-  UpOptions o;
-  o.nodes = 4;
-  o.topology = *parse_topology("ring");
-  o.miner_nodes = {0, 2};
-  o.miners = 2;
-  o.dir = dir_ / "devnet";
-  o.chain = chain_file_;
+  UpOptions o = fast_options(4, "ring", {0, 2});
+  o.tallyd.clear();  // the image's tallyd
+  o.stop_with_parent = false;  // containers outlive their starter; TearDown takes them down
   o.start_timeout = 60s;
   o.engine = "podman";
   o.latency = "5ms";  // in-node shaping works in containers too

@@ -15,10 +15,7 @@ namespace {
 
 namespace json = boost::json;
 
-std::int64_t height(TallydProcess& n) {
-  auto h = n.client().call("getblockcount", json::array());
-  return h ? h->to_number<std::int64_t>() : -1;
-}
+std::int64_t height(TallydProcess& n) { return block_count(n); }
 bool has_peer_at(TallydProcess& n, const std::string& ip_prefix) {
   auto p = n.client().call("getpeerinfo", json::array());
   if (!p) return false;

@@ -38,11 +38,6 @@ void flip_byte(const fs::path& file, std::uintmax_t offset) {
   f.put(static_cast<char>(c ^ 0x5a));
 }
 
-std::int64_t block_count(TallydProcess& node) {
-  auto r = node.client().call("getblockcount", json::array{});
-  return r && r->is_int64() ? r->as_int64() : -1;
-}
-
 // A datadir with 40 blocks, stopped cleanly twice: the second start replays RocksDB's log
 // into a table file (.sst), so there is one to damage.
 class DaemonStorage : public ::testing::Test {

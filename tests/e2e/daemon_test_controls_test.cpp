@@ -18,10 +18,7 @@ namespace {
 
 namespace json = boost::json;
 
-std::int64_t height(TallydProcess& n) {
-  auto h = n.client().call("getblockcount", json::array());
-  return h ? h->to_number<std::int64_t>() : -1;
-}
+std::int64_t height(TallydProcess& n) { return block_count(n); }
 
 TEST(DaemonTestControls, WaitsEndOnANewBlockAndOnStop) {
   TempDir dir;

@@ -20,10 +20,7 @@ std::string node_key(TallydProcess& n) {
   if (!info || !info->as_object().contains("nodekey")) return {};
   return std::string(info->at("nodekey").as_string());
 }
-std::int64_t height(TallydProcess& n) {
-  auto h = n.client().call("getblockcount", json::array());
-  return h ? h->to_number<std::int64_t>() : -1;
-}
+std::int64_t height(TallydProcess& n) { return block_count(n); }
 json::array peers(TallydProcess& n) {
   auto p = n.client().call("getpeerinfo", json::array());
   return p ? p->as_array() : json::array();

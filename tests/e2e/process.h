@@ -208,6 +208,12 @@ class TallydProcess {
   rpc::Credentials credentials_;
 };
 
+// The node's block count over RPC; -1 when it does not answer.
+inline std::int64_t block_count(TallydProcess& n) {
+  auto h = n.client().call("getblockcount", boost::json::array());
+  return h ? h->to_number<std::int64_t>() : -1;
+}
+
 #endif  // TALLYD_PATH
 
 #ifdef TALLY_SOURCE_DIR
