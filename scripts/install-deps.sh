@@ -13,7 +13,7 @@ packages=(
   prometheus wrk curl jq procps iproute2 nftables python3
   python3-yaml  # tests/devnet/k8s_test.cpp reads the Kubernetes manifests back
   chromium  # tests/study/render_test.cpp renders the report headless
-  podman runc mmdebstrap  # scripts/image.sh and tally-devnet up --engine podman (tests/devnet/podman_test.cpp)
+  podman runc netavark aardvark-dns iptables mmdebstrap  # scripts/image.sh, tally-devnet up --engine podman (tests/devnet/podman_test.cpp)
 )
 
 missing=()
