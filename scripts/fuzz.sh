@@ -93,6 +93,7 @@ done
 max_len_of() {
   case "$1" in
     compact_size) echo 32 ;;
+    rpcauth_parse|node_peer_argument) echo 512 ;;
     address_decode) echo 256 ;;
     hex_decode) echo 1024 ;;
     header_decode) echo 512 ;;
