@@ -107,6 +107,11 @@ TEST(DaemonConfig, OtherBadSettings) {
   expect_refused(tallyd(concat(quiet_args(dir / "d"), {"--rpcpassword", "x"})), "--rpcuser");
   expect_refused(tallyd(concat(quiet_args(dir / "d"), {"--connect", "not-an-endpoint"})), "--connect");
   expect_refused(tallyd(concat(quiet_args(dir / "d"), {"--latency", "fast"})), "--latency");
+  expect_refused(tallyd(concat(quiet_args(dir / "d"), {"--rpcauth", "carol:salt"})), "--rpcauth");
+  expect_refused(tallyd(concat(quiet_args(dir / "d"), {"--rpcauth", "carol:s$zz"})), "--rpcauth");
+  expect_refused(tallyd(concat(quiet_args(dir / "d"), {"--dnsrefresh", "fast"})), "--dnsrefresh");
+  expect_refused(tallyd(concat(quiet_args(dir / "d"), {"--dnsrefresh", "10ms"})), "--dnsrefresh");
+  expect_refused(tallyd(concat(quiet_args(dir / "d"), {"--connect", "bad_name:17077"})), "--connect");
 }
 
 TEST(DaemonConfig, LockedDatadir) {
