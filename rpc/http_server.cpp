@@ -377,7 +377,10 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void pump_events() {
-    if (closed_ || writing_ || !subscriber_) return;
+    if (closed_ || !subscriber_) return;
+    // A dropped client is closed at once, even while a write to it is stuck on a full socket
+    // (closing cancels that write); it is not left until the write timeout.
+    if (writing_ && !subscriber_->overflowed()) return;
     auto batch = subscriber_->take();
     if (batch.overflowed) {
       server_.node.metrics().counter_add("tally_rpc_event_streams_dropped_total",
