@@ -12,7 +12,9 @@
 namespace tally::p2p {
 namespace {
 
-using Table = std::vector<std::vector<NetAddress>>;  // an empty slot holds port 0 (never routable)
+// A bucket is allocated on its first write (most of a small book's buckets stay empty); an
+// empty slot holds port 0 (never routable).
+using Table = std::vector<std::vector<NetAddress>>;
 
 // How many groups of addresses one source group can spread over, as in Bitcoin Core's
 // addrman (64 of 1024 buckets there): a single source can fill at most this many buckets.
@@ -67,6 +69,13 @@ struct Slot {
   std::size_t slot;
 };
 
+// The slot `s` of `table`, allocating its bucket if this is its first entry.
+NetAddress& cell_of(Table& table, Slot s) {
+  auto& bucket = table[s.bucket];
+  if (bucket.empty()) bucket.resize(AddrBook::kBucketSize);
+  return bucket[s.slot];
+}
+
 Slot new_slot(std::uint64_t key, const AddrInfo& info) {
   const std::uint64_t addr_group_bucket =
       KeyedHash(key, 'g').str(address_group(info.address)).value() % kNewBucketsPerSourceGroup;
@@ -107,7 +116,7 @@ struct Tables {
   bool place_new(const NetAddress& id, bool force) {
     const AddrInfo& info = entries.at(id);
     const Slot s = new_slot(key, info);
-    NetAddress& cell = new_table[s.bucket][s.slot];
+    NetAddress& cell = cell_of(new_table, s);
     if (cell.port != 0 && cell != id) {
       if (!force && keeps_slot(entries.at(cell), info)) {
         entries.erase(id);
@@ -121,8 +130,8 @@ struct Tables {
 
   void remove_from_new(const NetAddress& id, const AddrInfo& info) {
     const Slot s = new_slot(key, info);
-    NetAddress& cell = new_table[s.bucket][s.slot];
-    if (cell == id) cell = NetAddress{};
+    auto& bucket = new_table[s.bucket];
+    if (!bucket.empty() && bucket[s.slot] == id) bucket[s.slot] = NetAddress{};
   }
 
   // Moves the entry `id` (in `entries`, not yet in the tried table) into its tried slot; the
@@ -132,7 +141,7 @@ struct Tables {
     if (!info.tried) remove_from_new(id, info);
     info.tried = true;
     const Slot s = tried_slot(key, info.address);
-    NetAddress& cell = tried_table[s.bucket][s.slot];
+    NetAddress& cell = cell_of(tried_table, s);
     if (cell.port != 0 && cell != id) {
       const NetAddress evicted = cell;
       entries.at(evicted).tried = false;
@@ -163,8 +172,8 @@ std::string address_group(const NetAddress& a) {
 
 AddrBook::AddrBook(std::uint64_t key)
     : key_(key),
-      new_table_(kNewBuckets, std::vector<NetAddress>(kBucketSize)),
-      tried_table_(kTriedBuckets, std::vector<NetAddress>(kBucketSize)) {}
+      new_table_(kNewBuckets),
+      tried_table_(kTriedBuckets) {}
 
 bool AddrBook::add(const NetAddress& address, const NetAddress& source, std::uint32_t last_seen_s,
                    const std::optional<crypto::CompressedPublicKey>& node_key) {
@@ -246,7 +255,10 @@ std::optional<NetAddress> AddrBook::select(std::int64_t now_ms, std::mt19937_64&
     std::uniform_int_distribution<std::size_t> bucket_dist(0, table.size() - 1);
     std::uniform_int_distribution<std::size_t> slot_dist(0, kBucketSize - 1);
     for (int i = 0; i < kRandomPicks; ++i) {
-      const NetAddress& id = table[bucket_dist(rng)][slot_dist(rng)];
+      const std::size_t b = bucket_dist(rng);
+      const std::size_t slot = slot_dist(rng);
+      if (table[b].empty()) continue;
+      const NetAddress& id = table[b][slot];
       if (id.port == 0) continue;
       const AddrInfo& info = entries_.at(id);
       if (eligible(info)) return info.address;
