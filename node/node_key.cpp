@@ -25,13 +25,12 @@ std::expected<PeerArgument, std::string> parse_peer_argument(const std::string& 
   const auto colon = endpoint.rfind(':');
   if (colon == std::string::npos || endpoint.front() == '[' || !is_host_name(endpoint.substr(0, colon)))
     return std::unexpected(address.error() + "; or a host name, name:port");
+  // The same port rule as for addresses, so that "localhost:0008" is refused here as there.
   const std::string port_text = endpoint.substr(colon + 1);
-  unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
-    return std::unexpected("bad port '" + port_text + "' in '" + endpoint + "' (expected 1..65535)");
+  const auto port = p2p::parse_port(port_text);
+  if (!port) return std::unexpected("bad port '" + port_text + "' in '" + endpoint + "' (expected 1..65535)");
   out.host_name = endpoint.substr(0, colon);
-  out.port = static_cast<std::uint16_t>(port);
+  out.port = *port;
   return out;
 }
 

@@ -391,15 +391,6 @@ void compact(Bytes& buffer, std::size_t& read_pos) {
 
 constexpr std::array<std::uint8_t, 12> kIpv4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-std::optional<std::uint16_t> parse_port(std::string_view text) {
-  if (text.empty() || text.size() > 5) return std::nullopt;
-  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
-  unsigned value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
-  return static_cast<std::uint16_t>(value);
-}
-
 }  // namespace
 
 // ---- message types ------------------------------------------------------------------------
@@ -577,6 +568,15 @@ std::string NetAddress::to_string() const {
   }
   out.append(":").append(std::to_string(port));
   return out;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view text) {
+  if (text.empty() || text.size() > 5) return std::nullopt;
+  if (!std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
+  return static_cast<std::uint16_t>(value);
 }
 
 std::expected<NetAddress, std::string> parse_net_address(const std::string& text) {

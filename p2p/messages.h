@@ -8,7 +8,9 @@
 
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -92,6 +94,8 @@ struct NetAddress {
 };
 // Parses "1.2.3.4:5", "[::1]:5" or "localhost:5".
 std::expected<NetAddress, std::string> parse_net_address(const std::string& text);
+// A port as written in "host:port": 1 to 5 decimal digits, 1..65535.
+std::optional<std::uint16_t> parse_port(std::string_view text);
 
 struct AddrEntry {
   NetAddress address;

@@ -30,6 +30,8 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+// Optional, as in libFuzzer: a target that defines it is set up by it before the first input.
+extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
 
 namespace {
 
@@ -230,6 +232,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, on_crash);
+  if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
 
   g_seed = env_u64("TALLY_SEED", kDefaultSeed);
   const std::uint64_t iterations = env_u64("TALLY_FUZZ_ITERATIONS", kDefaultIterations);

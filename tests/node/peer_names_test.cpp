@@ -31,7 +31,10 @@ TEST(PeerArguments, HostNamesAreAcceptedBesideAddresses) {
   EXPECT_EQ(fq->host_name, "seed-1.example.");
 
   for (const char* bad : {"tally-3:0", "tally-3:70000", "tally-3:", "tally-3", "-bad.name:1", "bad-.name:1",
-                          "a..b:1", "under_score:1", "999.1.1.1:80", "1.2.3:80", "[::1:80", "na me:1"}) {
+                          "a..b:1", "under_score:1", "999.1.1.1:80", "1.2.3:80", "[::1:80", "na me:1",
+                          // ports are read as for addresses (found by the node_peer_argument fuzzer:
+                          // "localhost:" and 60 digits was a host name "localhost" with port 8)
+                          "tally-3:000017077", "localhost:0000000000008", "tally-3:+80"}) {
     auto r = parse_peer_argument(bad);
     EXPECT_FALSE(r) << bad;
   }
