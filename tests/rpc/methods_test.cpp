@@ -11,6 +11,7 @@
 #include "crypto/hex.h"
 #include "rpc/methods.h"
 #include "json_test_util.h"
+#include "method_call_fixture.h"
 #include "test_node.h"
 
 namespace tally::rpc {
@@ -22,47 +23,12 @@ using testing::test_address;
 using testing::test_key;
 using testing::TestNode;
 
-class MethodsTest : public ::testing::Test {
+class MethodsTest : public testing::MethodCallFixture {
  protected:
-  // The whole response object of one call.
-  json::value call(const std::string& method, const std::string& params = "[]") {
-    RequestContext ctx;
-    ctx.node = &node;
-    const std::string body = R"({"jsonrpc":"2.0","id":1,"method":")" + method + R"(","params":)" + params + "}";
-    const std::string out = handle_body(body, table, ctx);
-    return json::parse(out);
-  }
-  json::value result(const std::string& method, const std::string& params = "[]") {
-    json::value r = call(method, params);
-    EXPECT_FALSE(r.as_object().contains("error")) << method << " " << params << ": " << json::serialize(r);
-    return r.as_object().contains("result") ? r.at("result") : json::value();
-  }
-  int error_code(const std::string& method, const std::string& params = "[]") {
-    json::value r = call(method, params);
-    if (!r.as_object().contains("error")) {
-      ADD_FAILURE() << method << " " << params << " succeeded: " << json::serialize(r);
-      return 0;
-    }
-    return static_cast<int>(r.at("error").at("code").as_int64());
-  }
-  std::string error_message(const std::string& method, const std::string& params = "[]") {
-    json::value r = call(method, params);
-    return r.as_object().contains("error") ? std::string(r.at("error").at("message").as_string()) : "";
-  }
-
-  std::string addr(int i) const { return crypto::encode_address(test_address(i), node.spec().address_prefix); }
-  std::string q(const std::string& s) const { return "\"" + s + "\""; }
-  std::string tx_hex(int from, int to, ledger::Amount amount, ledger::Amount fee, std::uint64_t nonce) {
-    return crypto::to_hex(node.harness().transfer(from, to, amount, fee, nonce).encode());
-  }
   std::string txid_of(const std::string& hex) {
     auto bytes = crypto::from_hex(hex);
     return crypto::to_hex(ledger::Transaction::decode(crypto::ByteSpan(*bytes))->txid());
   }
-  std::string genesis_hex() const { return crypto::to_hex(node.spec().genesis_hash()); }
-
-  TestNode node;
-  MethodTable table = node_methods();
 };
 
 TEST_F(MethodsTest, ChainBasicsAtGenesis) {

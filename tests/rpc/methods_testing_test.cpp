@@ -13,6 +13,7 @@
 #include "ledger/pow.h"
 #include "rpc/methods.h"
 #include "json_test_util.h"
+#include "method_call_fixture.h"
 #include "test_node.h"
 
 namespace tally::rpc {
@@ -22,41 +23,10 @@ namespace json = boost::json;
 using testing::test_address;
 using testing::TestNode;
 
-class TestingMethods : public ::testing::Test {
+class TestingMethods : public testing::MethodCallFixture {
  protected:
-  explicit TestingMethods(ledger::ChainSpec spec = ledger::testing::test_spec()) : node({}, std::move(spec)) {}
+  explicit TestingMethods(ledger::ChainSpec spec = ledger::testing::test_spec()) : MethodCallFixture(std::move(spec)) {}
 
-  json::value call(const std::string& method, const std::string& params = "[]") {
-    RequestContext ctx;
-    ctx.node = &node;
-    const std::string body = R"({"jsonrpc":"2.0","id":1,"method":")" + method + R"(","params":)" + params + "}";
-    return json::parse(handle_body(body, table, ctx));
-  }
-  json::value result(const std::string& method, const std::string& params = "[]") {
-    json::value r = call(method, params);
-    EXPECT_FALSE(r.as_object().contains("error")) << method << " " << params << ": " << json::serialize(r);
-    return r.as_object().contains("result") ? r.at("result") : json::value();
-  }
-  // "code message" of the error, or "" when the call succeeded.
-  std::string error(const std::string& method, const std::string& params = "[]") {
-    json::value r = call(method, params);
-    if (!r.as_object().contains("error")) return "";
-    return std::to_string(r.at("error").at("code").as_int64()) + " " + std::string(r.at("error").at("message").as_string());
-  }
-  int error_code(const std::string& method, const std::string& params = "[]") {
-    json::value r = call(method, params);
-    if (!r.as_object().contains("error")) {
-      ADD_FAILURE() << method << " " << params << " succeeded: " << json::serialize(r);
-      return 0;
-    }
-    return static_cast<int>(r.at("error").at("code").as_int64());
-  }
-
-  std::string addr(int i) const { return crypto::encode_address(test_address(i), node.spec().address_prefix); }
-  static std::string q(const std::string& s) { return "\"" + s + "\""; }
-  std::string tx_hex(int from, int to, ledger::Amount amount, ledger::Amount fee, std::uint64_t nonce) {
-    return crypto::to_hex(node.harness().transfer(from, to, amount, fee, nonce).encode());
-  }
   std::string send(int from, int to, ledger::Amount amount, ledger::Amount fee, std::uint64_t nonce) {
     return std::string(result("sendrawtransaction", "[" + q(tx_hex(from, to, amount, fee, nonce)) + "]").as_string());
   }
@@ -66,10 +36,6 @@ class TestingMethods : public ::testing::Test {
     for (const auto& h : hashes.as_array()) out.emplace_back(h.as_string());
     return out;
   }
-  std::string genesis_hex() const { return crypto::to_hex(node.spec().genesis_hash()); }
-
-  TestNode node;
-  MethodTable table = node_methods();
 };
 
 TEST_F(TestingMethods, InvalidateBlockReorganizesAndReconsiderBlockComesBack) {
