@@ -3,42 +3,32 @@
 
     python3 tests/fuzz/make_frame_corpus.py tests/fuzz/corpus/frame_decoder
 
-Written from docs/PROTOCOL.md alone, without the C++ code, so the corpus doubles as a check
-that the document is enough to build frames a Tally node accepts (the replay run decodes
+Its payloads are written from docs/PROTOCOL.md alone, without the C++ code, so the corpus
+doubles as a check that the document is enough to build frames a Tally node accepts (the replay run decodes
 every valid entry and checks that it re-encodes to the same bytes).
 
 Each entry is one byte that seeds how the fuzz target cuts the stream into chunks, followed
 by the stream: whole frames, a few near-misses, and a few bare payloads (which the target
 also decodes directly as every message type).
 """
-import hashlib
 import os
 import struct
 import sys
 
-MAGIC = 0x544C5931  # devnet network magic
+# The encodings every Python tool shares (compact sizes, frames and their checksums) come
+# from the functional test framework's messages module, the one Python definition of the
+# wire; the payloads below are written from docs/PROTOCOL.md.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+from tally_framework.messages import DEVNET_MAGIC as MAGIC  # noqa: E402
+from tally_framework.messages import encode_frame  # noqa: E402
+from tally_framework.messages import ser_compact_size as compact_size  # noqa: E402
 
 (VERSION, VERACK, PING, PONG, GETADDR, ADDR, INV, GETDATA, NOTFOUND, TX, GETHEADERS, HEADERS, BLOCK, SENDCMPCT,
  CMPCTBLOCK, GETBLOCKTXN, BLOCKTXN) = range(1, 18)
 
 
-def compact_size(n):
-    if n < 0xFD:
-        return bytes([n])
-    if n <= 0xFFFF:
-        return b"\xfd" + struct.pack("<H", n)
-    if n <= 0xFFFFFFFF:
-        return b"\xfe" + struct.pack("<I", n)
-    return b"\xff" + struct.pack("<Q", n)
-
-
-def sha256d(b):
-    return hashlib.sha256(hashlib.sha256(b).digest()).digest()
-
-
 def frame(msg_type, payload, magic=MAGIC):
-    checksum = struct.unpack("<I", sha256d(payload)[:4])[0]
-    return struct.pack("<IBII", magic, msg_type, len(payload), checksum) + payload
+    return encode_frame(magic, msg_type, payload)
 
 
 def h(k):
