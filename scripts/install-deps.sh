@@ -16,6 +16,10 @@ packages=(
   podman runc netavark aardvark-dns iptables mmdebstrap  # scripts/image.sh, tally-devnet up --engine podman (tests/devnet/podman_test.cpp)
 )
 
+# kubectl for tests/devnet/k8s_test.cpp (Debian's is kubernetes-client), unless a kubectl
+# from elsewhere is installed already (the two packages own the same file).
+command -v kubectl >/dev/null 2>&1 || packages+=(kubernetes-client)
+
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
