@@ -39,7 +39,7 @@ std::expected<std::vector<std::size_t>, std::string> parse_node_set(std::string_
     }
     pos = comma + 1;
   }
-  std::sort(out.begin(), out.end());
+  if (!std::is_sorted(out.begin(), out.end())) std::sort(out.begin(), out.end());  // ranges come sorted
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
