@@ -171,8 +171,8 @@ json::object error_response(const json::value& id, int code, std::string_view me
   return r;
 }
 
-// A number beyond a double's range (1e999) reads as infinity, which no JSON text can carry
-// back: echoed, it would make the answer unreadable, so it is no valid id.
+// A number beyond a double's range reads as infinity (1e999) or NaN (0e999), which no JSON
+// text can carry back: echoed, it would make the answer unreadable, so it is no valid id.
 bool valid_id(const json::value& id) {
   return id.is_string() || (id.is_number() && (!id.is_double() || std::isfinite(id.get_double()))) || id.is_null();
 }

@@ -28,17 +28,18 @@ namespace {
 
 constexpr std::size_t kMaxBatch = 40;
 
-// A number the parser read as infinity (1e999): no JSON text can carry it back, so it is no
+// A number the parser read as infinity (1e999) or NaN (0e999): no JSON text can carry it
+// back, so it is no
 // valid id, and `echo` (which returns its parameters) refuses it as a real handler would
 // refuse an out-of-range number.
-bool holds_infinity(const json::value& v) {
-  if (v.is_double()) return std::isinf(v.get_double());
+bool holds_non_finite(const json::value& v) {
+  if (v.is_double()) return !std::isfinite(v.get_double());
   if (const auto* a = v.if_array())
     for (const auto& e : *a)
-      if (holds_infinity(e)) return true;
+      if (holds_non_finite(e)) return true;
   if (const auto* o = v.if_object())
     for (const auto& kv : *o)
-      if (holds_infinity(kv.value())) return true;
+      if (holds_non_finite(kv.value())) return true;
   return false;
 }
 
@@ -64,7 +65,7 @@ const rpc::MethodTable& table() {
              json::array out;
              for (std::size_t i = 0; i < 2; ++i) {
                const json::value* v = p.get(i, i == 0 ? "value" : "extra");
-               if (v && holds_infinity(*v)) throw rpc::RpcError(rpc::kInvalidParameter, "number out of range");
+               if (v && holds_non_finite(*v)) throw rpc::RpcError(rpc::kInvalidParameter, "number out of range");
                out.push_back(v ? *v : json::value());
              }
              return json::value(std::move(out));
@@ -116,7 +117,7 @@ const rpc::MethodTable& table() {
   return t;
 }
 
-bool valid_id(const json::value& id) { return id.is_string() || (id.is_number() && !holds_infinity(id)) || id.is_null(); }
+bool valid_id(const json::value& id) { return id.is_string() || (id.is_number() && !holds_non_finite(id)) || id.is_null(); }
 
 // Ids compared after a serialize/parse round trip: Boost.JSON's default number parsing is
 // not correctly rounded, so a double may come back one unit in the last place apart.
