@@ -18,7 +18,9 @@ std::expected<std::size_t, std::string> parse_index(std::string_view text, std::
 }  // namespace
 
 std::expected<std::vector<std::size_t>, std::string> parse_node_set(std::string_view text) {
-  std::vector<std::size_t> out;
+  // Items are read as ranges, which are sorted and merged before they are expanded: the cost
+  // is the number of items and of distinct nodes, however much the items overlap.
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
   if (text.empty()) return std::unexpected(std::string("empty node list"));
   std::size_t pos = 0;
   while (pos <= text.size()) {
@@ -28,19 +30,24 @@ std::expected<std::vector<std::size_t>, std::string> parse_node_set(std::string_
     if (dash == std::string_view::npos) {
       auto v = parse_index(item, text);
       if (!v) return std::unexpected(v.error());
-      out.push_back(*v);
+      ranges.emplace_back(*v, *v);
     } else {
       auto lo = parse_index(item.substr(0, dash), text);
       auto hi = parse_index(item.substr(dash + 1), text);
       if (!lo) return std::unexpected(lo.error());
       if (!hi) return std::unexpected(hi.error());
       if (*lo > *hi) return std::unexpected("bad node range '" + std::string(item) + "' (low-high)");
-      for (std::size_t i = *lo; i <= *hi; ++i) out.push_back(i);
+      ranges.emplace_back(*lo, *hi);
     }
     pos = comma + 1;
   }
-  if (!std::is_sorted(out.begin(), out.end())) std::sort(out.begin(), out.end());  // ranges come sorted
-  out.erase(std::unique(out.begin(), out.end()), out.end());
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::size_t> out;
+  std::size_t next = 0;  // every node below it is in out already (indices are below 100,000)
+  for (const auto& [lo, hi] : ranges) {
+    for (std::size_t i = std::max(lo, next); i <= hi; ++i) out.push_back(i);
+    next = std::max(next, hi + 1);
+  }
   return out;
 }
 

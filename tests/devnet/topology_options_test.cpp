@@ -97,6 +97,15 @@ TEST(DevnetOptions, NodeSets) {
   EXPECT_EQ(*parse_node_set("3"), (std::vector<std::size_t>{3}));
   EXPECT_EQ(*parse_node_set("0-2"), (std::vector<std::size_t>{0, 1, 2}));
   EXPECT_EQ(*parse_node_set("4,0-1,1"), (std::vector<std::size_t>{0, 1, 4}));
+  EXPECT_EQ(*parse_node_set("5-9,0-6,8,2-3,12"), (std::vector<std::size_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12}));
+  // Overlapping ranges are merged before they are expanded: forty copies of the largest
+  // range cost one range, not four million entries to sort.
+  std::string many = "0-99999";
+  for (int i = 0; i < 39; ++i) many += ",0-99999";
+  const auto all = parse_node_set(many);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 100000u);
+  EXPECT_EQ(all->back(), 99999u);
   for (const char* bad : {"", "-", "a", "1-", "-2", "3-1", "1,,2", "1.5", "0-100000"})
     EXPECT_FALSE(parse_node_set(bad)) << bad;
 }
