@@ -2,12 +2,17 @@
 
 #include <algorithm>
 
+#include <pthread.h>
+
 namespace tally::ledger {
 
-ThreadPool::ThreadPool(unsigned workers) {
+ThreadPool::ThreadPool(unsigned workers, const char* name) {
   workers = std::max(1u, workers);
   threads_.reserve(workers);
-  for (unsigned i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+  for (unsigned i = 0; i < workers; ++i) {
+    threads_.emplace_back([this] { work(); });
+    ::pthread_setname_np(threads_.back().native_handle(), name);  // a name too long is refused: harmless
+  }
 }
 
 ThreadPool::~ThreadPool() {

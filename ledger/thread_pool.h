@@ -23,8 +23,9 @@ namespace tally::ledger {
 
 class ThreadPool final : public Executor {
  public:
-  // Starts `workers` threads (at least one).
-  explicit ThreadPool(unsigned workers);
+  // Starts `workers` threads (at least one), named `name` (at most 15 characters, shown by
+  // top -H and /proc/PID/task/*/comm).
+  explicit ThreadPool(unsigned workers, const char* name = "tally-pool");
   ~ThreadPool() override;
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;

@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include <pthread.h>
+
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -224,7 +226,7 @@ std::expected<void, std::string> Node::open_ledger() {
   chain_options.tx_index = config_.txindex;
   chain_options.address_index = config_.addressindex;
   if (config_.verifythreads > 1) {
-    c.verify_pool = std::make_unique<ledger::ThreadPool>(config_.verifythreads - 1);
+    c.verify_pool = std::make_unique<ledger::ThreadPool>(config_.verifythreads - 1, "tally-verify");
     chain_options.executor = c.verify_pool.get();
   }
   auto chain = ledger::Chain::open(c.spec, *c.store, chain_options);
@@ -398,6 +400,7 @@ void Node::start_core_thread() {
   Core& c = *core_;
   c.work.emplace(c.io.get_executor());
   c.thread = std::thread([this] {
+    ::pthread_setname_np(::pthread_self(), "tally-core");
     try {
       core_->io.run();
     } catch (const std::exception& e) {

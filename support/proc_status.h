@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <sys/types.h>
 
@@ -13,5 +14,16 @@ namespace tally::support {
 // A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); nullopt when unreadable. pid 0
 // reads this process's own.
 std::optional<std::uint64_t> proc_status_kib(pid_t pid, const std::string& field);
+
+// CPU time (user + system) one thread has used, from /proc/PID/task/TID/stat.
+struct ThreadCpu {
+  pid_t tid = 0;
+  std::string name;  // its comm (what pthread_setname_np set, else the program's name)
+  double seconds = 0;
+};
+// Every thread of process `pid` (0: this process), busiest first; empty when unreadable.
+std::vector<ThreadCpu> proc_thread_cpu(pid_t pid);
+// CPU time of the whole process so far (its live threads and those that ended), seconds.
+std::optional<double> proc_cpu_seconds(pid_t pid);
 
 }  // namespace tally::support

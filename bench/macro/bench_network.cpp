@@ -338,6 +338,7 @@ void bench_sync() {
   TallydOptions syncer = node_options("syncer", spec);
   syncer.connect = {a.p2p_endpoint()};
   Tallyd b(dir.path(), syncer);
+  const double source_cpu0 = proc_cpu_seconds(a.pid()).value_or(0);
   b.spawn();
   const auto t0 = b.spawned_at();
   b.wait_ready();
@@ -346,6 +347,14 @@ void bench_sync() {
     throw BenchError("syncer reached height " + std::to_string(height) + " of " + std::to_string(kSyncBlocks) +
                      " within 150 s; log:\n" + b.log_tail());
   const double sync_s = ms_since(t0) / 1000.0;
+  // Where the two cores went: the source's CPU while it served, the syncer's by thread.
+  const double source_cpu = proc_cpu_seconds(a.pid()).value_or(0) - source_cpu0;
+  const double syncer_cpu = proc_cpu_seconds(b.pid()).value_or(0);
+  std::string syncer_threads;
+  for (const auto& t : proc_thread_cpu(b.pid())) {
+    if (t.seconds < 0.05) continue;
+    syncer_threads += (syncer_threads.empty() ? "" : ", ") + t.name + " " + fmt(t.seconds, 2);
+  }
   const auto hwm = proc_status_kib(b.pid(), "VmHWM");
   const auto rss = proc_status_kib(b.pid(), "VmRSS");
   if (b.call("getbestblockhash") != tip) throw BenchError("syncer's tip differs from the source's");
@@ -365,6 +374,9 @@ void bench_sync() {
                {"x 2-core verify", fmt(tps / verify2, 2)},
                {"syncer peak RSS (VmHWM) MiB", hwm ? fmt(kib_to_mib(*hwm), 1) : "?"},
                {"syncer RSS at the end MiB", rss ? fmt(kib_to_mib(*rss), 1) : "?"},
+               {"syncer CPU s (threads)", fmt(syncer_cpu, 2) + " (" + syncer_threads + ")"},
+               {"source CPU s while serving", fmt(source_cpu, 2)},
+               {"cores busy (both nodes)", fmt((syncer_cpu + source_cpu) / sync_s, 2) + " of 2"},
                {"source build s (submit + generate)", fmt(build_s, 1)}});
   print_json_line("sync", {{"blocks", kSyncBlocks},
                            {"transactions", total_txs},
@@ -376,6 +388,8 @@ void bench_sync() {
                            {"vs_two_core_verify", tps / verify2},
                            {"peak_rss_mib", hwm ? kib_to_mib(*hwm) : -1.0},
                            {"rss_mib", rss ? kib_to_mib(*rss) : -1.0},
+                           {"syncer_cpu_s", syncer_cpu},
+                           {"source_cpu_s", source_cpu},
                            {"source_build_s", build_s}});
 }
 
