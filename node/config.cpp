@@ -90,8 +90,10 @@ std::expected<ParseOutcome, std::string> parse_config(int argc, const char* cons
                  "message = password); repeatable; also read from $TALLY_RPCAUTH")
       ->envname("TALLY_RPCAUTH");
   app.add_option("--rpcthreads", c.rpcthreads, "RPC server threads")->check(CLI::Range(1, 64));
-  app.add_option("--rpcworkers", c.rpcworkers,
-                 "RPC calls run at once (each waitfornewblock/waitforblockheight holds one while it waits)")
+  app.add_option("--rpcworkers", c.rpcworkers, "RPC calls run at once (waiting calls excepted)")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--rpcwaiters", c.rpcwaiters,
+                 "waitfornewblock/waitforblockheight calls waiting at once (each holds a thread of its own pool)")
       ->check(CLI::Range(1, 64));
   app.add_option("--mine", c.mine, "Mine blocks in the background (1/0)");
   app.add_option("--minethreads", c.minethreads, "Mining threads")->check(CLI::Range(1, 256));

@@ -36,7 +36,8 @@ struct NodeConfig {
   std::string rpcpassword;
   std::vector<std::string> rpcauth;  // user:salt$hmac lines (rpc/auth.h)
   unsigned rpcthreads = 2;   // RPC I/O threads (accept, read, write, /health)
-  unsigned rpcworkers = 4;   // RPC worker threads: calls running at once
+  unsigned rpcworkers = 2;   // RPC worker threads: calls running at once
+  unsigned rpcwaiters = 4;   // RPC threads for waiting calls (waitfornewblock): waits at once
   bool mine = false;
   unsigned minethreads = 1;
   std::string mineraddress;  // default: devnet key 0's address on the devnet

@@ -381,6 +381,7 @@ std::expected<void, std::string> Node::start_rpc() {
   rc.port = config_.rpcport.value_or(c.spec.default_rpc_port);
   rc.threads = config_.rpcthreads;
   rc.worker_threads = config_.rpcworkers;
+  rc.wait_threads = config_.rpcwaiters;
   rc.cookie_dir = datadir_;
   rc.allow_ips = config_.rpcallowip;
   if (!config_.rpcuser.empty()) rc.users.push_back(rpc::Credentials{config_.rpcuser, config_.rpcpassword});

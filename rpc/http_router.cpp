@@ -1,6 +1,8 @@
 // Routes, authentication and status codes of the RPC server.
 #include "rpc/http_router.h"
 
+#include <algorithm>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -68,6 +70,27 @@ bool HttpRouter::is_quick(const HttpRequest& request) const {
   const std::string_view path = request_path(request.target);
   if (path == "/health" || !auth_.check(request.authorization).has_value()) return true;
   return path == "/" && request.method == "POST" && is_snapshot_call(request.body);
+}
+
+bool HttpRouter::is_waiting(const HttpRequest& request) const {
+  if (request.method != "POST" || request_path(request.target) != "/") return false;
+  // Only a body that names a waiting method literally, or may name one through escapes, is
+  // parsed (every waiting method's name starts with kWaitingMethodPrefix): the others, batches of
+  // transactions among them, cost one scan.
+  const std::string& body = request.body;
+  if (body.find(kWaitingMethodPrefix) == std::string::npos && body.find("\\u") == std::string::npos) return false;
+  boost::system::error_code ec;
+  const json::value v = json::parse(body, ec);
+  if (ec) return false;
+  auto waits = [&](const json::value& call) {
+    const json::object* o = call.if_object();
+    const json::value* method = o ? o->if_contains("method") : nullptr;
+    if (!method || !method->is_string()) return false;
+    const Method* m = methods_.find(method->as_string());
+    return m != nullptr && m->waits;
+  };
+  if (const json::array* batch = v.if_array()) return std::any_of(batch->begin(), batch->end(), waits);
+  return waits(v);
 }
 
 HttpResponse HttpRouter::handle(const HttpRequest& request) const {

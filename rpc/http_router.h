@@ -58,6 +58,9 @@ class HttpRouter {
   // them on its I/O threads): /health, every request that fails authentication, and single
   // calls of methods served from the tip snapshot (getblockcount, getbestblockhash).
   bool is_quick(const HttpRequest& request) const;
+  // True for a JSON-RPC request (single or batch) that calls a method which waits
+  // (Method::waits): the server runs it apart from the other calls.
+  bool is_waiting(const HttpRequest& request) const;
 
  private:
   HttpResponse health() const;

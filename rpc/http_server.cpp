@@ -117,6 +117,7 @@ struct ServerState {
   // pool has none): the I/O threads end only when stop() says so.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::optional<asio::thread_pool> workers;
+  std::optional<asio::thread_pool> waiters;  // requests that name a waiting method
   std::vector<std::thread> io_threads;
 
   std::mutex lifecycle_mu;
@@ -292,7 +293,8 @@ class Session : public std::enable_shared_from_this<Session> {
     answering_ = true;  // until the response is written (on_write)
     answering_flag_ = true;
     if (router.is_quick(request)) return respond(router.handle(request), keep_alive);
-    asio::post(*server_.workers, [self = shared_from_this(), request = std::move(request), keep_alive]() {
+    asio::thread_pool& pool = router.is_waiting(request) ? *server_.waiters : *server_.workers;
+    asio::post(pool, [self = shared_from_this(), request = std::move(request), keep_alive]() {
       tl_server_thread = true;
       HttpResponse response;
       try {
@@ -579,6 +581,7 @@ std::expected<std::uint16_t, std::string> RpcServer::start() {
   }
   s.router.emplace(s.node, s.methods, s.auth, s.config.max_batch);
   s.workers.emplace(std::max(1u, s.config.worker_threads));
+  s.waiters.emplace(std::max(1u, s.config.wait_threads));
   s.keep_running.emplace(s.ioc.get_executor());
   s.do_accept();
   for (unsigned i = 0; i < std::max(1u, s.config.threads); ++i) {
@@ -636,7 +639,9 @@ void RpcServer::stop() {
 
   // 3. Let running calls finish (queued ones are dropped), then stop the I/O threads.
   s.workers->stop();
+  s.waiters->stop();
   s.workers->join();
+  s.waiters->join();
   s.keep_running.reset();
   s.ioc.stop();
   for (auto& t : s.io_threads) t.join();

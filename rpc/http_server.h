@@ -38,6 +38,7 @@ struct RpcServerConfig {
   std::uint16_t port = 0;        // 0: pick a free port (start() returns the one bound)
   unsigned threads = 2;          // I/O threads: accept, read, write, /health
   unsigned worker_threads = 2;   // run JSON-RPC calls and /metrics (may wait on the core)
+  unsigned wait_threads = 4;     // run requests that name a waiting method (Method::waits)
   // Directory for the cookie file (<dir>/.cookie); empty: no cookie.
   std::filesystem::path cookie_dir;
   // Configured --rpcuser/--rpcpassword pairs, accepted alongside the cookie. With neither a

@@ -135,6 +135,8 @@ std::string Method::usage() const {
 
 void MethodTable::add(Method method) {
   if (methods.contains(method.name)) throw std::logic_error("duplicate RPC method " + method.name);
+  if (method.waits && !method.name.starts_with(kWaitingMethodPrefix))
+    throw std::logic_error("waiting RPC method " + method.name + " must be named " + std::string(kWaitingMethodPrefix) + "...");
   std::string name = method.name;
   methods.emplace(std::move(name), std::move(method));
 }

@@ -134,13 +134,21 @@ struct Method {
   // Optional: consecutive calls of this method in a batch go to run_handler together (the
   // calls before and after them in the batch run before and after, as always).
   RunHandler run_handler = {};
+  // True for a call that holds its thread while it waits for an event (waitfornewblock): the
+  // server runs requests that name one on a pool of their own, so waits never take the
+  // threads other calls need.
+  bool waits = false;
   // "getblock blockhash [verbosity]"
   std::string usage() const;
 };
 
+// Every waiting method's name starts with this (HttpRouter::is_waiting relies on it).
+inline constexpr std::string_view kWaitingMethodPrefix = "waitfor";
+
 // The methods a server offers, by name. Build it once, then share it read-only.
 struct MethodTable {
-  // REQUIRES: no method of that name yet (throws std::logic_error otherwise).
+  // REQUIRES: no method of that name yet, and a waiting method's name starts with
+  // kWaitingMethodPrefix (throws std::logic_error otherwise).
   void add(Method method);
   const Method* find(std::string_view name) const;
   std::size_t size() const { return methods.size(); }

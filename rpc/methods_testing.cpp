@@ -118,10 +118,11 @@ void add_testing_methods(MethodTable& t) {
          "Devnet/test chains: the node's clock for block times (templates, header checks); 0 turns it off.",
          setmocktime});
   t.add({"waitfornewblock", "testing", {{"timeout", false}},
-         "Waits until the tip changes or timeout ms pass (0: 10 minutes); returns {hash, height}.", waitfornewblock});
+         "Waits until the tip changes or timeout ms pass (0: 10 minutes); returns {hash, height}.", waitfornewblock,
+         {}, /*waits=*/true});
   t.add({"waitforblockheight", "testing", {{"height"}, {"timeout", false}},
          "Waits until the tip reaches height or timeout ms pass (0: 10 minutes); returns {hash, height}.",
-         waitforblockheight});
+         waitforblockheight, {}, /*waits=*/true});
 }
 
 }  // namespace tally::rpc

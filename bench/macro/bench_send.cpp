@@ -26,6 +26,8 @@ struct SendOutcome {
   std::uint64_t rejected = 0;
   std::string first_error;
   double seconds = 0;
+  double node_cpu_s = 0;    // the node's CPU while the clients sent
+  double client_cpu_s = 0;  // this process's (the four clients')
   std::int64_t mempool_size = -1;
   std::int64_t mempool_ready = -1;
 };
@@ -88,11 +90,15 @@ SendOutcome run_mode(const std::string& label, const std::vector<std::vector<std
     });
   }
   ready.wait();
+  const double node_cpu0 = proc_cpu_seconds(node.pid()).value_or(0);
+  const double client_cpu0 = proc_cpu_seconds(0).value_or(0);
   const auto t0 = Clock::now();
   go.count_down();
   for (auto& th : threads) th.join();
   SendOutcome total;
   total.seconds = ms_since(t0) / 1000.0;
+  total.node_cpu_s = proc_cpu_seconds(node.pid()).value_or(0) - node_cpu0;
+  total.client_cpu_s = proc_cpu_seconds(0).value_or(0) - client_cpu0;
   for (const auto& o : per) {
     total.accepted += o.accepted;
     total.rejected += o.rejected;
@@ -142,7 +148,9 @@ void bench_rpc_send() {
   for (const auto& r : rows) {
     const double rate = static_cast<double>(r.o.accepted) / r.o.seconds;
     table.push_back({r.mode, std::to_string(r.o.accepted), std::to_string(r.o.rejected), fmt(r.o.seconds, 2),
-                     fmt(rate, 0), fmt(rate / verify_rate, 2), fmt(rate / verify_rate2, 2), std::to_string(r.o.mempool_size)});
+                     fmt(rate, 0), fmt(rate / verify_rate, 2), fmt(rate / verify_rate2, 2), std::to_string(r.o.mempool_size),
+                     fmt(r.o.node_cpu_s, 2), fmt(r.o.client_cpu_s, 2),
+                     fmt((r.o.node_cpu_s + r.o.client_cpu_s) / r.o.seconds, 2)});
     runs.push_back(json::object{{"mode", r.mode},
                                 {"sent", txs.size()},
                                 {"accepted", r.o.accepted},
@@ -153,13 +161,15 @@ void bench_rpc_send() {
                                 {"vs_two_core_verify", rate / verify_rate2},
                                 {"mempool_size", r.o.mempool_size},
                                 {"mempool_ready", r.o.mempool_ready},
+                                {"node_cpu_s", r.o.node_cpu_s},
+                                {"client_cpu_s", r.o.client_cpu_s},
                                 {"first_error", r.o.first_error}});
   }
   print_table("rpc-send: " + std::to_string(txs.size()) + " pre-signed transfers, " + std::to_string(kClientThreads) +
                   " client threads, keep-alive (raw Schnorr verify, 1 thread: " + fmt(verify_rate, 0) + "/s, 2 threads: " +
                   fmt(verify_rate2, 0) + "/s)",
               {"mode", "accepted", "rejected", "seconds", "accepted tx/s", "x 1-core verify", "x 2-core verify",
-               "mempool size"},
+               "mempool size", "node CPU s", "clients CPU s", "cores busy"},
               table);
   print_json_line("rpc-send", {{"raw_verify_per_s_one_core", std::round(verify_rate)},
                                {"raw_verify_per_s_two_cores", std::round(verify_rate2)},

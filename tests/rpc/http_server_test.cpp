@@ -449,6 +449,64 @@ TEST_F(HttpServerTest, LongCallsDoNotBlockHealthOrOtherConnections) {
   EXPECT_EQ(r->status, 200);
 }
 
+// A method that waits (Method::waits) runs on the wait pool: with one worker and one waiter,
+// a wait in progress leaves the worker to other calls, a second wait queues behind the
+// first, and a batch naming a waiting method (even through a JSON escape) goes with the waits.
+TEST_F(HttpServerTest, WaitingCallsRunApartFromTheWorkers) {
+  SleepMethod sleep;
+  MethodTable table = sleep.table();
+  std::atomic<int> waiting{0};
+  std::atomic<bool> release_waits{false};
+  table.add({"waitforrelease", "test", {}, "Waits until released.",
+             [&](const Params&, RequestContext&) {
+               ++waiting;
+               while (!release_waits) std::this_thread::sleep_for(5ms);
+               --waiting;
+               return json::value(nullptr);
+             },
+             {}, /*waits=*/true});
+  RpcServerConfig config;
+  config.worker_threads = 1;
+  config.wait_threads = 1;
+  start(config, std::move(table));
+
+  constexpr const char* kWait = R"({"jsonrpc":"2.0","id":1,"method":"waitforrelease"})";
+  constexpr const char* kEscapedWaitInBatch =
+      R"([{"jsonrpc":"2.0","id":2,"method":"getblockcount"},{"jsonrpc":"2.0","id":3,"method":"waitforrelease"}])";
+  HttpClient waiter(port);
+  ASSERT_TRUE(waiter.send(HttpClient::request("POST", "/", kWait, cookie_auth)));
+  while (waiting.load() == 0) std::this_thread::sleep_for(5ms);
+  HttpClient second(port);
+  ASSERT_TRUE(second.send(HttpClient::request("POST", "/", kEscapedWaitInBatch, cookie_auth)));
+
+  // The worker is free: a call that is not quick (it goes to the workers) is answered.
+  constexpr const char* kHelp = R"({"jsonrpc":"2.0","id":4,"method":"help","params":[]})";
+  HttpClient other(port);
+  auto r = other.roundtrip("POST", "/", kHelp, cookie_auth);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("waitforrelease"), std::string::npos) << r->body;
+  // The batch waits behind the first wait, on the one wait thread.
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(waiting.load(), 1);
+
+  release_waits = true;
+  r = waiter.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = second.read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("\"id\":3"), std::string::npos) << r->body;
+}
+
+TEST(MethodTableTest, AWaitingMethodMustBeNamedSo) {
+  MethodTable t;
+  auto noop = [](const Params&, RequestContext&) { return json::value(nullptr); };
+  EXPECT_THROW(t.add({"sleepuntil", "test", {}, "", noop, {}, /*waits=*/true}), std::logic_error);
+  EXPECT_NO_THROW(t.add({"waitforx", "test", {}, "", noop, {}, /*waits=*/true}));
+}
+
 TEST_F(HttpServerTest, StopWaitsForARunningCallThenCloses) {
   SleepMethod sleep;
   start(RpcServerConfig{}, sleep.table());
