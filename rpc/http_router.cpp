@@ -74,14 +74,21 @@ bool HttpRouter::is_quick(const HttpRequest& request) const {
 
 bool HttpRouter::is_waiting(const HttpRequest& request) const {
   if (request.method != "POST" || request_path(request.target) != "/") return false;
-  // Only a body that names a waiting method literally, or may name one through escapes, is
-  // parsed (every waiting method's name starts with kWaitingMethodPrefix): the others, batches of
-  // transactions among them, cost one scan.
+  // Only a body that names a waiting method literally, or may name one through escapes, can
+  // wait (every waiting method's name starts with kWaitingMethodPrefix): the others, batches
+  // of transactions among them, cost one scan and go to the workers. Of the rest, a small
+  // body is parsed here (as the dispatcher will: same depth limit) to tell; a large one, or
+  // one that does not parse, goes to the wait pool unparsed: the I/O threads never parse
+  // much, and a wait can never land on the workers (a body that does not parse only gets
+  // its parse error there).
   const std::string& body = request.body;
   if (body.find(kWaitingMethodPrefix) == std::string::npos && body.find("\\u") == std::string::npos) return false;
+  if (body.size() > kMaxWaitScanBytes) return true;
+  json::parse_options options;
+  options.max_depth = kMaxRequestDepth;
   boost::system::error_code ec;
-  const json::value v = json::parse(body, ec);
-  if (ec) return false;
+  const json::value v = json::parse(body, ec, json::storage_ptr(), options);
+  if (ec) return true;
   auto waits = [&](const json::value& call) {
     const json::object* o = call.if_object();
     const json::value* method = o ? o->if_contains("method") : nullptr;

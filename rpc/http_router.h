@@ -59,8 +59,11 @@ class HttpRouter {
   // calls of methods served from the tip snapshot (getblockcount, getbestblockhash).
   bool is_quick(const HttpRequest& request) const;
   // True for a JSON-RPC request (single or batch) that calls a method which waits
-  // (Method::waits): the server runs it apart from the other calls.
+  // (Method::waits): the server runs it apart from the other calls. Also true, without a
+  // parse, for a body above kMaxWaitScanBytes that mentions the waiting methods' prefix or a
+  // \u escape, and for such a body that does not parse: never false for a request that waits.
   bool is_waiting(const HttpRequest& request) const;
+  static constexpr std::size_t kMaxWaitScanBytes = 4096;
 
  private:
   HttpResponse health() const;

@@ -5,7 +5,8 @@
 //   read_header / read_body: request_timeout for the whole request (slowloris defence);
 //     Content-Length above the body limit fails at the header (413) before any body is read
 //   handle_request: /health and unauthenticated requests are answered on the I/O thread,
-//     everything else on the worker pool, the answer posted back to the strand
+//     requests that call a waiting method (HttpRouter::is_waiting) on the wait pool,
+//     everything else on the worker pool; the answer is posted back to the strand
 //   respond -> on_write -> wait_for_request (keep-alive) or close
 // Error answers (400, 413, 431) close the connection with a lingering close: our side is
 // shut down for sending and the rest of the request is read and dropped for a moment, so
@@ -114,7 +115,7 @@ struct ServerState {
   tcp::acceptor acceptor{accept_strand};
   asio::steady_timer accept_retry{accept_strand};
   // Keeps run() going while no operation is pending (a session whose call is on the worker
-  // pool has none): the I/O threads end only when stop() says so.
+  // or wait pool has none): the I/O threads end only when stop() says so.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
   std::optional<asio::thread_pool> workers;
   std::optional<asio::thread_pool> waiters;  // requests that name a waiting method

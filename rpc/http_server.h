@@ -4,7 +4,9 @@
 // One session per connection, on its own strand; keep-alive; one request at a time per
 // connection, so pipelined requests are answered in order. Handlers that may wait for the
 // node's core run on a separate worker pool, so the I/O threads keep accepting, reading,
-// timing out and answering /health while a long call (generate) runs.
+// timing out and answering /health while a long call (generate) runs; requests that call a
+// waiting method (waitfornewblock) run on a wait pool of their own, so they never hold the
+// workers.
 //
 // Limits: header bytes (431), body bytes (413, checked against Content-Length before the
 // body is read), a deadline for reading a whole request once its first byte arrived (a

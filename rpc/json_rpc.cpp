@@ -325,7 +325,7 @@ std::string handle_body(std::string_view body, const MethodTable& table, Request
   ctx.methods = &table;
   static const json::value kNull;
   json::parse_options options;
-  options.max_depth = 64;
+  options.max_depth = kMaxRequestDepth;
   boost::system::error_code ec;
   json::value request = json::parse(json::string_view(body.data(), body.size()), ec, json::storage_ptr(), options);
   if (ec) return json::serialize(error_response(kNull, kParseError, "Parse error: " + ec.message()));

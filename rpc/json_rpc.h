@@ -142,6 +142,9 @@ struct Method {
   std::string usage() const;
 };
 
+// The deepest nesting a request body may have (Boost.JSON's parse_options::max_depth).
+inline constexpr std::size_t kMaxRequestDepth = 64;
+
 // Every waiting method's name starts with this (HttpRouter::is_waiting relies on it).
 inline constexpr std::string_view kWaitingMethodPrefix = "waitfor";
 

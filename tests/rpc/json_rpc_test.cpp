@@ -390,5 +390,15 @@ TEST(JsonRpcRunHandler, AThrowingRunFailsEachOfItsCallsAndNothingElse) {
   EXPECT_EQ(a[2].at("result"), "plain");
 }
 
+// A waiting method's name starts with kWaitingMethodPrefix, which lets the HTTP server tell
+// waiting requests by a scan of the body (HttpRouter::is_waiting).
+TEST(MethodTableTest, AWaitingMethodMustBeNamedSo) {
+  MethodTable t;
+  auto noop = [](const Params&, RequestContext&) { return json::value(nullptr); };
+  EXPECT_THROW(t.add({"sleepuntil", "test", {}, "", noop, {}, /*waits=*/true}), std::logic_error);
+  EXPECT_NO_THROW(t.add({"waitforx", "test", {}, "", noop, {}, /*waits=*/true}));
+  EXPECT_NO_THROW(t.add({"sleepuntil", "test", {}, "", noop}));
+}
+
 }  // namespace
 }  // namespace tally::rpc
