@@ -22,6 +22,8 @@
 # the script then exits 1 and names them. Replay one with
 #   build/fuzz/bin/<target>_fuzzer <file>     or     TALLY_FUZZ_ITERATIONS=0 build/release/bin/<target>_replay <file>
 # The machine is shared: run it as `nice -n 10 bash scripts/fuzz.sh`; the build uses -j2.
+# The fuzzers run with ASAN_OPTIONS=malloc_context_size=0 unless ASAN_OPTIONS is set (see
+# run_target); replaying a crash file prints the full allocation stacks.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
