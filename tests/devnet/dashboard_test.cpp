@@ -160,7 +160,15 @@ TEST_F(DashboardTest, ChromiumShowsTwoBranchesWhilePartitionedAndOneAfterTheHeal
 
   ASSERT_TRUE(net_->heal());
   ASSERT_TRUE(wait_until([&] { return tips() == 1; }, 60s)) << json::serialize(state());
-  dom = render("dashboard-healed.png");
+  // Healed, both miners mine on one chain again, and two blocks found a moment apart can
+  // make a short-lived fork (two tips) while Chromium renders: render again, a bounded
+  // number of times, until the page shows the one tip.
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    if (attempt > 0) ASSERT_TRUE(wait_until([&] { return tips() == 1; }, 60s)) << json::serialize(state());
+    dom = render("dashboard-healed.png");
+    if (dom.find("data-tips=\"1\"") != std::string::npos) break;
+    std::cerr << "healed render " << attempt << " showed another tip count; rendering again\n";
+  }
   EXPECT_NE(dom.find("data-tips=\"1\""), std::string::npos) << dom.substr(0, 3000);
   EXPECT_NE(dom.find("partition {0,1} {2,3}"), std::string::npos) << "the partition stays marked";
   EXPECT_NE(dom.find("heal"), std::string::npos);
