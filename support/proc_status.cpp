@@ -53,7 +53,9 @@ std::string proc_dir(pid_t pid) { return pid == 0 ? std::string("/proc/self") : 
 std::vector<ThreadCpu> proc_thread_cpu(pid_t pid) {
   std::vector<ThreadCpu> out;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(proc_dir(pid) + "/task", ec)) {
+  // Threads may end while the directory is read: every step takes an error code, never throws.
+  for (std::filesystem::directory_iterator it(proc_dir(pid) + "/task", ec), end; !ec && it != end; it.increment(ec)) {
+    const auto& entry = *it;
     const auto stat = read_stat(entry.path().string() + "/stat");
     if (!stat) continue;
     ThreadCpu t;
@@ -66,6 +68,11 @@ std::vector<ThreadCpu> proc_thread_cpu(pid_t pid) {
     return a.seconds != b.seconds ? a.seconds > b.seconds : a.tid < b.tid;
   });
   return out;
+}
+
+double proc_cpu_seconds_since(pid_t pid, std::optional<double> before) {
+  const auto now = proc_cpu_seconds(pid);
+  return before && now ? *now - *before : -1.0;
 }
 
 std::optional<double> proc_cpu_seconds(pid_t pid) {

@@ -25,5 +25,8 @@ struct ThreadCpu {
 std::vector<ThreadCpu> proc_thread_cpu(pid_t pid);
 // CPU time of the whole process so far (its live threads and those that ended), seconds.
 std::optional<double> proc_cpu_seconds(pid_t pid);
+// CPU seconds process `pid` used since `before` (an earlier proc_cpu_seconds), or -1 when
+// either reading failed.
+double proc_cpu_seconds_since(pid_t pid, std::optional<double> before);
 
 }  // namespace tally::support

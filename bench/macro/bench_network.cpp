@@ -338,7 +338,7 @@ void bench_sync() {
   TallydOptions syncer = node_options("syncer", spec);
   syncer.connect = {a.p2p_endpoint()};
   Tallyd b(dir.path(), syncer);
-  const double source_cpu0 = proc_cpu_seconds(a.pid()).value_or(0);
+  const auto source_cpu0 = proc_cpu_seconds(a.pid());
   b.spawn();
   const auto t0 = b.spawned_at();
   b.wait_ready();
@@ -348,8 +348,8 @@ void bench_sync() {
                      " within 150 s; log:\n" + b.log_tail());
   const double sync_s = ms_since(t0) / 1000.0;
   // Where the two cores went: the source's CPU while it served, the syncer's by thread.
-  const double source_cpu = proc_cpu_seconds(a.pid()).value_or(0) - source_cpu0;
-  const double syncer_cpu = proc_cpu_seconds(b.pid()).value_or(0);
+  const double source_cpu = proc_cpu_seconds_since(a.pid(), source_cpu0);  // -1: unreadable
+  const double syncer_cpu = proc_cpu_seconds(b.pid()).value_or(-1.0);
   std::string syncer_threads;
   for (const auto& t : proc_thread_cpu(b.pid())) {
     if (t.seconds < 0.05) continue;
@@ -376,7 +376,8 @@ void bench_sync() {
                {"syncer RSS at the end MiB", rss ? fmt(kib_to_mib(*rss), 1) : "?"},
                {"syncer CPU s (threads)", fmt(syncer_cpu, 2) + " (" + syncer_threads + ")"},
                {"source CPU s while serving", fmt(source_cpu, 2)},
-               {"cores busy (both nodes)", fmt((syncer_cpu + source_cpu) / sync_s, 2) + " of 2"},
+               {"cores busy (both nodes)",
+                syncer_cpu < 0 || source_cpu < 0 ? "?" : fmt((syncer_cpu + source_cpu) / sync_s, 2) + " of 2"},
                {"source build s (submit + generate)", fmt(build_s, 1)}});
   print_json_line("sync", {{"blocks", kSyncBlocks},
                            {"transactions", total_txs},

@@ -90,15 +90,15 @@ SendOutcome run_mode(const std::string& label, const std::vector<std::vector<std
     });
   }
   ready.wait();
-  const double node_cpu0 = proc_cpu_seconds(node.pid()).value_or(0);
-  const double client_cpu0 = proc_cpu_seconds(0).value_or(0);
+  const auto node_cpu0 = proc_cpu_seconds(node.pid());
+  const auto client_cpu0 = proc_cpu_seconds(0);
   const auto t0 = Clock::now();
   go.count_down();
   for (auto& th : threads) th.join();
   SendOutcome total;
   total.seconds = ms_since(t0) / 1000.0;
-  total.node_cpu_s = proc_cpu_seconds(node.pid()).value_or(0) - node_cpu0;
-  total.client_cpu_s = proc_cpu_seconds(0).value_or(0) - client_cpu0;
+  total.node_cpu_s = proc_cpu_seconds_since(node.pid(), node_cpu0);  // -1: unreadable
+  total.client_cpu_s = proc_cpu_seconds_since(0, client_cpu0);
   for (const auto& o : per) {
     total.accepted += o.accepted;
     total.rejected += o.rejected;
@@ -150,7 +150,9 @@ void bench_rpc_send() {
     table.push_back({r.mode, std::to_string(r.o.accepted), std::to_string(r.o.rejected), fmt(r.o.seconds, 2),
                      fmt(rate, 0), fmt(rate / verify_rate, 2), fmt(rate / verify_rate2, 2), std::to_string(r.o.mempool_size),
                      fmt(r.o.node_cpu_s, 2), fmt(r.o.client_cpu_s, 2),
-                     fmt((r.o.node_cpu_s + r.o.client_cpu_s) / r.o.seconds, 2)});
+                     r.o.node_cpu_s < 0 || r.o.client_cpu_s < 0
+                         ? "?"
+                         : fmt((r.o.node_cpu_s + r.o.client_cpu_s) / r.o.seconds, 2)});
     runs.push_back(json::object{{"mode", r.mode},
                                 {"sent", txs.size()},
                                 {"accepted", r.o.accepted},

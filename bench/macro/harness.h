@@ -168,6 +168,7 @@ fs::path write_bench_chain_spec(const fs::path& path);
 
 using support::proc_status_kib;  // a field of /proc/PID/status in KiB
 using support::proc_cpu_seconds;
+using support::proc_cpu_seconds_since;
 using support::proc_thread_cpu;
 double kib_to_mib(std::uint64_t kib);
 
