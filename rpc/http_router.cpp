@@ -57,7 +57,7 @@ namespace {
 bool is_snapshot_call(const std::string& body) {
   if (body.size() > 512) return false;
   boost::system::error_code ec;
-  const json::value v = json::parse(body, ec);
+  const json::value v = parse_request(body, ec);
   if (ec || !v.is_object()) return false;
   const json::value* method = v.as_object().if_contains("method");
   if (!method || !method->is_string()) return false;
@@ -84,10 +84,8 @@ bool HttpRouter::is_waiting(const HttpRequest& request) const {
   const std::string& body = request.body;
   if (body.find(kWaitingMethodPrefix) == std::string::npos && body.find("\\u") == std::string::npos) return false;
   if (body.size() > kMaxWaitScanBytes) return true;
-  json::parse_options options;
-  options.max_depth = kMaxRequestDepth;
   boost::system::error_code ec;
-  const json::value v = json::parse(body, ec, json::storage_ptr(), options);
+  const json::value v = parse_request(body, ec);
   if (ec) return true;
   auto waits = [&](const json::value& call) {
     const json::object* o = call.if_object();

@@ -321,13 +321,17 @@ void run_together(std::span<const Call> calls, RequestContext& ctx, json::array&
 
 }  // namespace
 
+json::value parse_request(std::string_view body, boost::system::error_code& ec) {
+  json::parse_options options;
+  options.max_depth = kMaxRequestDepth;
+  return json::parse(json::string_view(body.data(), body.size()), ec, json::storage_ptr(), options);
+}
+
 std::string handle_body(std::string_view body, const MethodTable& table, RequestContext& ctx) {
   ctx.methods = &table;
   static const json::value kNull;
-  json::parse_options options;
-  options.max_depth = kMaxRequestDepth;
   boost::system::error_code ec;
-  json::value request = json::parse(json::string_view(body.data(), body.size()), ec, json::storage_ptr(), options);
+  json::value request = parse_request(body, ec);
   if (ec) return json::serialize(error_response(kNull, kParseError, "Parse error: " + ec.message()));
 
   if (const json::array* batch = request.if_array()) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <boost/system/error_code.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -144,6 +145,10 @@ struct Method {
 
 // The deepest nesting a request body may have (Boost.JSON's parse_options::max_depth).
 inline constexpr std::size_t kMaxRequestDepth = 64;
+
+// Parses a request body as the dispatcher does (at most kMaxRequestDepth deep); everything
+// that looks into a body before dispatch (HttpRouter) uses it, so it reads the same JSON.
+boost::json::value parse_request(std::string_view body, boost::system::error_code& ec);
 
 // Every waiting method's name starts with this (HttpRouter::is_waiting relies on it).
 inline constexpr std::string_view kWaitingMethodPrefix = "waitfor";

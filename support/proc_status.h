@@ -1,5 +1,6 @@
-// Reading a process's /proc/PID/status (Linux): memory figures for benchmarks and the
-// simulator's cost report. Thread-safe (reads a file).
+// Reading a process's /proc (Linux): memory figures (/proc/PID/status) and CPU time, the
+// process's and each thread's by name (/proc/PID/stat, /proc/PID/task/*/stat), for
+// benchmarks and the simulator's cost report. Thread-safe (reads files).
 #pragma once
 
 #include <cstdint>

@@ -29,9 +29,8 @@ namespace {
 constexpr std::size_t kMaxBatch = 40;
 
 // A number the parser read as infinity (1e999) or NaN (0e999): no JSON text can carry it
-// back, so it is no
-// valid id, and `echo` (which returns its parameters) refuses it as a real handler would
-// refuse an out-of-range number.
+// back, so it is no valid id, and `echo` (which returns its parameters) refuses it as a real
+// handler would refuse an out-of-range number.
 bool holds_non_finite(const json::value& v) {
   if (v.is_double()) return !std::isfinite(v.get_double());
   if (const auto* a = v.if_array())
