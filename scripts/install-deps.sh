@@ -10,6 +10,7 @@ packages=(
   libsecp256k1-dev librocksdb-dev libcrypto++-dev libssl-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev
+  libjemalloc-dev  # tally-sim's allocator (sim/CMakeLists.txt)
   prometheus wrk curl jq procps iproute2 nftables python3
   python3-yaml  # tests/devnet/k8s_test.cpp reads the Kubernetes manifests back
   chromium  # tests/study/render_test.cpp renders the report headless

@@ -90,6 +90,9 @@ struct SimConfig {
   std::int64_t ping_interval_ms = 120'000;
   bool compact_relay = true;  // "compact_relay": false relays new blocks whole
   bool verify_signatures_once = true;  // process-wide cache of verified signatures
+  // Threads that run the nodes (lanes, sim/simulator.h). Not part of the scenario: the output
+  // is the same for any count; only the wall time changes.
+  std::size_t threads = 1;
 
   // Empty when consistent, else what is wrong.
   std::string check() const;

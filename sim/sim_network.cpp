@@ -2,7 +2,8 @@
 // free (one FIFO per node, shared by its connections), takes its serialization time over the
 // sender's upload, travels the one-way latency (plus jitter, and a retransmission delay when
 // lost), and adds its serialization time over the receiver's download; frames of one
-// connection direction arrive in order, as on TCP. A dial completes after one round trip.
+// connection direction arrive in order, as on TCP. A dial reaches the other node after one
+// latency and its answer comes back after another.
 #include <algorithm>
 
 #include "sim/sim_internal.h"
@@ -21,11 +22,26 @@ double download_of(const NetworkModel& m, const SimNode& n) {
 
 }  // namespace
 
-std::int64_t Simulator::one_way_us(const SimNode& a, const SimNode& b) {
+namespace {
+
+// The next number of a node's splitmix64 stream, as a double in [0, 1).
+double next_unit(std::uint64_t& state) {
+  std::uint64_t x = (state += 0x9e3779b97f4a7c15ULL);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return static_cast<double>(x >> 11) * 0x1.0p-53;
+}
+
+}  // namespace
+
+// Jitter and loss come from the sender's own random stream, so a frame's delay does not
+// depend on what other lanes did first.
+std::int64_t Simulator::one_way_us(SimNode& from, const SimNode& to) {
   const NetworkModel& m = config_.network;
-  double ms = m.latency_ms[a.region][b.region] + a.persona.extra_latency_ms;
-  if (m.jitter_ms > 0) ms += std::uniform_real_distribution<double>(0, m.jitter_ms)(rng_);
-  if (m.loss_percent > 0 && std::uniform_real_distribution<double>(0, 100)(rng_) < m.loss_percent)
+  double ms = m.latency_ms[from.region][to.region] + from.persona.extra_latency_ms;
+  if (m.jitter_ms > 0) ms += next_unit(from.net_random) * m.jitter_ms;
+  if (m.loss_percent > 0 && next_unit(from.net_random) * 100 < m.loss_percent)
     ms += 3 * ms + 200;  // the lost segment is sent again after a retransmission timeout
   return static_cast<std::int64_t>(ms * 1000);
 }
@@ -43,12 +59,10 @@ std::optional<std::size_t> Simulator::node_at(const p2p::NetAddress& address) co
   return i;
 }
 
-void Simulator::send_frame(SimNode& from, std::uint32_t link_index, std::shared_ptr<const crypto::Bytes> frame,
-                           std::int64_t at_us) {
-  Link& l = links_[link_index];
+void Simulator::send_frame(SimNode& from, SimLink& l, std::shared_ptr<const crypto::Bytes> frame, std::int64_t at_us) {
   const std::uint8_t dir = l.end[0] == from.index ? 0 : 1;
   if (!l.open[dir]) return;
-  SimNode& to = *nodes_[l.end[1 - dir]];
+  const SimNode& to = *nodes_[l.end[1 - dir]];
   const std::size_t bytes = frame->size();
   const std::int64_t tx_start = std::max(at_us, from.up_free_us);
   const std::int64_t tx_end = tx_start + serialization_us(bytes, upload_of(config_.network, from));
@@ -56,19 +70,18 @@ void Simulator::send_frame(SimNode& from, std::uint32_t link_index, std::shared_
   std::int64_t arrive = tx_end + one_way_us(from, to) + serialization_us(bytes, download_of(config_.network, to));
   arrive = std::max(arrive, l.last_arrival_us[dir]);
   l.last_arrival_us[dir] = arrive;
-  queue_->push(arrive, Ev{.kind = EvKind::kFrame, .dir = dir, .link = link_index, .frame = std::move(frame)});
+  push(from, l.end[1 - dir], arrive, Ev{.kind = EvKind::kFrame, .dir = dir, .link = &l, .frame = std::move(frame)});
 }
 
 void Simulator::on_frame(const Ev& ev) {
-  const Link& l = links_[ev.link];
+  const SimLink& l = *ev.link;
   const std::uint8_t end = 1 - ev.dir;
-  SimNode& n = *nodes_[l.end[end]];
+  SimNode& n = *nodes_[ev.node];
   if (!l.open[end] || !n.online || n.boot != l.boot[end]) return;
   auto& inbox = inbox_[n.index];
-  if (n.busy_until_us > now_us_ || !inbox.empty()) {
+  if (n.busy_until_us > now_us() || !inbox.empty()) {
     // Still working on earlier input: the frame waits its turn (arrival order is kept).
-    if (inbox.empty())
-      queue_->push(n.busy_until_us, Ev{.kind = EvKind::kWake, .node = static_cast<std::uint32_t>(n.index), .boot = n.boot});
+    if (inbox.empty()) push(n, ev.node, n.busy_until_us, Ev{.kind = EvKind::kWake, .boot = n.boot});
     inbox.push_back(ev);
     return;
   }
@@ -76,97 +89,128 @@ void Simulator::on_frame(const Ev& ev) {
 }
 
 void Simulator::deliver(SimNode& n, const Ev& ev) {
-  const Link& l = links_[ev.link];
+  const SimLink& l = *ev.link;
   const std::uint8_t end = 1 - ev.dir;
   if (!l.open[end]) return;
-  ++stats_.frames;
-  stats_.frame_bytes += ev.frame->size();
-  n.core->on_bytes(l.peer[end], *ev.frame, now_us_ / 1000);
-  drain(n, now_us_, ev.frame->size());
+  SimStats& stats = stats_here();
+  ++stats.frames;
+  stats.frame_bytes += ev.frame->size();
+  const std::int64_t now = now_us();
+  n.core->on_bytes(l.peer[end], *ev.frame, now / 1000);
+  drain(n, now, ev.frame->size());
 }
 
 void Simulator::on_wake(const Ev& ev) {
   SimNode& n = *nodes_[ev.node];
   auto& inbox = inbox_[n.index];
   if (!n.online || n.boot != ev.boot) return;
-  while (!inbox.empty() && n.busy_until_us <= now_us_) {
+  while (!inbox.empty() && n.busy_until_us <= now_us()) {
     const Ev frame = std::move(inbox.front());
     inbox.pop_front();
     deliver(n, frame);
     if (!n.online) return;
   }
-  if (!inbox.empty())
-    queue_->push(n.busy_until_us, Ev{.kind = EvKind::kWake, .node = static_cast<std::uint32_t>(n.index), .boot = n.boot});
+  if (!inbox.empty()) push(n, ev.node, n.busy_until_us, Ev{.kind = EvKind::kWake, .boot = n.boot});
 }
 
+// A dial reaches the other node after one latency; its answer (accepted, or refused when the
+// node is offline or on the other side of a partition) takes one more.
 void Simulator::request_connect(SimNode& from, const p2p::NetAddress& to, std::int64_t at_us) {
   const auto target = node_at(to);
-  // A dial of an address where no node lives fails after a connect timeout of 5 s.
-  const std::int64_t delay_us = target ? 2 * one_way_us(from, *nodes_[*target]) : 5'000'000;
-  queue_->push(at_us + delay_us, Ev{.kind = EvKind::kConnect,
-                                    .node = static_cast<std::uint32_t>(from.index),
-                                    .link = target ? static_cast<std::uint32_t>(*target) : kNoNode,
-                                    .boot = from.boot,
-                                    .address = to});
+  const auto self = static_cast<std::uint32_t>(from.index);
+  if (!target || *target == from.index) {
+    // A dial of an address where no node lives fails after a connect timeout of 5 s.
+    const std::int64_t delay_us = target ? 2 * one_way_us(from, from) : 5'000'000;
+    push(from, self, at_us + delay_us, Ev{.kind = EvKind::kDialFailed, .boot = from.boot, .address = to});
+    return;
+  }
+  // The accepting side sees the dialer's address with an ephemeral port, as over TCP.
+  const auto port = static_cast<std::uint16_t>(40'000 + from.next_ephemeral++ % 20'000);
+  push(from, static_cast<std::uint32_t>(*target), at_us + one_way_us(from, *nodes_[*target]),
+       Ev{.kind = EvKind::kDial, .port = port, .boot = from.boot, .aux = self, .address = to});
 }
 
-void Simulator::on_connect(const Ev& ev) {
+void Simulator::on_dial(const Ev& ev) {
+  SimNode& b = *nodes_[ev.node];
+  const SimNode& a = *nodes_[ev.aux];
+  const std::int64_t now = now_us();
+  if (!b.online || cut(a.index, b.index)) {
+    push(b, ev.aux, now + one_way_us(b, a), Ev{.kind = EvKind::kDialFailed, .boot = ev.boot, .address = ev.address});
+    return;
+  }
+  SimLink& l = t_lane_->links.emplace_back();
+  l.end[0] = ev.aux;
+  l.end[1] = ev.node;
+  l.boot[0] = ev.boot;
+  l.boot[1] = b.boot;
+  p2p::NetAddress ephemeral = a.address;
+  ephemeral.port = ev.port;
+  const p2p::PeerId pb = b.core->on_connected(ephemeral, /*inbound=*/true, now / 1000);
+  l.peer[1] = pb;
+  b.links[pb] = &l;
+  // What b sends from now on arrives after its answer.
+  const std::int64_t answer_at = now + one_way_us(b, a);
+  l.last_arrival_us[1] = answer_at;
+  push(b, ev.aux, answer_at, Ev{.kind = EvKind::kAccepted, .boot = ev.boot, .link = &l, .address = ev.address});
+  drain(b, now, 0);
+}
+
+void Simulator::on_accepted(const Ev& ev) {
+  SimNode& a = *nodes_[ev.node];
+  SimLink& l = *ev.link;
+  const std::int64_t now = now_us();
+  if (!a.online || a.boot != ev.boot) {
+    // The dialer went away meanwhile: the accepting end learns that the connection closed.
+    send_close(a, l, 0, now);
+    return;
+  }
+  const p2p::PeerId pa = a.core->on_connected(ev.address, /*inbound=*/false, now / 1000);
+  l.peer[0] = pa;
+  a.links[pa] = &l;
+  ++stats_here().connections;
+  drain(a, now, 0);
+}
+
+void Simulator::on_dial_failed(const Ev& ev) {
   SimNode& a = *nodes_[ev.node];
   if (!a.online || a.boot != ev.boot) return;
-  const std::int64_t now_ms = now_us_ / 1000;
-  if (ev.link == kNoNode || !nodes_[ev.link]->online || cut(a.index, ev.link) || ev.link == a.index) {
-    ++stats_.connect_failures;
-    a.core->on_connect_failed(ev.address, now_ms);
-    return drain(a, now_us_, 0);
-  }
-  SimNode& b = *nodes_[ev.link];
-  const auto index = static_cast<std::uint32_t>(links_.size());
-  Link l;
-  l.end[0] = static_cast<std::uint32_t>(a.index);
-  l.end[1] = static_cast<std::uint32_t>(b.index);
-  l.boot[0] = a.boot;
-  l.boot[1] = b.boot;
-  // The accepting side sees the dialer's address with an ephemeral port, as over TCP.
-  p2p::NetAddress ephemeral = a.address;
-  ephemeral.port = static_cast<std::uint16_t>(40'000 + next_ephemeral_++ % 20'000);
-  links_.push_back(l);
-  const p2p::PeerId pa = a.core->on_connected(ev.address, /*inbound=*/false, now_ms);
-  const p2p::PeerId pb = b.core->on_connected(ephemeral, /*inbound=*/true, now_ms);
-  links_[index].peer[0] = pa;
-  links_[index].peer[1] = pb;
-  a.links[pa] = index;
-  b.links[pb] = index;
-  ++stats_.connections;
-  drain(a, now_us_, 0);
-  drain(b, now_us_, 0);
+  ++stats_here().connect_failures;
+  const std::int64_t now = now_us();
+  a.core->on_connect_failed(ev.address, now / 1000);
+  drain(a, now, 0);
+}
+
+void Simulator::send_close(SimNode& n, SimLink& l, std::uint8_t end, std::int64_t at_us) {
+  if (!l.open[end]) return;
+  l.open[end] = false;
+  // The other end learns it after what was already sent has arrived.
+  const SimNode& other = *nodes_[l.end[1 - end]];
+  const std::int64_t at = std::max(at_us + one_way_us(n, other), l.last_arrival_us[end]);
+  push(n, l.end[1 - end], at, Ev{.kind = EvKind::kClose, .dir = static_cast<std::uint8_t>(1 - end), .link = &l});
 }
 
 void Simulator::close_link(SimNode& n, p2p::PeerId peer, std::int64_t at_us) {
   auto it = n.links.find(peer);
   if (it == n.links.end()) return;
-  const std::uint32_t index = it->second;
+  SimLink& l = *it->second;
   n.links.erase(it);
-  Link& l = links_[index];
   const std::uint8_t end = l.end[0] == n.index && l.peer[0] == peer ? 0 : 1;
   if (!l.open[end]) return;
-  l.open[end] = false;
-  n.core->on_disconnected(peer, now_us_ / 1000);
-  // The other end learns it after what was already sent has arrived.
-  const SimNode& other = *nodes_[l.end[1 - end]];
-  const std::int64_t at = std::max(at_us + one_way_us(n, other), l.last_arrival_us[end]);
-  queue_->push(at, Ev{.kind = EvKind::kClose, .dir = static_cast<std::uint8_t>(1 - end), .link = index});
+  n.core->on_disconnected(peer, now_us() / 1000);
+  send_close(n, l, end, at_us);
 }
 
 void Simulator::on_close(const Ev& ev) {
-  Link& l = links_[ev.link];
+  SimLink& l = *ev.link;
   const std::uint8_t end = ev.dir;
   if (!l.open[end]) return;
   l.open[end] = false;
-  SimNode& n = *nodes_[l.end[end]];
+  SimNode& n = *nodes_[ev.node];
   if (!n.online || n.boot != l.boot[end]) return;
   n.links.erase(l.peer[end]);
-  n.core->on_disconnected(l.peer[end], now_us_ / 1000);
-  drain(n, now_us_, 0);
+  const std::int64_t now = now_us();
+  n.core->on_disconnected(l.peer[end], now / 1000);
+  drain(n, now, 0);
 }
 
 }  // namespace tally::sim

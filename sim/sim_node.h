@@ -1,6 +1,7 @@
 // One simulated node: the same ledger and protocol cores as tallyd (Chain on an in-memory
 // Store, Mempool, AddrBook, NetCore), plus the simulator's bookkeeping for it (region, link
-// queues, busy time, connections, log buffer). Owned and driven by the Simulator thread.
+// queues, busy time, connections, log buffer). Owned and driven by the thread of its lane
+// (sim/simulator.h).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,8 @@
 #include "sim/sim_config.h"
 
 namespace tally::sim {
+
+struct SimLink;  // sim/sim_internal.h
 
 struct SimNode {
   std::size_t index = 0;
@@ -39,8 +42,10 @@ struct SimNode {
   std::int64_t tick_at_us = -1;     // the pending timer event (others are stale)
   std::int64_t busy_until_us = 0;   // processing time: frames wait until then
   std::int64_t up_free_us = 0;      // upload link busy until
-  std::int64_t down_free_us = 0;    // download link busy until
-  std::map<p2p::PeerId, std::uint32_t> links;  // the node's connections (peer -> link index)
+  std::map<p2p::PeerId, SimLink*> links;  // the node's connections
+  std::uint64_t next_key = 0;       // events this node made (their order among equal times)
+  std::uint64_t net_random = 0;     // splitmix64 state of its frames' jitter and loss
+  std::uint32_t next_ephemeral = 0; // its dials' source ports
   std::string log;                  // events.jsonl lines not yet written
   std::uint64_t blocks_mined = 0;
   std::uint64_t reorgs = 0;         // reorg events of its chain

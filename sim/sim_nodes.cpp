@@ -69,7 +69,8 @@ std::size_t known_inventory_max(const SimConfig& c) {
 
 void Simulator::boot(SimNode& n) {
   ++n.boot;
-  const std::int64_t now_ms = now_us_ / 1000;
+  const std::int64_t now = now_us();
+  const std::int64_t now_ms = now / 1000;
   n.mempool = std::make_unique<ledger::Mempool>(spec_);
   p2p::NetConfig net;
   net.listen_port = kListenPort;
@@ -91,11 +92,11 @@ void Simulator::boot(SimNode& n) {
   n.core = std::make_unique<p2p::NetCore>(net, *n.chain, *n.mempool, *n.book, n.seed ^ (std::uint64_t{n.boot} << 32),
                                           now_ms);
   n.online = true;
-  n.busy_until_us = now_us_;
+  n.busy_until_us = now;
   n.tick_at_us = -1;
   log_lifecycle(n, events::EventType::kNodeStarted);
   apply_partition(n);
-  drain(n, now_us_, 0);
+  drain(n, now, 0);
 }
 
 void Simulator::schedule_start() {
@@ -120,21 +121,20 @@ void Simulator::schedule_start() {
     std::int64_t at = 0;
     if (discovery && n->index >= config_.topology.seeds)
       at = std::uniform_int_distribution<std::int64_t>(0, 10'000'000)(work_rng_);
-    queue_->push(start_us_ + at, Ev{.kind = EvKind::kOnline, .node = static_cast<std::uint32_t>(n->index), .aux = 1});
+    const auto self = static_cast<std::uint32_t>(n->index);
+    push(*n, self, start_us_ + at, Ev{.kind = EvKind::kOnline, .aux = 1});
     for (const auto& w : n->persona.offline) {
-      queue_->push(start_us_ + w.from_ms * 1000, Ev{.kind = EvKind::kOffline, .node = static_cast<std::uint32_t>(n->index)});
+      push(*n, self, start_us_ + w.from_ms * 1000, Ev{.kind = EvKind::kOffline});
       if (w.to_ms < config_.duration_ms)
-        queue_->push(start_us_ + w.to_ms * 1000, Ev{.kind = EvKind::kOnline,
-                                                   .node = static_cast<std::uint32_t>(n->index),
-                                                   .aux = w.keep_state ? 1u : 0u});
+        push(*n, self, start_us_ + w.to_ms * 1000, Ev{.kind = EvKind::kOnline, .aux = w.keep_state ? 1u : 0u});
     }
   }
   for (std::size_t i = 0; i < config_.actions.size(); ++i)
-    queue_->push(start_us_ + config_.actions[i].at_ms * 1000, Ev{.kind = EvKind::kAction, .aux = static_cast<std::uint32_t>(i)});
+    push_global(start_us_ + config_.actions[i].at_ms * 1000, Ev{.kind = EvKind::kAction, .aux = static_cast<std::uint32_t>(i)});
   bool any_miner = false;
   for (const auto& n : nodes_) any_miner = any_miner || n->persona.mining;
-  if (any_miner) queue_->push(start_us_ + exponential_us(config_.block_interval_s), Ev{.kind = EvKind::kMine});
-  if (config_.load.tps > 0) queue_->push(start_us_ + exponential_us(1.0 / config_.load.tps), Ev{.kind = EvKind::kLoad});
+  if (any_miner) push_global(start_us_ + exponential_us(config_.block_interval_s), Ev{.kind = EvKind::kMine});
+  if (config_.load.tps > 0) push_global(start_us_ + exponential_us(1.0 / config_.load.tps), Ev{.kind = EvKind::kLoad});
 }
 
 void Simulator::start_node(std::size_t i, bool keep_state) {
@@ -149,15 +149,8 @@ void Simulator::stop_node(std::size_t i) {
   if (!n.online) return;
   log_lifecycle(n, events::EventType::kNodeStopped);
   // Every connection closes; the peers learn it one latency later.
-  for (const auto& [peer, index] : n.links) {
-    Link& l = links_[index];
-    const std::uint8_t end = l.end[0] == n.index ? 0 : 1;
-    if (!l.open[end]) continue;
-    l.open[end] = false;
-    const SimNode& other = *nodes_[l.end[1 - end]];
-    const std::int64_t at = std::max(now_us_ + one_way_us(n, other), l.last_arrival_us[end]);
-    queue_->push(at, Ev{.kind = EvKind::kClose, .dir = static_cast<std::uint8_t>(1 - end), .link = index});
-  }
+  const std::int64_t now = now_us();
+  for (const auto& [peer, link] : n.links) send_close(n, *link, link->end[0] == n.index ? 0 : 1, now);
   n.links.clear();
   inbox_[i].clear();
   n.online = false;
@@ -169,8 +162,8 @@ void Simulator::stop_node(std::size_t i) {
 void Simulator::connect(std::size_t from, std::size_t to) {
   SimNode& a = *nodes_[from];
   if (!a.online) return;
-  a.core->connect_once(nodes_[to]->address, now_us_ / 1000);
-  drain(a, now_us_, 0);
+  a.core->connect_once(nodes_[to]->address, now_us() / 1000);
+  drain(a, now_us(), 0);
 }
 
 void Simulator::apply_partition(SimNode& n) {
@@ -178,7 +171,7 @@ void Simulator::apply_partition(SimNode& n) {
   if (!group_of_.empty())
     for (const auto& other : nodes_)
       if (cut(n.index, other->index)) blocked.insert(other->address);
-  n.core->set_blocked(blocked, now_us_ / 1000);
+  n.core->set_blocked(blocked, now_us() / 1000);
 }
 
 void Simulator::partition(const std::vector<std::vector<std::size_t>>& groups) {
@@ -214,10 +207,10 @@ void Simulator::heal() {
   }
 }
 
-void Simulator::log_node_control(events::ControlType type, std::size_t node) {
-  auto e = events::make_control_event(type, now_us_);
+void Simulator::log_node_control(events::ControlType type, std::size_t node, bool by_node) {
+  auto e = events::make_control_event(type, now_us());
   e.node.name = nodes_[node]->name;
-  log_control(events::to_json_line(e));
+  log_control(events::to_json_line(e), by_node ? nodes_[node].get() : nullptr);
 }
 
 void Simulator::on_action(const TimedAction& a) {
@@ -225,10 +218,10 @@ void Simulator::on_action(const TimedAction& a) {
     case ActionKind::kPartition: return partition(a.groups);
     case ActionKind::kHeal: return heal();
     case ActionKind::kStop:
-      log_node_control(events::ControlType::kStopNode, a.node);
+      log_node_control(events::ControlType::kStopNode, a.node, /*by_node=*/false);
       return stop_node(a.node);
     case ActionKind::kStart:
-      log_node_control(events::ControlType::kStartNode, a.node);
+      log_node_control(events::ControlType::kStartNode, a.node, /*by_node=*/false);
       return start_node(a.node, a.keep_state);
   }
 }

@@ -2,7 +2,9 @@
 // it unchanged: DIR/node<i>/events.jsonl (virtual-time stamps, the schema of events/),
 // DIR/control.jsonl, DIR/devnet.json (nodes and the overlay's edges) and DIR/sim.json.
 #include <boost/json.hpp>
+#include <algorithm>
 #include <cstdio>
+#include <iterator>
 
 #include "base/files.h"
 #include "crypto/hex.h"
@@ -51,17 +53,20 @@ void Simulator::log_events(SimNode& n, const std::vector<p2p::NetEvent>& events,
 
 void Simulator::log_lifecycle(SimNode& n, events::EventType type) {
   if (!out_dir_) return;
-  auto e = events::make_event(type, now_us_, n.name);
+  auto e = events::make_event(type, now_us(), n.name);
   e.height = n.chain->height();
   n.log += events::to_json_line(e);
   n.log += '\n';
   flush_log(n, false);
 }
 
-void Simulator::log_control(const std::string& line) {
+void Simulator::log_control(const std::string& line, SimNode* origin) {
   if (!out_dir_) return;
-  control_log_ += line;
-  control_log_ += '\n';
+  if (origin && t_lane_)
+    t_lane_->control.push_back(ControlLine{
+        now_us(), (std::uint64_t{origin->index} + 1) << kKeyNodeShift | origin->next_key++, line});
+  else
+    control_.push_back(ControlLine{now_us(), control_key_++, line});
 }
 
 void Simulator::flush_log(SimNode& n, bool force) {
@@ -99,8 +104,19 @@ std::expected<void, std::string> Simulator::finish(const std::string& summary_js
       if (!std::filesystem::exists(*out_dir_ / n->name / "events.jsonl"))
         (void)base::write_file_atomic(*out_dir_ / n->name / "events.jsonl", "");
     }
-    append_file(*out_dir_ / "control.jsonl", control_log_);
-    control_log_.clear();
+    // The lines of every lane and of the run, in the order of time and key.
+    std::vector<ControlLine> lines = std::move(control_);
+    control_.clear();
+    for (auto& lane : lanes_) {
+      std::ranges::move(lane->control, std::back_inserter(lines));
+      lane->control.clear();
+    }
+    std::ranges::stable_sort(lines, [](const ControlLine& a, const ControlLine& b) {
+      return a.at_us != b.at_us ? a.at_us < b.at_us : a.key < b.key;
+    });
+    std::string text;
+    for (const auto& l : lines) text += l.text + '\n';
+    append_file(*out_dir_ / "control.jsonl", text);
     if (!std::filesystem::exists(*out_dir_ / "control.jsonl"))
       (void)base::write_file_atomic(*out_dir_ / "control.jsonl", "");
   } catch (const std::exception& e) {

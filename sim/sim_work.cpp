@@ -36,12 +36,12 @@ void Simulator::on_mine_timer() {
       if (!n->online || !n->persona.mining) continue;
       pick -= n->persona.hash_share;
       if (pick <= 0) {
-        if (!mine(n->index)) ++stats_.mining_failures;
+        if (!mine(n->index)) ++stats_here().mining_failures;
         break;
       }
     }
   }
-  queue_->push(now_us_ + exponential_us(config_.block_interval_s), Ev{.kind = EvKind::kMine});
+  push_global(now_us_ + exponential_us(config_.block_interval_s), Ev{.kind = EvKind::kMine});
 }
 
 std::optional<ledger::BlockHash> Simulator::mine(std::size_t i) {
@@ -49,7 +49,7 @@ std::optional<ledger::BlockHash> Simulator::mine(std::size_t i) {
   if (!n.online) return std::nullopt;
   auto txs = n.mempool->select_for_block(n.chain->state(), spec_.max_block_txs - 1);
   const crypto::Address to = crypto::address_of(sim_sender_key(1'000'000 + i).public_key());
-  auto block = ledger::assemble_block(*n.chain, std::move(txs), to, now_us_ / 1'000'000);
+  auto block = ledger::assemble_block(*n.chain, std::move(txs), to, now_us() / 1'000'000);
   if (!block) {
     std::fprintf(stderr, "tally-sim: node %zu could not assemble a block: %s\n", i, block.error().message().c_str());
     return std::nullopt;
@@ -63,33 +63,33 @@ std::optional<ledger::BlockHash> Simulator::mine(std::size_t i) {
   if (!nonce) return std::nullopt;
   block->header.nonce = *nonce;
   const ledger::BlockHash hash = block->hash();
-  auto r = n.core->submit_block(*block, now_us_ / 1000);
-  drain(n, now_us_, 0);
+  auto r = n.core->submit_block(*block, now_us() / 1000);
+  drain(n, now_us(), 0);
   if (!r) {
     std::fprintf(stderr, "tally-sim: node %zu refused its own block: %s\n", i, r.error().message.c_str());
     return std::nullopt;
   }
   ++n.blocks_mined;
-  ++stats_.blocks_mined;
+  ++stats_here().blocks_mined;
   return hash;
 }
 
 void Simulator::on_load_timer() {
   if (!sender_keys_.empty())
     (void)submit_transfer(std::uniform_int_distribution<std::size_t>(0, sender_keys_.size() - 1)(work_rng_));
-  queue_->push(now_us_ + exponential_us(1.0 / config_.load.tps), Ev{.kind = EvKind::kLoad});
+  push_global(now_us_ + exponential_us(1.0 / config_.load.tps), Ev{.kind = EvKind::kLoad});
 }
 
 bool Simulator::submit_transaction(std::size_t i, const ledger::Transaction& tx) {
   SimNode& n = *nodes_[i];
   if (!n.online) return false;
-  auto r = n.core->submit_transaction(tx, now_us_ / 1000);
-  drain(n, now_us_, 0);
+  auto r = n.core->submit_transaction(tx, now_us() / 1000);
+  drain(n, now_us(), 0);
   return r.has_value();
 }
 
 bool Simulator::submit_transfer(std::size_t sender) {
-  ++stats_.txs_submitted;
+  ++stats_here().txs_submitted;
   if (sender >= sender_home_.size()) return false;  // no home node: every node is relay-only
   SimNode& n = *nodes_[sender_home_[sender]];
   if (!n.online) return false;

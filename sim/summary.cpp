@@ -106,7 +106,10 @@ std::string summary_json(const Simulator& sim, const RunCost& cost) {
                             {"events_per_s", cost.wall_s > 0 ? static_cast<double>(s.events) / cost.wall_s : 0.0},
                             {"simulated_s_per_wall_s", cost.wall_s > 0 ? sim_s / cost.wall_s : 0.0},
                             {"peak_rss_bytes", cost.peak_rss_bytes},
-                            {"bytes_per_node", sim.size() ? cost.peak_rss_bytes / sim.size() : 0}}},
+                            {"bytes_per_node", sim.size() ? cost.peak_rss_bytes / sim.size() : 0},
+                            {"threads", sim.config().threads},
+                            {"lanes", sim.lanes()},
+                            {"lookahead_us", sim.lookahead_us()}}},
   };
   return json::serialize(root);
 }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "base/units.h"
 #include "crypto/salted_hash.h"
@@ -27,6 +28,7 @@ struct RunFlags {
   std::optional<std::size_t> nodes;
   std::optional<std::uint64_t> seed;
   std::string duration;
+  std::size_t threads = std::max(1u, std::thread::hardware_concurrency());
   bool quiet = false;
 };
 
@@ -48,6 +50,8 @@ std::expected<sim::SimConfig, std::string> config_of(const RunFlags& f) {
   }
   auto c = sim::sim_config(*s);
   if (!c) return std::unexpected(f.scenario_file + ": " + c.error());
+  if (f.threads < 1 || f.threads > 256) return std::unexpected(std::string("--threads must be within 1..256"));
+  c->threads = f.threads;
   return c;
 }
 
@@ -132,6 +136,8 @@ int main(int argc, char** argv) {
   cmd->add_option("--nodes", f.nodes, "Override the scenario's node count");
   cmd->add_option("--seed", f.seed, "Override the scenario's seed");
   cmd->add_option("--duration", f.duration, "Override the scenario's duration (e.g. 3600, 90s, 30m, 1h)");
+  cmd->add_option("--threads", f.threads,
+                  "Threads that run the nodes (default: the machine's cores); the output is the same for any count");
   cmd->add_flag("--quiet", f.quiet, "No progress on stderr");
   try {
     app.parse(argc, argv);

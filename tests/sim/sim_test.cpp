@@ -114,6 +114,66 @@ TEST(Sim, SameSeedSameBytesOtherSeedOtherRun) {
   EXPECT_TRUE(first.contains("control.jsonl"));
 }
 
+// The lanes (sim/simulator.h) must not show in the output: one thread, two and three give
+// the same bytes, on a run with every kind of cross-node event (dials and refusals, frames
+// with jitter and loss, closes, churn with and without state, a partition and its heal,
+// mining and load), and with lanes of a few nodes each.
+TEST(Sim, ThreadsDoNotChangeTheOutput) {
+  const auto seed_or = support::test_seed();
+  ASSERT_TRUE(seed_or) << seed_or.error();
+  SCOPED_TRACE(seed_or->trace);
+  SimConfig config = small_config(40, seed_or->value);
+  config.network = NetworkModel::bitcoin_2019();
+  config.network.jitter_ms = 20;
+  config.network.loss_percent = 1;
+  config.load.tps = 3;
+  config.load.senders = 8;
+  config.personas[7].offline.push_back(OfflineWindow{.from_ms = 30'000, .to_ms = 60'000, .keep_state = true});
+  config.personas[8].offline.push_back(OfflineWindow{.from_ms = 40'000, .to_ms = 70'000, .keep_state = false});
+  std::vector<std::size_t> half;
+  for (std::size_t i = 0; i < 20; ++i) half.push_back(i);
+  config.actions.push_back(TimedAction{.at_ms = 50'000, .kind = ActionKind::kPartition, .groups = {half}});
+  config.actions.push_back(TimedAction{.at_ms = 90'000, .kind = ActionKind::kHeal});
+  config.actions.push_back(TimedAction{.at_ms = 95'000, .kind = ActionKind::kStop, .node = 9});
+  std::map<std::string, std::string> first;
+  for (std::size_t threads : {1, 2, 3}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
+    support::TempDir dir("sim-threads");
+    config.threads = threads;
+    auto sim = Simulator::create(config, dir.path());
+    ASSERT_TRUE(sim) << sim.error();
+    EXPECT_GT((*sim)->lanes(), 1u);
+    EXPECT_EQ((*sim)->lookahead_us(), 11'000);
+    (*sim)->run();
+    ASSERT_TRUE((*sim)->finish(summary_json(**sim, RunCost{})));
+    EXPECT_GT((*sim)->stats().blocks_mined, 3u);
+    EXPECT_GT((*sim)->stats().txs_accepted, 100u);
+    const auto out = outputs(dir.path());
+    if (first.empty()) {
+      first = out;
+      EXPECT_NE(first.at("control.jsonl").find("partition"), std::string::npos);
+      continue;
+    }
+    ASSERT_EQ(first.size(), out.size());
+    for (const auto& [file, text] : first) {
+      ASSERT_TRUE(out.contains(file)) << file;
+      EXPECT_TRUE(text == out.at(file)) << file << " differs from the one-thread run";
+    }
+  }
+}
+
+// With zero latency a node may answer another at once: such a network runs in one lane.
+TEST(Sim, ZeroLatencyRunsInOneLane) {
+  SimConfig config = small_config(6, 1);
+  config.network = NetworkModel::constant(0, 0);
+  config.threads = 2;
+  auto sim = Simulator::create(config);
+  ASSERT_TRUE(sim) << sim.error();
+  EXPECT_EQ((*sim)->lanes(), 1u);
+  (*sim)->run_for(30'000);
+  EXPECT_TRUE(settles(**sim));
+}
+
 TEST(Sim, TwoHundredNodesDiscoverAConnectedOverlayAndAgree) {
   const auto seed_or = support::test_seed();
   ASSERT_TRUE(seed_or) << seed_or.error();
