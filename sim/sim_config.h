@@ -93,6 +93,9 @@ struct SimConfig {
   // Threads that run the nodes (lanes, sim/simulator.h). Not part of the scenario: the output
   // is the same for any count; only the wall time changes.
   std::size_t threads = 1;
+  // Lanes (0: 16 per thread). Also not part of the scenario; tests set 1 to compare the
+  // windowed run against one queue.
+  std::size_t lanes = 0;
 
   // Empty when consistent, else what is wrong.
   std::string check() const;

@@ -85,5 +85,7 @@ inline constexpr std::uint16_t kListenPort = 8333;
 // Event keys: node-made ones are (node index + 1) << 40 | the node's own count; the run's
 // global events (mining, load, actions) count from 0, so they sort before any node's.
 inline constexpr int kKeyNodeShift = 40;
+// control.jsonl keys of calls made from outside a run, after every node's at the same time.
+inline constexpr std::uint64_t kCallKeyBase = std::uint64_t{1} << 63;
 
 }  // namespace tally::sim

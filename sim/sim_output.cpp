@@ -65,8 +65,10 @@ void Simulator::log_control(const std::string& line, SimNode* origin) {
   if (origin && t_lane_)
     t_lane_->control.push_back(ControlLine{
         now_us(), (std::uint64_t{origin->index} + 1) << kKeyNodeShift | origin->next_key++, line});
-  else
+  else if (in_global_event_)  // before the nodes' events of the same time
     control_.push_back(ControlLine{now_us(), control_key_++, line});
+  else  // a call from outside a run: after everything that ran up to now
+    control_.push_back(ControlLine{now_us(), kCallKeyBase + control_key_++, line});
 }
 
 void Simulator::flush_log(SimNode& n, bool force) {

@@ -70,9 +70,8 @@ std::expected<std::unique_ptr<Simulator>, std::string> Simulator::create(SimConf
   sim->now_us_ = sim->start_us_;
   // Lanes need a lookahead: with zero latency every node may answer another at once.
   sim->lookahead_us_ = smallest_latency_us(sim->config_.network);
-  const std::size_t lanes = sim->lookahead_us_ > 0
-                                ? std::min(sim->config_.threads * kLanesPerThread, sim->config_.nodes)
-                                : std::size_t{1};
+  const std::size_t wanted = sim->config_.lanes ? sim->config_.lanes : sim->config_.threads * kLanesPerThread;
+  const std::size_t lanes = sim->lookahead_us_ > 0 ? std::min(wanted, sim->config_.nodes) : std::size_t{1};
   for (std::size_t l = 0; l < lanes; ++l) {
     sim->lanes_.push_back(std::make_unique<Lane>());
     sim->lanes_.back()->outbox.resize(lanes);
@@ -179,12 +178,17 @@ bool Simulator::run_until(const std::function<bool()>& pred, std::int64_t budget
   return true;
 }
 
-// Events one at a time in the order of (time, key) per lane, global events first at equal
-// times: the order every node also sees when the lanes run side by side.
+// Events one at a time in the order of (time, key) over all lanes, global events first at
+// equal times: the order every node also sees when the lanes run side by side, and one that
+// does not depend on the lane count (run_until may stop between two events of one instant).
 bool Simulator::step_one(std::int64_t end_us) {
   Lane* best = nullptr;
-  for (auto& lane : lanes_)
-    if (!lane->queue.empty() && (!best || lane->queue.next_time_us() < best->queue.next_time_us())) best = lane.get();
+  for (auto& lane : lanes_) {
+    if (lane->queue.empty()) continue;
+    if (!best || lane->queue.next_time_us() < best->queue.next_time_us() ||
+        (lane->queue.next_time_us() == best->queue.next_time_us() && lane->queue.next_key() < best->queue.next_key()))
+      best = lane.get();
+  }
   const std::int64_t lane_next = best ? best->queue.next_time_us() : INT64_MAX;
   if (!global_->empty() && global_->next_time_us() <= lane_next) {
     if (global_->next_time_us() > end_us) return false;
@@ -203,8 +207,8 @@ bool Simulator::step_one(std::int64_t end_us) {
 void Simulator::run_windows(std::int64_t end_us, const std::function<void(const Progress&)>& progress,
                             std::int64_t progress_every_ms) {
   std::int64_t next_report_ms = progress ? now_ms() + progress_every_ms : INT64_MAX;
-  WindowCrew crew(config_.threads);
   const std::function<void(std::size_t)> work = [&](std::size_t lane) { run_lane_window(lane, window_end_us_); };
+  WindowCrew crew(config_.threads);  // after `work`: its threads are joined before `work` goes
   for (;;) {
     std::int64_t lane_next = INT64_MAX;
     for (const auto& lane : lanes_)
@@ -219,10 +223,13 @@ void Simulator::run_windows(std::int64_t end_us, const std::function<void(const 
       in_window_ = true;
       crew.run(lanes_.size(), work);
       in_window_ = false;
+      std::exception_ptr error;
       for (auto& lane : lanes_) {
-        if (lane->error) std::rethrow_exception(std::exchange(lane->error, nullptr));
+        if (lane->error && !error) error = lane->error;
+        lane->error = nullptr;
         now_us_ = std::max(now_us_, lane->now_us);
       }
+      if (error) std::rethrow_exception(error);
       hand_over();
     }
     if (now_ms() >= next_report_ms) {
@@ -256,6 +263,11 @@ void Simulator::run_global_event() {
   now_us_ = std::max(now_us_, entry.at_us);
   ++main_stats_.events;
   ScopedLane<Lane> none(t_lane_, nullptr);
+  in_global_event_ = true;
+  struct Done {
+    bool& flag;
+    ~Done() { flag = false; }
+  } done{in_global_event_};
   const Ev& ev = entry.payload;
   switch (ev.kind) {
     case EvKind::kMine: return on_mine_timer();

@@ -192,6 +192,7 @@ class Simulator {
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::int64_t lookahead_us_ = 0;  // the smallest one-way latency: no window is longer
   bool in_window_ = false;         // lanes are running side by side
+  bool in_global_event_ = false;   // mining, load or an action is running
   std::int64_t window_end_us_ = 0; // the running window's end (exclusive)
   static thread_local Lane* t_lane_;  // the lane this thread is running, if any
   std::vector<std::deque<Ev>> inbox_;  // per node: frames waiting while it is busy

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <thread>
 #include <vector>
@@ -18,14 +19,14 @@ class WindowCrew {
  public:
   // `threads` counts the caller's: a crew of 2 starts one thread.
   explicit WindowCrew(std::size_t threads) {
-    for (std::size_t i = 1; i < threads; ++i) threads_.emplace_back([this] { serve(); });
+    try {
+      for (std::size_t i = 1; i < threads; ++i) threads_.emplace_back([this] { serve(); });
+    } catch (...) {
+      stop();  // a thread that cannot start: those that did are joined, then the error goes on
+      throw;
+    }
   }
-  ~WindowCrew() {
-    stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
-    generation_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
+  ~WindowCrew() { stop(); }
   WindowCrew(const WindowCrew&) = delete;
   WindowCrew& operator=(const WindowCrew&) = delete;
 
@@ -33,12 +34,12 @@ class WindowCrew {
     work_ = &f;
     count_ = count;
     next_.store(0, std::memory_order_relaxed);
-    pending_.store(threads_.size(), std::memory_order_relaxed);
+    pending_.store(static_cast<std::uint32_t>(threads_.size()), std::memory_order_relaxed);
     generation_.fetch_add(1, std::memory_order_release);
     generation_.notify_all();
     take_lanes();
     for (;;) {
-      std::size_t left = pending_.load(std::memory_order_acquire);
+      std::uint32_t left = pending_.load(std::memory_order_acquire);
       if (left == 0) break;
       if (!spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; })) pending_.wait(left);
     }
@@ -46,6 +47,14 @@ class WindowCrew {
   }
 
  private:
+  void stop() {
+    stop_ = true;
+    generation_.fetch_add(1, std::memory_order_release);
+    generation_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
   template <class Pred>
   static bool spin_until(Pred pred) {
     for (int i = 0; i < 2000; ++i) {
@@ -64,9 +73,9 @@ class WindowCrew {
   }
 
   void serve() {
-    std::uint64_t seen = 0;
+    std::uint32_t seen = 0;
     for (;;) {
-      std::uint64_t g = generation_.load(std::memory_order_acquire);
+      std::uint32_t g = generation_.load(std::memory_order_acquire);
       if (g == seen) {
         if (!spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; })) generation_.wait(seen);
         continue;
@@ -79,8 +88,9 @@ class WindowCrew {
   }
 
   std::vector<std::thread> threads_;
-  std::atomic<std::uint64_t> generation_{0};
-  std::atomic<std::size_t> pending_{0};
+  // 32-bit, so that waiting on them is a plain futex wait.
+  std::atomic<std::uint32_t> generation_{0};
+  std::atomic<std::uint32_t> pending_{0};
   std::atomic<std::size_t> next_{0};
   const std::function<void(std::size_t)>* work_ = nullptr;
   std::size_t count_ = 0;

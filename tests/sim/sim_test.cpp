@@ -114,10 +114,10 @@ TEST(Sim, SameSeedSameBytesOtherSeedOtherRun) {
   EXPECT_TRUE(first.contains("control.jsonl"));
 }
 
-// The lanes (sim/simulator.h) must not show in the output: one thread, two and three give
-// the same bytes, on a run with every kind of cross-node event (dials and refusals, frames
-// with jitter and loss, closes, churn with and without state, a partition and its heal,
-// mining and load), and with lanes of a few nodes each.
+// The lanes (sim/simulator.h) must not show in the output: one queue, and one, two and three
+// threads running windows over 16, 32 or 7 lanes give the same bytes, on a run with every
+// kind of cross-node event (dials and refusals, frames with jitter and loss, closes, churn
+// with and without state, a partition and its heal, mining and load).
 TEST(Sim, ThreadsDoNotChangeTheOutput) {
   const auto seed_or = support::test_seed();
   ASSERT_TRUE(seed_or) << seed_or.error();
@@ -132,17 +132,26 @@ TEST(Sim, ThreadsDoNotChangeTheOutput) {
   config.personas[8].offline.push_back(OfflineWindow{.from_ms = 40'000, .to_ms = 70'000, .keep_state = false});
   std::vector<std::size_t> half;
   for (std::size_t i = 0; i < 20; ++i) half.push_back(i);
-  config.actions.push_back(TimedAction{.at_ms = 50'000, .kind = ActionKind::kPartition, .groups = {half}});
-  config.actions.push_back(TimedAction{.at_ms = 90'000, .kind = ActionKind::kHeal});
-  config.actions.push_back(TimedAction{.at_ms = 95'000, .kind = ActionKind::kStop, .node = 9});
+  TimedAction split, heal, stop;
+  split.at_ms = 50'000;
+  split.kind = ActionKind::kPartition;
+  split.groups = {half};
+  heal.at_ms = 90'000;
+  heal.kind = ActionKind::kHeal;
+  stop.at_ms = 95'000;
+  stop.kind = ActionKind::kStop;
+  stop.node = 9;
+  config.actions = {split, heal, stop};
   std::map<std::string, std::string> first;
-  for (std::size_t threads : {1, 2, 3}) {
-    SCOPED_TRACE("threads " + std::to_string(threads));
+  const std::pair<std::size_t, std::size_t> runs[] = {{1, 1}, {1, 0}, {2, 0}, {3, 7}};  // threads, lanes
+  for (const auto& [threads, lanes] : runs) {
+    SCOPED_TRACE("threads " + std::to_string(threads) + ", lanes " + std::to_string(lanes));
     support::TempDir dir("sim-threads");
     config.threads = threads;
+    config.lanes = lanes;
     auto sim = Simulator::create(config, dir.path());
     ASSERT_TRUE(sim) << sim.error();
-    EXPECT_GT((*sim)->lanes(), 1u);
+    EXPECT_EQ((*sim)->lanes(), lanes ? lanes : 16 * threads);
     EXPECT_EQ((*sim)->lookahead_us(), 11'000);
     (*sim)->run();
     ASSERT_TRUE((*sim)->finish(summary_json(**sim, RunCost{})));
@@ -157,7 +166,7 @@ TEST(Sim, ThreadsDoNotChangeTheOutput) {
     ASSERT_EQ(first.size(), out.size());
     for (const auto& [file, text] : first) {
       ASSERT_TRUE(out.contains(file)) << file;
-      EXPECT_TRUE(text == out.at(file)) << file << " differs from the one-thread run";
+      EXPECT_TRUE(text == out.at(file)) << file << " differs from the one-queue run";
     }
   }
 }
