@@ -153,8 +153,16 @@ TEST_F(DashboardTest, ChromiumShowsTwoBranchesWhilePartitionedAndOneAfterTheHeal
       << json::serialize(state());
 
   ASSERT_TRUE(net_->partition({{0, 1}, {2, 3}}));
-  ASSERT_TRUE(wait_until([&] { return tips() == 2; }, 60s)) << json::serialize(state());
-  std::string dom = render("dashboard-partitioned.png");
+  // Each side's miner goes on mining: for the moment a new block has reached one node of its
+  // side but not the other, the page shows three tips. Render again (bounded) until it shows
+  // the two branches.
+  std::string dom;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    ASSERT_TRUE(wait_until([&] { return tips() == 2; }, 60s)) << json::serialize(state());
+    dom = render("dashboard-partitioned.png");
+    if (dom.find("data-tips=\"2\"") != std::string::npos) break;
+    std::cerr << "partitioned render " << attempt << " showed another tip count; rendering again\n";
+  }
   EXPECT_NE(dom.find("data-tips=\"2\""), std::string::npos) << dom.substr(0, 3000);
   EXPECT_NE(dom.find("now partitioned: {0,1} {2,3}"), std::string::npos);
 
@@ -164,7 +172,9 @@ TEST_F(DashboardTest, ChromiumShowsTwoBranchesWhilePartitionedAndOneAfterTheHeal
   // make a short-lived fork (two tips) while Chromium renders: render again, a bounded
   // number of times, until the page shows the one tip.
   for (int attempt = 0; attempt < 4; ++attempt) {
-    if (attempt > 0) ASSERT_TRUE(wait_until([&] { return tips() == 1; }, 60s)) << json::serialize(state());
+    if (attempt > 0) {
+      ASSERT_TRUE(wait_until([&] { return tips() == 1; }, 60s)) << json::serialize(state());
+    }
     dom = render("dashboard-healed.png");
     if (dom.find("data-tips=\"1\"") != std::string::npos) break;
     std::cerr << "healed render " << attempt << " showed another tip count; rendering again\n";
