@@ -108,9 +108,10 @@ int run(const RunFlags& f) {
     return 1;
   }
   const auto& st = (*sim)->stats();
-  std::printf("tally-sim: %zu nodes, %.0f simulated s in %.1f s of wall time (%.0f simulated s per s, %.0f events/s), "
-              "peak RSS %.0f MiB\n",
-              (*sim)->size(), static_cast<double>((*sim)->now_ms()) / 1000, cost.wall_s,
+  std::printf("tally-sim: %zu nodes, %.0f simulated s in %.1f s of wall time on %zu thread%s (%.0f simulated s per s, "
+              "%.0f events/s), peak RSS %.0f MiB\n",
+              (*sim)->size(), static_cast<double>((*sim)->now_ms()) / 1000, cost.wall_s, config->threads,
+              config->threads == 1 ? "" : "s",
               static_cast<double>((*sim)->now_ms()) / 1000 / std::max(cost.wall_s, 1e-9),
               static_cast<double>(st.events) / std::max(cost.wall_s, 1e-9),
               static_cast<double>(cost.peak_rss_bytes) / (1 << 20));
