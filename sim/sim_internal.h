@@ -80,7 +80,6 @@ struct Simulator::Lane {
   std::exception_ptr error;
 };
 
-inline constexpr std::uint32_t kNoNode = 0xffffffffu;
 inline constexpr std::uint16_t kListenPort = 8333;
 // Event keys: node-made ones are (node index + 1) << 40 | the node's own count; the run's
 // global events (mining, load, actions) count from 0, so they sort before any node's.

@@ -46,8 +46,9 @@ std::int64_t smallest_latency_us(const NetworkModel& m) {
 
 // More lanes than threads: whichever thread is free takes the next lane of a window, so one
 // busy lane does not leave a thread idle, and a lane's few dozen nodes run a window's worth of
-// events together, which keeps their state in cache (on S1, 16 lanes per thread ran 1.4 times
-// as fast as one; docs/BENCHMARKS.md). The output does not depend on the count.
+// events together, which keeps their state in cache (the first 3 minutes of S1 on 2 threads:
+// 17-20 s against 28 s with one lane per thread; docs/BENCHMARKS.md). The output does not
+// depend on the count.
 constexpr std::size_t kLanesPerThread = 16;
 
 thread_local Simulator::Lane* Simulator::t_lane_ = nullptr;
@@ -104,18 +105,7 @@ SimStats& Simulator::stats_here() { return t_lane_ ? t_lane_->stats : main_stats
 
 const SimStats& Simulator::stats() const {
   stats_ = main_stats_;
-  for (const auto& lane : lanes_) {
-    const SimStats& s = lane->stats;
-    stats_.events += s.events;
-    stats_.frames += s.frames;
-    stats_.frame_bytes += s.frame_bytes;
-    stats_.connections += s.connections;
-    stats_.connect_failures += s.connect_failures;
-    stats_.blocks_mined += s.blocks_mined;
-    stats_.mining_failures += s.mining_failures;
-    stats_.txs_submitted += s.txs_submitted;
-    stats_.txs_accepted += s.txs_accepted;
-  }
+  for (const auto& lane : lanes_) stats_ += lane->stats;
   return stats_;
 }
 
@@ -133,18 +123,18 @@ void Simulator::push_global(std::int64_t at_us, Ev ev) { global_->push(at_us, gl
 
 namespace {
 
-// Restores the thread's lane when a scope ends.
+// Sets a variable for the length of a scope (the thread's lane, the global-event flag).
 template <class T>
-class ScopedLane {
+class ScopedValue {
  public:
-  ScopedLane(T*& slot, T* lane) : slot_(slot), saved_(slot) { slot_ = lane; }
-  ~ScopedLane() { slot_ = saved_; }
-  ScopedLane(const ScopedLane&) = delete;
-  ScopedLane& operator=(const ScopedLane&) = delete;
+  ScopedValue(T& slot, T value) : slot_(slot), saved_(slot) { slot_ = value; }
+  ~ScopedValue() { slot_ = saved_; }
+  ScopedValue(const ScopedValue&) = delete;
+  ScopedValue& operator=(const ScopedValue&) = delete;
 
  private:
-  T*& slot_;
-  T* saved_;
+  T& slot_;
+  T saved_;
 };
 
 }  // namespace
@@ -197,7 +187,7 @@ bool Simulator::step_one(std::int64_t end_us) {
   }
   if (!best || lane_next > end_us) return false;
   {
-    ScopedLane<Lane> in(t_lane_, best);
+    ScopedValue<Lane*> in(t_lane_, best);
     run_lane_event(*best);
   }
   now_us_ = std::max(now_us_, best->now_us);
@@ -241,7 +231,7 @@ void Simulator::run_windows(std::int64_t end_us, const std::function<void(const 
 
 void Simulator::run_lane_window(std::size_t index, std::int64_t window_end_us) {
   Lane& lane = *lanes_[index];
-  ScopedLane<Lane> in(t_lane_, &lane);
+  ScopedValue<Lane*> in(t_lane_, &lane);
   try {
     while (!lane.queue.empty() && lane.queue.next_time_us() < window_end_us) run_lane_event(lane);
   } catch (...) {
@@ -262,12 +252,8 @@ void Simulator::run_global_event() {
   auto entry = global_->pop();
   now_us_ = std::max(now_us_, entry.at_us);
   ++main_stats_.events;
-  ScopedLane<Lane> none(t_lane_, nullptr);
-  in_global_event_ = true;
-  struct Done {
-    bool& flag;
-    ~Done() { flag = false; }
-  } done{in_global_event_};
+  ScopedValue<Lane*> none(t_lane_, nullptr);
+  ScopedValue<bool> global(in_global_event_, true);
   const Ev& ev = entry.payload;
   switch (ev.kind) {
     case EvKind::kMine: return on_mine_timer();

@@ -3,12 +3,13 @@
 // timers, blocks found, transactions submitted, scripted actions). Nothing scans all nodes per
 // step: each node's next timer is one queue entry.
 //
-// Lanes: the nodes are dealt to config.threads lanes (node i to lane i mod lanes), each with
-// its own queue. Nothing one node does reaches another sooner than the network's smallest
+// Lanes: the nodes are dealt to lanes (16 per thread of config.threads, or config.lanes;
+// node i to lane i mod lanes), each with its own queue. Nothing one node does reaches another sooner than the network's smallest
 // one-way latency (the lookahead), so run() lets the lanes run side by side on their own
 // threads through windows of virtual time no longer than that, and hands over what crossed
 // between lanes at the end of each window. Mining, load and scripted actions run between
-// windows on the caller's thread. Events of equal time are ordered by keys made by the node
+// windows on the caller's thread; whichever thread is free takes the next lane of a window.
+// Events of equal time are ordered by keys made by the node
 // that caused them, never by which thread came first, so the output does not depend on the
 // number of threads (a network with zero latency runs in one lane).
 //
@@ -54,6 +55,19 @@ struct SimStats {
   std::uint64_t mining_failures = 0;  // a winner's block that could not be assembled or was refused
   std::uint64_t txs_submitted = 0;
   std::uint64_t txs_accepted = 0;
+
+  SimStats& operator+=(const SimStats& o) {
+    events += o.events;
+    frames += o.frames;
+    frame_bytes += o.frame_bytes;
+    connections += o.connections;
+    connect_failures += o.connect_failures;
+    blocks_mined += o.blocks_mined;
+    mining_failures += o.mining_failures;
+    txs_submitted += o.txs_submitted;
+    txs_accepted += o.txs_accepted;
+    return *this;
+  }
 };
 
 struct Progress {

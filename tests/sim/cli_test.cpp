@@ -51,6 +51,15 @@ TEST(SimCli, BadScenariosAreRefusedNamingTheFieldAndWriteNothing) {
     EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.json << "\n" << r.err;
     EXPECT_FALSE(fs::exists(out)) << "no output directory for a refused scenario: " << c.json;
   }
+  // A thread count out of range is refused the same way.
+  write(dir / "good.json", R"({"nodes": 4, "duration_s": 60})");
+  for (const char* threads : {"0", "300"}) {
+    const fs::path out = dir / "out";
+    const auto r = run_sim({"run", (dir / "good.json").string(), "--out", out.string(), "--threads", threads});
+    EXPECT_EQ(r.exit_code, 2) << threads;
+    EXPECT_NE(r.err.find("--threads must be within 1..256"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out)) << "--threads " << threads;
+  }
 }
 
 TEST(SimCli, ASmallRunCompletesAndTheStudyReadsIt) {

@@ -279,6 +279,12 @@ TEST(Sim, BadConfigsAreRefusedNamingTheProblem) {
   c = small_config(4, 1);
   c.network.latency_ms = {{1, 2}};
   EXPECT_EQ(Simulator::create(c).error(), "network: the latency matrix must have one column per region");
+  c = small_config(4, 1);
+  c.threads = 0;
+  EXPECT_EQ(Simulator::create(c).error(), "threads must be within 1..256");
+  c = small_config(4, 1);
+  c.lanes = 5000;
+  EXPECT_EQ(Simulator::create(c).error(), "lanes must be within 0..4096");
 }
 
 }  // namespace
