@@ -388,7 +388,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (batch.overflowed) {
       server_.node.metrics().counter_add("tally_rpc_event_streams_dropped_total",
                                          "GET /events streams closed because the client fell behind.", {}, {});
-      return end_events();
+      return end_events(/*abort=*/true);
     }
     if (batch.frames.empty()) return;
     out_ = std::make_shared<std::string>(std::move(batch.frames));
@@ -406,13 +406,21 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  void end_events() {
+  // `abort` (a client dropped for falling behind) resets the connection instead of closing
+  // it: what its socket still holds for the client is thrown away at once. A graceful close
+  // would keep that (up to the kernel's send buffer, megabytes) until a client that does not
+  // read drains it through its small window, which can take minutes of zero-window probes.
+  void end_events(bool abort = false) {
     subscriber_.reset();
     if (heartbeat_) heartbeat_->cancel();
     if (closed_) return;
     closed_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    if (abort) {
+      stream_.socket().set_option(asio::socket_base::linger(true, 0), ec);
+    } else {
+      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    }
     stream_.close();
   }
 
