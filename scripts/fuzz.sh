@@ -122,7 +122,7 @@ bin=build/fuzz/bin
 
 mkdir -p "$work" "$(dirname "$out")"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git status --porcelain -- . ':!build' 2>/dev/null | head -1)
+dirty=$(git status --porcelain -- . ':!build' 2>/dev/null | head -1 || true)  # head may cut git off (pipefail)
 [[ -n "$dirty" ]] && commit="$commit (with uncommitted changes)"
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
 

@@ -38,8 +38,11 @@ bin="$build_dir/bin"
 for b in tallyd tally-cli tally-devnet; do
   [ -x "$bin/$b" ] || die "$bin/$b is missing: build first (cmake --preset release && cmake --build --preset release)"
 done
-# A sanitizer build needs its runtime, which the image does not carry.
-if ldd "$bin/tallyd" | grep -q -E 'libasan|libtsan|libubsan'; then
+# A sanitizer build needs its runtime, which the image does not carry. (ldd's output is read
+# whole first: `ldd | grep -q` under pipefail fails when grep exits before ldd is done writing,
+# and a sanitizer tallyd then slipped into the image.)
+libs="$(ldd "$bin/tallyd")"
+if grep -q -E 'libasan|libtsan|libubsan' <<<"$libs"; then
   die "$bin/tallyd is a sanitizer build; the image takes a release build"
 fi
 version="$("$bin/tallyd" --version | awk '{print $2}')"
