@@ -60,11 +60,10 @@ std::map<std::string, std::string> run_to_dir(SimConfig config, const std::files
 }
 
 // Mining stops everywhere; true when every online node then agrees on one tip and one state
-// hash within a simulated minute.
-// Mining stops, then the network settles on one tip and one state. Two blocks of equal work
-// found at once split the nodes until a next block: each keeps the one it saw first, as
-// Bitcoin's do. So when the nodes still disagree, one more block is mined at the first
-// online node, as the next block of a live network would be, and the network settles again.
+// hash within a simulated minute. Two blocks of equal work found at once split the nodes
+// until a next block: each keeps the one it saw first, as Bitcoin's do. So when the nodes
+// still disagree, one more block is mined at the first online node, as the next block of a
+// live network would be, and the network gets another minute (at most three such blocks).
 bool settles(Simulator& sim) {
   for (std::size_t i = 0; i < sim.size(); ++i) sim.stop_mining(i);
   const auto agree = [&] { return sim.tips_agree() && sim.states_agree(); };
