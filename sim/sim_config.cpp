@@ -35,7 +35,7 @@ std::string SimConfig::check() const {
     return "topology: seeds must be within 1..nodes";
   if (topology.kind == TopologyKind::kRandom && topology.degree < 1) return "topology: random:K needs K >= 1";
   if (auto n = network.check(); !n.empty()) return "network: " + n;
-  if (threads < 1 || threads > 256) return "threads must be within 1..256";
+  if (threads < 1 || threads > kMaxThreads) return "threads must be within 1.." + std::to_string(kMaxThreads);
   if (lanes > 4096) return "lanes must be within 0..4096";
   if (!(load.tps >= 0) || load.tps > 100'000) return "load: tps must be within 0..100000";
   if (tx_inv_interval_ms < 1 || tx_inv_interval_ms > 60'000) return "tx_inv_interval must be within 1ms..60s";

@@ -63,6 +63,9 @@ struct LoadModel {
   std::size_t senders = 16;  // funded sender keys, each submitting to its own home node
 };
 
+// The most threads a run may use (SimConfig::threads, tally-sim --threads).
+inline constexpr std::size_t kMaxThreads = 256;
+
 struct SimConfig {
   std::size_t nodes = 0;
   std::uint64_t seed = 1;
@@ -92,7 +95,7 @@ struct SimConfig {
   bool verify_signatures_once = true;  // process-wide cache of verified signatures
   // Threads that run the nodes (lanes, sim/simulator.h). Not part of the scenario: the output
   // is the same for any count; only the wall time changes.
-  std::size_t threads = 1;
+  std::size_t threads = 1;  // 1..kMaxThreads
   // Lanes (0: 16 per thread). Also not part of the scenario; tests set 1 to compare the
   // windowed run against one queue.
   std::size_t lanes = 0;

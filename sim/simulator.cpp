@@ -374,7 +374,7 @@ std::vector<std::pair<std::size_t, std::size_t>> Simulator::overlay() const {
       const SimNode& b = *nodes_[l.end[1]];
       if (!a.online || !b.online || a.boot != l.boot[0] || b.boot != l.boot[1]) continue;
       // A dial accepted but not yet known to the dialer is not part of the overlay.
-      if (!a.links.contains(l.peer[0]) || a.links.at(l.peer[0]) != &l) continue;
+      if (const auto it = a.links.find(l.peer[0]); it == a.links.end() || it->second != &l) continue;
       out.emplace_back(std::max(a.index, b.index), std::min(a.index, b.index));
     }
   std::ranges::sort(out);

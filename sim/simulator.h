@@ -4,14 +4,14 @@
 // step: each node's next timer is one queue entry.
 //
 // Lanes: the nodes are dealt to lanes (16 per thread of config.threads, or config.lanes;
-// node i to lane i mod lanes), each with its own queue. Nothing one node does reaches another sooner than the network's smallest
-// one-way latency (the lookahead), so run() lets the lanes run side by side on their own
-// threads through windows of virtual time no longer than that, and hands over what crossed
-// between lanes at the end of each window. Mining, load and scripted actions run between
-// windows on the caller's thread; whichever thread is free takes the next lane of a window.
-// Events of equal time are ordered by keys made by the node
-// that caused them, never by which thread came first, so the output does not depend on the
-// number of threads (a network with zero latency runs in one lane).
+// node i to lane i mod lanes), each with its own queue. Nothing one node does reaches another
+// sooner than the network's smallest one-way latency (the lookahead), so run() lets the lanes
+// run side by side on their own threads through windows of virtual time no longer than that,
+// and hands over what crossed between lanes at the end of each window. Mining, load and
+// scripted actions run between windows on the caller's thread; whichever thread is free takes
+// the next lane of a window. Events of equal time are ordered by keys made by the node that
+// caused them, never by which thread came first, so the output does not depend on the number
+// of threads (a network with zero latency runs in one lane).
 //
 // Fidelity trade-offs (docs/STUDY.md, "tally-sim", lists them): an in-memory store per node,
 // a process-wide cache of verified signatures (each signature is checked once per process;
@@ -41,7 +41,6 @@
 #include "sim/event_queue.h"
 #include "sim/sim_config.h"
 #include "sim/sim_node.h"
-
 
 namespace tally::sim {
 

@@ -50,7 +50,8 @@ std::expected<sim::SimConfig, std::string> config_of(const RunFlags& f) {
   }
   auto c = sim::sim_config(*s);
   if (!c) return std::unexpected(f.scenario_file + ": " + c.error());
-  if (f.threads < 1 || f.threads > 256) return std::unexpected(std::string("--threads must be within 1..256"));
+  if (f.threads < 1 || f.threads > sim::kMaxThreads)
+    return std::unexpected("--threads must be within 1.." + std::to_string(sim::kMaxThreads));
   c->threads = f.threads;
   return c;
 }
